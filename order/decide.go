@@ -1,0 +1,210 @@
+package order
+
+import (
+	"fmt"
+	"time"
+)
+
+// ServiceID is the serviceId stamped on events this package emits.
+const ServiceID = "orderlog"
+
+// Decider decides commands under a Policy.
+type Decider struct {
+	Policy Policy
+}
+
+var defaultDecider = Decider{Policy: DefaultPolicy()}
+
+// Decide decides a command under the default policy.
+func Decide(s State, c Command) ([]Event, error) { return defaultDecider.Decide(s, c) }
+
+// Decide checks c against s and returns the events that record what happened,
+// or a *Rejection, or a *Duplicate when c.ID was already applied. It is pure:
+// the same state and command always give the same result.
+func (d Decider) Decide(s State, c Command) ([]Event, error) {
+	if c.Data == nil {
+		c.Data = zeroData(c.Type)
+	}
+	if err := checkEnvelope(s, c); err != nil {
+		return nil, err
+	}
+	if r, ok := s.recent(c.ID); ok {
+		ids := make([]string, 0, r.LastSeq-r.FirstSeq+1)
+		for i := range r.LastSeq - r.FirstSeq + 1 {
+			ids = append(ids, EventID(c.OrderID, c.ID, int(i)))
+		}
+		return nil, &Duplicate{CommandID: c.ID, Version: r.LastSeq, EventIDs: ids}
+	}
+	switch {
+	case !s.Exists() && c.Type != CmdCreateOrder:
+		return nil, reject(CodeOrderNotFound, "order %s does not exist", c.OrderID)
+	case s.Exists() && c.Type == CmdCreateOrder:
+		return nil, reject(CodeOrderAlreadyExists, "order %s already exists", c.OrderID)
+	}
+	if c.ExpectedVersion != nil && *c.ExpectedVersion != s.Version {
+		return nil, &Rejection{Code: CodeVersionConflict, Field: "expectedVersion",
+			Message: fmt.Sprintf("order is at version %d, the command expected %d", s.Version, *c.ExpectedVersion)}
+	}
+	t, _ := TransitionFor(c.Type)
+	if !t.Allows(s.Status) {
+		return nil, t.refusal(s.Status)
+	}
+	b := &builder{policy: &d.Policy, cmd: c, state: s}
+	if err := b.dispatch(); err != nil {
+		return nil, err
+	}
+	return b.events, nil
+}
+
+func checkEnvelope(s State, c Command) error {
+	switch {
+	case c.ID == "":
+		return invalid("commandId", "is required")
+	case c.OrderID == "":
+		return invalid("orderId", "is required")
+	case s.Exists() && s.OrderID != c.OrderID:
+		return invalid("orderId", "command for order %s was given the state of order %s", c.OrderID, s.OrderID)
+	}
+	if _, ok := TransitionFor(c.Type); !ok {
+		return invalid("type", "unknown command type %q", c.Type)
+	}
+	if c.Data == nil || c.Data.CommandType() != c.Type {
+		return invalid("data", "payload does not match command type %s", c.Type)
+	}
+	return nil
+}
+
+// zeroData is the payload of commands that need none, when none was given.
+func zeroData(t CommandType) CommandData {
+	for _, c := range commandSamples {
+		if c.CommandType() == t {
+			return c
+		}
+	}
+	return nil
+}
+
+// builder accumulates the events of one decision, folding each into a working
+// state so later checks and totals see earlier effects.
+type builder struct {
+	policy *Policy
+	cmd    Command
+	state  State
+	events []Event
+}
+
+type totalsCarrier interface{ withTotals(Totals) EventData }
+
+func (b *builder) emit(d EventData) {
+	corr := b.cmd.CorrelationID
+	if corr == "" {
+		corr = b.cmd.ID
+	}
+	e := Event{
+		ID:            EventID(b.cmd.OrderID, b.cmd.ID, len(b.events)),
+		OrderID:       b.cmd.OrderID,
+		Type:          d.EventType(),
+		Seq:           b.state.Version + 1,
+		Time:          b.cmd.Time,
+		Data:          d,
+		UserID:        b.cmd.UserID,
+		ServiceID:     ServiceID,
+		CorrelationID: corr,
+		CausationID:   b.cmd.ID,
+	}
+	b.state = Evolve(b.state, e)
+	if t, ok := d.(totalsCarrier); ok {
+		e.Data = t.withTotals(b.state.Totals())
+	}
+	b.events = append(b.events, e)
+}
+
+func (b *builder) moveTo(to Status, reason string) {
+	trigger := "SYSTEM"
+	if b.cmd.UserID != "" {
+		trigger = "USER"
+	}
+	b.emit(OrderStatusChanged{PreviousStatus: b.state.Status.Ref(), NewStatus: to.Ref(), Reason: reason, TriggerType: trigger})
+}
+
+func (b *builder) now() time.Time { return b.cmd.Time }
+
+func (b *builder) dispatch() error {
+	switch d := b.cmd.Data.(type) {
+	case CreateOrder:
+		return b.createOrder(d)
+	case AddItems:
+		return b.addItems(d)
+	case RemoveItems:
+		return b.removeItems(d)
+	case UpdateItems:
+		return b.updateItems(d)
+	case ApplyDiscount:
+		return b.applyDiscount(d)
+	case CalculateTax:
+		return b.calculateTax(d)
+	case PlaceOrder:
+		return b.placeOrder()
+	case UpdateShippingDetails:
+		return b.updateShipping(d.ShippingInput, "data")
+	case ChangeShippingAddress:
+		return b.changeShippingAddress(d)
+	case UpdateBillingDetails:
+		return b.updateBilling(d.BillingInput, "data")
+	default:
+		return b.dispatchFulfillment()
+	}
+}
+
+func (b *builder) dispatchFulfillment() error {
+	switch d := b.cmd.Data.(type) {
+	case InitiatePayment:
+		return b.initiatePayment(d)
+	case AuthorizePayment:
+		return b.authorizePayment(d)
+	case CapturePayment:
+		return b.capturePayment(d)
+	case FailPayment:
+		return b.failPayment(d)
+	case RequestRefund:
+		return b.requestRefund(d)
+	case RecordRefund:
+		return b.recordRefund(d)
+	case RequestCancellation:
+		return b.requestCancellation(d)
+	case CancelOrder:
+		return b.cancelOrder(d)
+	case ReserveInventory:
+		return b.reserveInventory(d)
+	case ReleaseInventory:
+		return b.releaseInventory(d)
+	case AddTracking:
+		return b.addTracking(d)
+	case ShipOrder:
+		return b.shipOrder(d)
+	case DeliverOrder:
+		return b.deliverOrder(d)
+	case RequestReturn:
+		return b.requestReturn(d)
+	case ReceiveReturn:
+		return b.receiveReturn(d)
+	default:
+		return b.dispatchRecords()
+	}
+}
+
+func (b *builder) dispatchRecords() error {
+	switch d := b.cmd.Data.(type) {
+	case AddCustomerNote:
+		return b.addNote(d.Text, false)
+	case AddAdminNote:
+		return b.addNote(d.Text, true)
+	case FlagOrder:
+		return b.flagOrder(d)
+	case ApproveOrder:
+		return b.approveOrder(d)
+	case RecordNotification:
+		return b.recordNotification(d)
+	}
+	return invalid("type", "no rule decides %s", b.cmd.Type)
+}

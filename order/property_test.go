@@ -1,0 +1,315 @@
+package order_test
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/orderlog/orderlog/order"
+)
+
+// chooser is a source of choices: math/rand for property tests, the fuzzer's
+// bytes for FuzzDecide.
+type chooser interface{ intn(n int) int }
+
+type randChooser struct{ r *rand.Rand }
+
+func (c randChooser) intn(n int) int { return c.r.IntN(n) }
+
+type byteChooser struct {
+	b []byte
+	i int
+}
+
+func (c *byteChooser) intn(n int) int {
+	if c.i >= len(c.b) {
+		return 0
+	}
+	v := int(c.b[c.i])
+	c.i++
+	return v % n
+}
+
+var products = []string{"sku-1", "sku-2", "sku-3", "sku-4"}
+
+// genCommand draws a command for s: mostly plausible ones (ids and amounts
+// taken from the state), sometimes nonsense, so both paths are exercised.
+func genCommand(c chooser, s order.State, n int) order.Command {
+	pick := func(xs ...string) string { return xs[c.intn(len(xs))] }
+	amount := func(plausible int64) int64 {
+		switch c.intn(4) {
+		case 0:
+			return int64(c.intn(5000))
+		case 1:
+			return plausible + 1
+		default:
+			return plausible
+		}
+	}
+	items := func() []order.LineItem {
+		out := []order.LineItem{}
+		for _, p := range products[:1+c.intn(len(products))] {
+			out = append(out, order.LineItem{ProductID: p, Quantity: int64(c.intn(4)), UnitPrice: int64(c.intn(100_00))})
+		}
+		return out
+	}
+	qty := func(avail func(order.Line) int64) []order.ItemQuantity {
+		out := []order.ItemQuantity{}
+		for _, l := range s.Lines {
+			if q := avail(l) - int64(c.intn(2)*c.intn(2)); c.intn(4) > 0 && q > 0 {
+				out = append(out, order.ItemQuantity{ProductID: l.ProductID, Quantity: q})
+			}
+		}
+		return out
+	}
+	unreserved := func(l order.Line) int64 { return l.Quantity - s.Reserved(l.ProductID) }
+	returnable := func(l order.Line) int64 { return l.Quantity - l.Returning }
+	t := s.Totals()
+	// Half the time pick among the commands the status allows, so sequences
+	// travel the whole lifecycle; otherwise any command at all.
+	all := order.CommandTypes()
+	if allowed := order.AllowedCommands(s.Status); c.intn(2) == 0 && len(allowed) > 0 {
+		all = allowed
+	}
+	typ := all[c.intn(len(all))]
+	switch typ {
+	case order.CmdCancelOrder, order.CmdRequestCancellation, order.CmdReleaseInventory:
+		// Undoing commands are drawn less often, or few sequences would get far.
+		if c.intn(5) > 0 {
+			typ = order.CmdAddCustomerNote
+		}
+	}
+	var data order.CommandData
+	switch typ {
+	case order.CmdCreateOrder:
+		data = order.CreateOrder{CustomerID: "cust", Currency: pick("USD", "EUR", "JPY", "XXX"), Items: items()[:c.intn(2)]}
+	case order.CmdAddItems:
+		data = order.AddItems{Items: items()}
+	case order.CmdRemoveItems:
+		data = order.RemoveItems{ProductIDs: []string{pick(products...)}}
+	case order.CmdUpdateItems:
+		data = order.UpdateItems{Items: items()}
+	case order.CmdApplyDiscount:
+		data = order.ApplyDiscount{Code: pick("WELCOME10", "SAVE5", "HALFOFF", "", "NOPE"), Description: "d", FixedAmount: int64(c.intn(3000))}
+	case order.CmdCalculateTax:
+		data = order.CalculateTax{Country: pick("US", "DE", "", "JP"), Region: pick("NY", "CA", "")}
+	case order.CmdPlaceOrder:
+		data = order.PlaceOrder{}
+	case order.CmdUpdateShippingDetails:
+		data = order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "J", Method: pick("STANDARD", "EXPRESS", "X"),
+			Address: order.Address{Line1: "1 A St", City: "C", PostalCode: "1", Country: pick("US", "DE", "GB"), State: pick("NY", "CA", "")}}}
+	case order.CmdChangeShippingAddress:
+		data = order.ChangeShippingAddress{Address: order.Address{Line1: "2 B St", City: "C", PostalCode: "2", Country: pick("US", "DE"), State: "NY"}}
+	case order.CmdUpdateBillingDetails:
+		data = order.UpdateBillingDetails{BillingInput: order.BillingInput{Name: "J", Email: pick("j@x.io", "bad"), Address: nyAddress}}
+	case order.CmdInitiatePayment:
+		data = order.InitiatePayment{PaymentID: fmt.Sprintf("pay-%d", n), PaymentMethod: "CARD"}
+	case order.CmdAuthorizePayment:
+		data = order.AuthorizePayment{PaymentID: s.Payment.ID, Amount: amount(s.Payment.Amount)}
+	case order.CmdCapturePayment:
+		data = order.CapturePayment{PaymentID: s.Payment.ID, Amount: amount(s.Payment.Amount)}
+	case order.CmdFailPayment:
+		data = order.FailPayment{PaymentID: s.Payment.ID, Reason: "declined"}
+	case order.CmdReserveInventory:
+		data = order.ReserveInventory{ReservationID: fmt.Sprintf("res-%d", n), Items: qty(unreserved)}
+	case order.CmdReleaseInventory:
+		data = order.ReleaseInventory{Reason: "r"}
+	case order.CmdAddTracking:
+		data = order.AddTracking{Carrier: "DHL", TrackingNumber: pick("JD01", "")}
+	case order.CmdShipOrder:
+		data = order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z"}
+	case order.CmdDeliverOrder:
+		data = order.DeliverOrder{}
+	case order.CmdCancelOrder:
+		data = order.CancelOrder{Reason: pick("changed mind", "")}
+	case order.CmdRequestCancellation:
+		data = order.RequestCancellation{Reason: "please"}
+	case order.CmdRequestReturn:
+		data = order.RequestReturn{ReturnID: fmt.Sprintf("ret-%d", n), Reason: "r", Items: qty(returnable)}
+	case order.CmdReceiveReturn:
+		id := ""
+		if len(s.Returns) > 0 {
+			id = s.Returns[c.intn(len(s.Returns))].ID
+		}
+		data = order.ReceiveReturn{ReturnID: id}
+	case order.CmdRecordRefund:
+		data = order.RecordRefund{RefundID: fmt.Sprintf("rf-%d", n), Amount: amount(s.Payment.RefundRequested - s.Payment.Refunded)}
+	case order.CmdRequestRefund:
+		data = order.RequestRefund{RefundID: fmt.Sprintf("rq-%d", n), Amount: amount(t.Total / 3), Reason: "goodwill"}
+	case order.CmdFlagOrder:
+		data = order.FlagOrder{Code: "SUSPICIOUS", Reason: "velocity", RequiresApproval: c.intn(2) == 0}
+	case order.CmdApproveOrder:
+		data = order.ApproveOrder{}
+	case order.CmdAddCustomerNote:
+		data = order.AddCustomerNote{Text: "n"}
+	default:
+		data = []order.CommandData{order.ApproveOrder{}, order.AddCustomerNote{Text: "n"}, order.AddAdminNote{Text: "a"},
+			order.RecordNotification{NotificationID: "n", Channel: "EMAIL", Template: "t"}}[c.intn(4)]
+	}
+	cm := order.Command{ID: fmt.Sprintf("c-%d", n), Type: data.CommandType(), OrderID: oid, Data: data,
+		Time: t0.Add(time.Duration(n) * time.Minute)}
+	if c.intn(10) == 0 { // now and then, resend an earlier command
+		cm.ID = fmt.Sprintf("c-%d", c.intn(n+1))
+	}
+	if c.intn(10) == 0 {
+		v := s.Version - int64(c.intn(2))
+		cm.ExpectedVersion = &v
+	}
+	return cm
+}
+
+// checkInvariants lists the rules that must hold in every reachable state.
+func checkInvariants(s order.State) error {
+	t := s.Totals()
+	p := s.Payment
+	switch {
+	case t.Discount > t.Subtotal || t.Discount < 0:
+		return fmt.Errorf("discount %d outside 0..subtotal %d", t.Discount, t.Subtotal)
+	case t.Total < 0 || t.Tax < 0:
+		return fmt.Errorf("negative totals %+v", t)
+	case p.Captured > p.Authorized:
+		return fmt.Errorf("captured %d above authorized %d", p.Captured, p.Authorized)
+	case p.Refunded > p.RefundRequested || p.RefundRequested > p.Captured:
+		return fmt.Errorf("refunded %d, requested %d, captured %d: want refunded <= requested <= captured", p.Refunded, p.RefundRequested, p.Captured)
+	case s.Status == order.StatusCancelled && len(s.Reservations) > 0:
+		return fmt.Errorf("cancelled order still holds %d reservations", len(s.Reservations))
+	case s.Status == order.StatusCancelled && p.Captured > p.RefundRequested:
+		return fmt.Errorf("cancelled order keeps captured money without a refund request")
+	case s.Status != order.StatusDraft && s.Status != order.StatusCancelled && len(s.Lines) == 0:
+		return fmt.Errorf("order in %s has no items", s.Status)
+	case len(s.Recent) > order.RecentCommandWindow:
+		return fmt.Errorf("recent window holds %d commands", len(s.Recent))
+	}
+	for _, l := range s.Lines {
+		if l.Quantity <= 0 {
+			return fmt.Errorf("line %s has quantity %d", l.ProductID, l.Quantity)
+		}
+		if s.Reserved(l.ProductID) > l.Quantity {
+			return fmt.Errorf("line %s reserves more than ordered", l.ProductID)
+		}
+	}
+	return nil
+}
+
+// exercise runs steps generated commands and checks everything a sequence
+// must satisfy; it returns a description of the first violation.
+func exercise(c chooser, steps int) error {
+	var s order.State
+	var log []order.Event
+	for n := range steps {
+		cm := genCommand(c, s, n)
+		if n == 0 {
+			cm.Data, cm.Type = order.CreateOrder{CustomerID: "cust", Currency: "USD"}, order.CmdCreateOrder
+		}
+		before := s
+		evs, err := order.Decide(s, cm)
+		if err != nil {
+			var rej *order.Rejection
+			var dup *order.Duplicate
+			if !errors.As(err, &rej) && !errors.As(err, &dup) {
+				return fmt.Errorf("step %d %s: error is neither rejection nor duplicate: %v", n, cm.Type, err)
+			}
+			if len(evs) > 0 {
+				return fmt.Errorf("step %d %s: rejected but emitted %d events", n, cm.Type, len(evs))
+			}
+			continue
+		}
+		for _, e := range evs {
+			if e.Seq != s.Version+1 {
+				return fmt.Errorf("step %d %s: event seq %d after version %d", n, cm.Type, e.Seq, s.Version)
+			}
+			s = order.Evolve(s, e)
+			log = append(log, e)
+		}
+		if tr, _ := order.TransitionFor(cm.Type); tr.To != order.StatusNone && s.Status != tr.To {
+			return fmt.Errorf("step %d %s: status %s, the table says %s", n, cm.Type, s.Status, tr.To)
+		} else if tr.To == order.StatusNone && s.Status != before.Status {
+			return fmt.Errorf("step %d %s: status moved %s -> %s, the table says it stays", n, cm.Type, before.Status, s.Status)
+		}
+		if err := checkInvariants(s); err != nil {
+			return fmt.Errorf("step %d %s: %w", n, cm.Type, err)
+		}
+	}
+	var folded order.State
+	for i, e := range log {
+		if e.Seq != int64(i+1) {
+			return fmt.Errorf("event %d has seq %d: not gapless from 1", i, e.Seq)
+		}
+		folded = order.Evolve(folded, e)
+	}
+	if !reflect.DeepEqual(folded, s) {
+		return fmt.Errorf("folding the %d events does not reproduce the state:\nfolded %+v\nstate  %+v", len(log), folded, s)
+	}
+	return nil
+}
+
+func TestPropertyRandomCommandSequences(t *testing.T) {
+	runs := 2000
+	if testing.Short() {
+		runs = 200
+	}
+	for seed := range runs {
+		c := randChooser{rand.New(rand.NewPCG(uint64(seed), 42))}
+		if err := exercise(c, 120); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+	}
+}
+
+// explore runs random sequences and records the statuses reached and the
+// event types emitted.
+func explore(seeds, steps int) (map[order.Status]bool, map[order.EventType]bool) {
+	statuses, events := map[order.Status]bool{}, map[order.EventType]bool{}
+	for seed := range seeds {
+		c := randChooser{newRand(seed)}
+		var s order.State
+		for n := range steps {
+			cm := genCommand(c, s, n)
+			if n == 0 {
+				cm.Data, cm.Type = order.CreateOrder{CustomerID: "cust", Currency: "USD"}, order.CmdCreateOrder
+			}
+			evs, err := order.Decide(s, cm)
+			if err != nil {
+				continue
+			}
+			for _, e := range evs {
+				events[e.Type] = true
+				s = order.Evolve(s, e)
+			}
+			statuses[s.Status] = true
+		}
+	}
+	return statuses, events
+}
+
+// TestPropertyCoversTheLifecycle guards the generator: a property test whose
+// sequences never leave DRAFT would prove little. Every status is reached and
+// every event type is emitted by some sequence.
+func TestPropertyCoversTheLifecycle(t *testing.T) {
+	statuses, events := explore(300, 200)
+	for _, st := range order.Statuses {
+		if !statuses[st] {
+			t.Errorf("random sequences never reached %s", st)
+		}
+	}
+	for _, et := range order.EventTypes() {
+		if !events[et] {
+			t.Errorf("no command sequence emitted %s", et)
+		}
+	}
+}
+
+func FuzzDecide(f *testing.F) {
+	f.Add([]byte{7, 1, 2, 3, 12, 14, 17, 15, 20, 21, 24, 25})
+	f.Add([]byte{22, 0, 5, 9, 7, 8, 12, 13, 14, 15, 16, 17})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := exercise(&byteChooser{b: b}, len(b)/3+1); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func newRand(seed int) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), 7)) }
