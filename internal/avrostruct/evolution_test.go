@@ -95,6 +95,13 @@ func TestEvolution(t *testing.T) {
 			want:         &LineV1{SKU: "B", Qty: 1 << 20, Note: note},
 		},
 		{
+			name:         "v2 union value into a v1 mapper without the union is unwrapped",
+			writerSchema: itemV2, written: &LineV2{SKU: "B", Qty: 5, Note: &note},
+			mapperSchema: itemV1,
+			into:         func() any { return &LineV1{} },
+			want:         &LineV1{SKU: "B", Qty: 5, Note: note},
+		},
+		{
 			name:         "v2 null into v1 string gives the zero value",
 			writerSchema: itemV2, written: &LineV2{SKU: "C"},
 			mapperSchema: itemV1,

@@ -357,3 +357,25 @@ func TestNamespaces(t *testing.T) {
 	require.Equal(t, map[string]any{"a.b.Money": map[string]any{"cents": int64(7)}},
 		native.(map[string]any)["inner"].(map[string]any)["m"])
 }
+
+func TestInterfaceFieldForALoneRecord(t *testing.T) {
+	// Not a union: the field's schema is one record, the Go field an
+	// interface; the registry still says which Go type it is.
+	const schema = `{"type": "record", "name": "Wrap", "namespace": "orderlog.events", "fields": [
+	  {"name": "data", "type": {"type": "record", "name": "OrderCancelled", "fields": [
+	    {"name": "order_id", "type": "string"}, {"name": "reason", "type": "string"},
+	    {"name": "was", "type": {"type": "enum", "name": "Status", "symbols": ["PENDING", "PAID"]}}]}}
+	]}`
+	type Wrap struct {
+		Data Event `json:"data"`
+	}
+	m, err := New(schema, envelopeOpts...) // OrderCreated is not in this schema: ignored
+	require.NoError(t, err)
+	codec, err := goavro.NewCodec(schema)
+	require.NoError(t, err)
+	in := &Wrap{Data: &OrderCancelled{OrderID: "o", Reason: "r", Was: StatusPaid}}
+	require.Equal(t, in, roundTrip(t, m, codec, in))
+
+	_, err = m.ToNative(&Wrap{})
+	require.EqualError(t, err, "avrostruct: data: nil avrostruct.Event for avro record orderlog.events.OrderCancelled, which has no null")
+}
