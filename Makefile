@@ -1,0 +1,50 @@
+# orderlog: the commands a developer and CI use. See scripts/testbed/README.md
+# for the test bed (a real Kafka broker and redis-server) behind `make test`.
+
+SHELL   := bash
+GO      ?= go
+TESTBED := scripts/testbed
+
+.PHONY: help test test-unit deps bed-up bed-down fmt vet build run bench
+
+help:
+	@echo "make test       all tests, integration ones on a real Kafka + Redis (installs what is missing)"
+	@echo "make test-unit  go test ./... without the bed (integration tests skip)"
+	@echo "make bed-up     start Kafka (127.0.0.1:19092) and Redis (127.0.0.1:16379); env in .testbed/env"
+	@echo "make bed-down   stop them"
+	@echo "make fmt | vet | build"
+
+# deps + bed + every test with the race detector; the bed is stopped whatever happens.
+test:
+	@start=$$(date +%s); rc=0; \
+	$(TESTBED)/deps.sh && $(TESTBED)/with-bed.sh $(GO) test -race -count=1 ./... || rc=$$?; \
+	echo "make test: exit $$rc after $$(( $$(date +%s) - start ))s"; \
+	exit $$rc
+
+test-unit:
+	$(GO) test ./...
+
+deps:
+	$(TESTBED)/deps.sh
+
+bed-up: deps
+	$(TESTBED)/up.sh
+	@echo "run: source .testbed/env && go test ./..."
+
+bed-down:
+	$(TESTBED)/down.sh
+
+fmt:
+	$(GO) fmt ./...
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build ./...
+
+run:
+	@echo "make run arrives with dev mode (issue 6); see README"; exit 1
+
+bench:
+	@echo "make bench: the benchmark is not written yet (ARCHITECTURE.md section 7.6)"; exit 1

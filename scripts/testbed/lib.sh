@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Shared settings and helpers for the test bed scripts. Sourced, not run.
+#
+# Everything the bed writes lives in $BED_DIR (the repo's .testbed/, git-ignored)
+# except the Kafka jars, which are cached across runs in $ORDERLOG_CACHE.
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BED_DIR="${ORDERLOG_BED_DIR:-$REPO_ROOT/.testbed}"
+CACHE_DIR="${ORDERLOG_CACHE:-$HOME/.cache/orderlog}"
+
+# Newest Kafka 4.x whose whole dependency tree resolves on Maven Central.
+# (4.4.0's kafka_2.13 was published but kafka-tools-api 4.4.0 was not, on
+# 2026-11-21; try again with ORDERLOG_KAFKA_VERSION=4.4.0.)
+KAFKA_VERSION="${ORDERLOG_KAFKA_VERSION:-4.3.0}"
+# log4j2 binding for slf4j 1.x, the version Kafka 4.3's own log4j-core has.
+LOG4J_VERSION="${ORDERLOG_LOG4J_VERSION:-2.25.4}"
+KAFKA_HOME="$CACHE_DIR/kafka-$KAFKA_VERSION"
+KAFKA_LIBS="$KAFKA_HOME/libs"
+
+KAFKA_HOST=127.0.0.1
+KAFKA_PORT=19092
+KAFKA_CONTROLLER_PORT=19093
+REDIS_HOST=127.0.0.1
+REDIS_PORT=16379
+
+KAFKA_DIR="$BED_DIR/kafka"
+REDIS_DIR="$BED_DIR/redis"
+ENV_FILE="$BED_DIR/env"
+
+log() { printf 'testbed: %s\n' "$*" >&2; }
+die() { printf 'testbed: ERROR: %s\n' "$*" >&2; exit 1; }
+
+# now prints seconds since the epoch with millisecond precision.
+now() { date +%s.%3N; }
+# since START prints the seconds elapsed since START, e.g. "3.2s".
+since() { awk -v s="$1" -v e="$(now)" 'BEGIN { printf "%.1fs", e - s }'; }
+
+# as_root runs a command as root, through sudo when we are not root.
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# port_open HOST PORT succeeds when something accepts TCP connections there.
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# pid_alive PIDFILE succeeds when the file names a running process.
+pid_alive() {
+	local pid
+	[ -s "$1" ] || return 1
+	pid="$(cat "$1")"
+	kill -0 "$pid" 2>/dev/null
+}
