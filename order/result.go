@@ -1,0 +1,62 @@
+package order
+
+import (
+	"errors"
+	"time"
+)
+
+// ResultStatus is the outcome of a command.
+type ResultStatus string
+
+// The outcomes.
+const (
+	ResultAccepted  ResultStatus = "ACCEPTED"
+	ResultRejected  ResultStatus = "REJECTED"
+	ResultDuplicate ResultStatus = "DUPLICATE"
+)
+
+// CommandResult answers one command on order.command-results: accepted with
+// the version and event ids it produced, rejected with a code and message, or
+// duplicate with the original version and event ids.
+type CommandResult struct {
+	CommandID     string       `json:"commandId"`
+	OrderID       string       `json:"orderId"`
+	CommandType   CommandType  `json:"commandType"`
+	Status        ResultStatus `json:"status"`
+	Code          Code         `json:"code,omitempty"`
+	Message       string       `json:"message,omitempty"`
+	Field         string       `json:"field,omitempty"`
+	Version       int64        `json:"version"`
+	EventIDs      []string     `json:"eventIds"`
+	CorrelationID string       `json:"correlationId,omitempty"`
+	Time          time.Time    `json:"timestamp"`
+}
+
+// ResultOf builds the result of deciding c on a state at version, from what
+// Decide returned. A non-business error (neither *Rejection nor *Duplicate)
+// becomes a rejection with code VALIDATION_FAILED and its text.
+func ResultOf(c Command, version int64, events []Event, err error) CommandResult {
+	r := CommandResult{CommandID: c.ID, OrderID: c.OrderID, CommandType: c.Type, Version: version,
+		CorrelationID: c.CorrelationID, Time: c.Time}
+	var rej *Rejection
+	var dup *Duplicate
+	switch {
+	case err == nil:
+		r.Status = ResultAccepted
+		r.EventIDs = make([]string, len(events))
+		for i, e := range events {
+			r.EventIDs[i] = e.ID
+		}
+		if n := len(events); n > 0 {
+			r.Version = events[n-1].Seq
+		}
+	case errors.As(err, &dup):
+		r.Status, r.Code, r.Version, r.EventIDs = ResultDuplicate, CodeDuplicateCommand, dup.Version, dup.EventIDs
+		r.Message = dup.Error()
+	case errors.As(err, &rej):
+		r.Status, r.Code, r.Message, r.Field = ResultRejected, rej.Code, rej.Message, rej.Field
+	default:
+		r.Status, r.Code, r.Message = ResultRejected, CodeValidationFailed, err.Error()
+	}
+	return r
+}
