@@ -1,0 +1,280 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/topics"
+)
+
+// Config is what a processor needs. Brokers, Group, TransactionalID, Topics
+// and Serdes are required.
+type Config struct {
+	Brokers []string
+	Group   string
+	// TransactionalID must be unique per running process.
+	TransactionalID string
+	Topics          topics.Names
+	Serdes          Serdes
+	Policy          order.Policy
+	// ClientOpts are extra franz-go options (TLS, SASL, logging).
+	ClientOpts []kgo.Opt
+	// MaxPollRecords bounds a transaction's commands (default 1000).
+	MaxPollRecords int
+	// TransactionTimeout bounds how long a crashed member's open transaction
+	// blocks read_committed readers (default 10s).
+	TransactionTimeout time.Duration
+	NewStore           func() Store
+	Logger             *slog.Logger
+	Metrics            *Metrics
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New("processor: Brokers is empty"))
+	}
+	if c.Group == "" {
+		errs = append(errs, errors.New("processor: Group is empty"))
+	}
+	if c.TransactionalID == "" {
+		errs = append(errs, errors.New("processor: TransactionalID is empty"))
+	}
+	t := c.Topics
+	if t.Commands == "" || t.Events == "" || t.State == "" || t.Results == "" || t.DLQ == "" {
+		errs = append(errs, fmt.Errorf("processor: every topic must be named, got %+v", t))
+	}
+	s := c.Serdes
+	if s.Commands == nil || s.Events == nil || s.Results == nil || s.States == nil {
+		errs = append(errs, errors.New("processor: every serde must be set"))
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = 1000
+	}
+	if c.TransactionTimeout == 0 {
+		c.TransactionTimeout = 10 * time.Second
+	}
+	if c.NewStore == nil {
+		c.NewStore = NewMemStore
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics(nil)
+	}
+	if c.Policy.MaxLines == 0 {
+		c.Policy = order.DefaultPolicy()
+	}
+	return errors.Join(errs...)
+}
+
+// Processor is one member of the processor group.
+type Processor struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *Metrics
+	stores  *stores
+	admin   *kgo.Client
+	h       *handler
+	running atomic.Bool
+}
+
+// New checks the config and prepares a processor; Run starts it.
+func New(cfg Config) (*Processor, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	p := &Processor{cfg: cfg, log: cfg.Logger.With("role", "processor"), metrics: cfg.Metrics, stores: newStores(cfg.NewStore)}
+	admin, err := kgo.NewClient(append(append([]kgo.Opt(nil), cfg.ClientOpts...), kgo.SeedBrokers(cfg.Brokers...))...)
+	if err != nil {
+		return nil, fmt.Errorf("processor: admin client: %w", err)
+	}
+	p.admin = admin
+	return p, nil
+}
+
+// Ready reports whether the processor is in its group and every partition it
+// owns is restored.
+func (p *Processor) Ready() bool { return p.running.Load() && p.stores.ready() }
+
+// partitionCount reads how many partitions the commands topic has.
+func (p *Processor) partitionCount(ctx context.Context) (int, error) {
+	td, err := kadm.NewClient(p.admin).ListTopics(ctx, p.cfg.Topics.Commands)
+	if err != nil {
+		return 0, fmt.Errorf("processor: describe %s: %w", p.cfg.Topics.Commands, err)
+	}
+	t, ok := td[p.cfg.Topics.Commands]
+	if !ok || t.Err != nil {
+		return 0, fmt.Errorf("processor: topic %s is missing (create it with `orderctl topics create`): %v", p.cfg.Topics.Commands, t.Err)
+	}
+	return len(t.Partitions), nil
+}
+
+// Run joins the group and processes commands until ctx is done. It returns
+// nil after a clean shutdown, or the error that ended the session (a fenced
+// producer, an unrecoverable transaction error).
+func (p *Processor) Run(ctx context.Context) error {
+	defer p.admin.Close()
+	n, err := p.partitionCount(ctx)
+	if err != nil {
+		return err
+	}
+	keyed := kgo.StickyKeyPartitioner(nil).ForTopic(p.cfg.Topics.Commands)
+	p.h = &handler{
+		decider: order.Decider{Policy: p.cfg.Policy}, serdes: p.cfg.Serdes, topics: p.cfg.Topics, stores: p.stores,
+		log: p.log, metrics: p.metrics, now: time.Now,
+		partitionOf: func(key []byte) int32 { return int32(keyed.Partition(&kgo.Record{Key: key}, n)) },
+	}
+	sess, err := kgo.NewGroupTransactSession(p.sessionOpts(ctx)...)
+	if err != nil {
+		return fmt.Errorf("processor: session: %w", err)
+	}
+	p.running.Store(true)
+	defer func() {
+		p.running.Store(false)
+		sess.Close()
+		p.log.Info("processor stopped; left the group")
+	}()
+	p.log.Info("processor started", "group", p.cfg.Group, "transactionalId", p.cfg.TransactionalID, "partitions", n)
+	for {
+		fs := sess.PollRecords(ctx, p.cfg.MaxPollRecords)
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return nil
+		}
+		fs.EachError(func(t string, part int32, err error) {
+			p.log.Warn("fetch error", "topic", t, "partition", part, "error", err)
+		})
+		p.observeLag(fs)
+		if fs.NumRecords() == 0 {
+			continue
+		}
+		if err := p.transact(sess, fs); err != nil {
+			return err
+		}
+	}
+}
+
+func (p *Processor) sessionOpts(ctx context.Context) []kgo.Opt {
+	return append(append([]kgo.Opt(nil), p.cfg.ClientOpts...),
+		kgo.SeedBrokers(p.cfg.Brokers...),
+		kgo.ConsumerGroup(p.cfg.Group),
+		kgo.ConsumeTopics(p.cfg.Topics.Commands),
+		kgo.TransactionalID(p.cfg.TransactionalID),
+		kgo.TransactionTimeout(p.cfg.TransactionTimeout),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.OnPartitionsAssigned(func(actx context.Context, _ *kgo.Client, m map[string][]int32) {
+			parts := m[p.cfg.Topics.Commands]
+			if err := p.restore(actx, parts); err != nil {
+				// Without its state a partition must not be processed: the
+				// stores stay unrestored, commands of it abort their batch,
+				// and the next rebalance tries again.
+				p.log.Error("restore failed", "partitions", parts, "error", err)
+			}
+			p.metrics.partitions.Add(float64(len(parts)))
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			p.drop(m[p.cfg.Topics.Commands], "revoked")
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
+			p.drop(m[p.cfg.Topics.Commands], "lost")
+		}),
+	)
+}
+
+func (p *Processor) drop(parts []int32, why string) {
+	if len(parts) == 0 {
+		return
+	}
+	p.stores.drop(parts)
+	p.metrics.partitions.Sub(float64(len(parts)))
+	for _, part := range parts {
+		p.metrics.lag.DeleteLabelValues(strconv.Itoa(int(part)))
+	}
+	p.log.Info("partitions dropped", "partitions", parts, "why", why)
+}
+
+// transact handles one polled batch in one transaction.
+func (p *Processor) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches) error {
+	start := time.Now()
+	if err := sess.Begin(); err != nil {
+		return fmt.Errorf("processor: begin transaction: %w", err)
+	}
+	b := p.h.newBatch()
+	var batchErr error
+	fs.EachRecord(func(r *kgo.Record) {
+		if batchErr == nil {
+			batchErr = b.add(r)
+		}
+	})
+	var out []*kgo.Record
+	if batchErr == nil {
+		out, batchErr = b.finish()
+	}
+	// The transaction's own context: shutdown must not cut a commit in half.
+	tctx, cancel := context.WithTimeout(context.Background(), p.cfg.TransactionTimeout)
+	defer cancel()
+	var produceErr atomic.Pointer[error]
+	for _, r := range out {
+		sess.Produce(tctx, r, func(_ *kgo.Record, err error) {
+			if err != nil {
+				produceErr.CompareAndSwap(nil, &err)
+			}
+		})
+	}
+	commit := batchErr == nil
+	committed, err := sess.End(tctx, kgo.TransactionEndTry(commit))
+	if perr := produceErr.Load(); perr != nil && committed {
+		// End flushes before committing; a failed produce makes the
+		// commit fail, so this would be a bug worth stopping for.
+		return fmt.Errorf("processor: committed despite produce error: %w", *perr)
+	}
+	if err != nil {
+		return fmt.Errorf("processor: end transaction: %w", err)
+	}
+	p.metrics.txnDuration.Observe(time.Since(start).Seconds())
+	p.metrics.txnRecords.Observe(float64(len(out)))
+	if !committed {
+		p.metrics.transactions.WithLabelValues("aborted").Inc()
+		p.log.Info("transaction aborted; the batch will be polled again", "commands", fs.NumRecords(), "reason", abortReason(batchErr, produceErr.Load()))
+		if batchErr != nil {
+			time.Sleep(200 * time.Millisecond)
+		}
+		return nil
+	}
+	b.apply()
+	p.metrics.transactions.WithLabelValues("committed").Inc()
+	_, orders := p.stores.counts()
+	p.metrics.orders.Set(float64(orders))
+	return nil
+}
+
+func abortReason(batchErr error, produceErr *error) string {
+	switch {
+	case batchErr != nil:
+		return batchErr.Error()
+	case produceErr != nil:
+		return (*produceErr).Error()
+	}
+	return "rebalance or failed offset commit"
+}
+
+func (p *Processor) observeLag(fs kgo.Fetches) {
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if n := len(fp.Records); n > 0 {
+			lag := fp.HighWatermark - fp.Records[n-1].Offset - 1
+			p.metrics.lag.WithLabelValues(strconv.Itoa(int(fp.Partition))).Set(float64(lag))
+		}
+	})
+}

@@ -1,0 +1,119 @@
+package processor
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// restore fills the stores of parts from the state topic, read_committed, up
+// to each partition's last stable offset. Control records are kept so the
+// position can be compared with the last stable offset even when the log
+// ends in a transaction marker.
+func (p *Processor) restore(ctx context.Context, parts []int32) error {
+	if len(parts) == 0 {
+		return nil
+	}
+	start := time.Now()
+	p.stores.assign(parts)
+	adm := kadm.NewClient(p.admin)
+	ends, err := adm.ListCommittedOffsets(ctx, p.cfg.Topics.State)
+	if err != nil {
+		return fmt.Errorf("restore: list last stable offsets of %s: %w", p.cfg.Topics.State, err)
+	}
+	starts, err := adm.ListStartOffsets(ctx, p.cfg.Topics.State)
+	if err != nil {
+		return fmt.Errorf("restore: list start offsets of %s: %w", p.cfg.Topics.State, err)
+	}
+	want := map[int32]int64{}
+	consume := map[int32]kgo.Offset{}
+	for _, part := range parts {
+		end, ok := ends.Lookup(p.cfg.Topics.State, part)
+		if !ok || end.Err != nil {
+			return fmt.Errorf("restore: no end offset for %s/%d: %v", p.cfg.Topics.State, part, end.Err)
+		}
+		begin, _ := starts.Lookup(p.cfg.Topics.State, part)
+		if end.Offset <= begin.Offset {
+			p.stores.markRestored(part)
+			continue
+		}
+		want[part] = end.Offset
+		consume[part] = kgo.NewOffset().AtStart()
+	}
+	var records int
+	if len(want) > 0 {
+		records, err = p.readStates(ctx, want, consume)
+		if err != nil {
+			return err
+		}
+	}
+	for _, part := range parts {
+		p.stores.markRestored(part)
+	}
+	d := time.Since(start)
+	p.metrics.restoreTime.Observe(d.Seconds())
+	p.metrics.restoreRecs.Add(float64(records))
+	_, orders := p.stores.counts()
+	p.log.Info("restored partitions", "partitions", parts, "records", records, "orders", orders, "duration", d.Round(time.Millisecond))
+	return nil
+}
+
+func (p *Processor) readStates(ctx context.Context, want map[int32]int64, consume map[int32]kgo.Offset) (int, error) {
+	opts := append(append([]kgo.Opt(nil), p.cfg.ClientOpts...),
+		kgo.SeedBrokers(p.cfg.Brokers...),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{p.cfg.Topics.State: consume}),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(),
+		kgo.FetchMaxBytes(64<<20),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return 0, fmt.Errorf("restore: client: %w", err)
+	}
+	defer cl.Close()
+	records := 0
+	lastLog := time.Now()
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return records, fmt.Errorf("restore: %w", err)
+		}
+		var ferr error
+		fs.EachError(func(t string, part int32, err error) {
+			ferr = fmt.Errorf("restore: fetch %s/%d: %w", t, part, err)
+		})
+		if ferr != nil {
+			return records, ferr
+		}
+		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+			store, _ := p.stores.storeForRestore(fp.Partition)
+			for _, r := range fp.Records {
+				if r.Offset+1 >= want[fp.Partition] {
+					delete(want, fp.Partition)
+				}
+				if r.Attrs.IsControl() || store == nil {
+					continue
+				}
+				records++
+				if r.Value == nil {
+					store.Delete(string(r.Key))
+					continue
+				}
+				st, err := p.cfg.Serdes.States.Decode(r.Value)
+				if err != nil {
+					p.log.Error("restore: undecodable state record skipped", "partition", fp.Partition, "offset", r.Offset, "key", string(r.Key), "error", err)
+					continue
+				}
+				store.Put(string(r.Key), st)
+			}
+		})
+		if time.Since(lastLog) > 2*time.Second {
+			p.log.Info("restoring", "records", records, "partitionsLeft", len(want))
+			lastLog = time.Now()
+		}
+	}
+	return records, nil
+}
