@@ -32,6 +32,7 @@ stop() {
 main() {
 	stop redis "$REDIS_DIR/redis.pid" 10 &
 	stop kafka "$KAFKA_DIR/kafka.pid" 30 &
+	"$(dirname "${BASH_SOURCE[0]}")/registry.sh" stop &
 	wait
 	rm -f "$ENV_FILE"
 }

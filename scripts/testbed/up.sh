@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Starts the test bed: one Apache Kafka node (KRaft, broker+controller) on
 # 127.0.0.1:19092 (controller 19093) and a redis-server on 127.0.0.1:16379,
-# waits until both answer, and writes $BED_DIR/env for tests to source:
+# and a schema registry (Apicurio, registry.sh) on 127.0.0.1:18081, waits until
+# they answer, and writes $BED_DIR/env for tests to source:
 #   ORDERLOG_KAFKA_BROKERS, ORDERLOG_REDIS_ADDR, ORDERLOG_KAFKA_CLASSPATH,
-#   ORDERLOG_KAFKA_VERSION
+#   ORDERLOG_KAFKA_VERSION, ORDERLOG_SCHEMA_REGISTRY_URL
 # Every start is from empty data directories. Stop it with down.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -175,11 +176,16 @@ main() {
 	local tk
 	tk="$(now)"
 	start_redis
+	# The schema registry (Apicurio, in memory) boots while Kafka does.
+	"$(dirname "${BASH_SOURCE[0]}")/registry.sh" start >"$BED_DIR/registry.env" &
+	local registry_pid=$!
 	wait_redis "$tk"
 	(cd "$REPO_ROOT" && go build -o "$BED_DIR/bin/kafkaping" ./scripts/testbed/kafkaping) ||
 		die "could not build scripts/testbed/kafkaping"
 	wait_kafka "$tk"
+	wait "$registry_pid" || die "the schema registry did not start; see $BED_DIR/registry/registry.log"
 	write_env
+	cat "$BED_DIR/registry.env" >>"$ENV_FILE"
 	trap - EXIT
 	log "bed up in $(since "$t0"); env in $ENV_FILE"
 }
