@@ -1,0 +1,296 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/orderlog/orderlog/internal/kafkaopts"
+	"github.com/orderlog/orderlog/topics"
+)
+
+// Config is everything orderd reads at start: flags, then ORDERLOG_*
+// environment variables, then defaults. Load fills and validates it.
+type Config struct {
+	Roles              []string
+	Brokers            []string
+	Kafka              kafkaopts.Config
+	TopicPrefix        string
+	Partitions         int
+	ReplicationFactor  int
+	CreateTopics       bool
+	Group              string
+	TransactionalID    string // derived per process when empty
+	SchemaRegistryURL  string // empty: no registry, Avro single-object encoding
+	HTTPAddr           string
+	LogLevel           slog.Level
+	LogFormat          string
+	TransactionTimeout time.Duration
+	MaxPollRecords     int
+	ShutdownTimeout    time.Duration
+}
+
+// envPrefix goes in front of every setting's environment variable: the flag
+// --kafka-brokers is ORDERLOG_KAFKA_BROKERS.
+const envPrefix = "ORDERLOG_"
+
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// settingName is how messages name a setting: "ORDERLOG_PARTITIONS / --partitions".
+func settingName(flagName string) string { return envName(flagName) + " / --" + flagName }
+
+// defaultTxnID is shown in --help for the derived transactional id.
+const defaultTxnID = "orderd-<hostname>-<pid>-<random>"
+
+// flagSet declares every setting once: flag name, default and help. The
+// environment variable is derived from the flag name.
+func flagSet(c *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("orderd", flag.ContinueOnError)
+	fs.Var(listValue{&c.Roles}, "roles", "roles to run, comma-separated: "+strings.Join(roleNames(), ", "))
+	fs.Var(listValue{&c.Brokers}, "kafka-brokers", "Kafka seed brokers, comma-separated host:port")
+	fs.StringVar(&c.TopicPrefix, "topic-prefix", "", `put in front of every topic name ("staging." gives staging.order.events)`)
+	fs.IntVar(&c.Partitions, "partitions", 6, "partitions of every co-partitioned topic, when creating and verifying them")
+	fs.IntVar(&c.ReplicationFactor, "replication-factor", 1, "replication factor of the topics; -1 for the broker's default")
+	fs.BoolVar(&c.CreateTopics, "create-topics", true, "create missing topics at start (they are verified either way)")
+	fs.StringVar(&c.Group, "group", "orderlog-processor", "consumer group of the processors")
+	fs.StringVar(&c.TransactionalID, "transactional-id", "", "Kafka transactional id; must be unique per process")
+	fs.StringVar(&c.SchemaRegistryURL, "schema-registry-url", "", "Confluent-compatible schema registry; when set, Avro values use the Confluent wire format, else single-object encoding")
+	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:9090", "listen address of /metrics, /healthz and /readyz")
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
+	fs.BoolVar(&c.Kafka.TLS, "kafka-tls", false, "connect to Kafka over TLS")
+	fs.StringVar(&c.Kafka.TLSCAFile, "kafka-tls-ca-file", "", "PEM file of the CAs of the brokers' certificates (default: the system's)")
+	fs.StringVar(&c.Kafka.SASLMechanism, "kafka-sasl-mechanism", "", "SASL mechanism: "+strings.Join(kafkaopts.Mechanisms, ", ")+" (default: none)")
+	fs.StringVar(&c.Kafka.SASLUser, "kafka-sasl-user", "", "SASL user")
+	fs.StringVar(&c.Kafka.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the variable: flags show in ps)")
+	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
+	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 1000, "most commands per transaction")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
+	return fs
+}
+
+// defaults are the values of the settings whose zero value is not the
+// default and which flag.FlagSet cannot express (lists).
+func defaults() Config {
+	return Config{Roles: []string{"processor"}, Brokers: []string{"127.0.0.1:9092"}}
+}
+
+// errHelp is returned by Load for --help, after the usage was written.
+var errHelp = flag.ErrHelp
+
+// Load fills a Config from args and the environment (lookup is os.LookupEnv
+// outside tests) and validates it. A flag wins over its variable, the
+// variable over the default. For --help it writes the usage to out and
+// returns errHelp.
+func Load(args []string, lookup func(string) (string, bool), out io.Writer) (Config, error) {
+	c := defaults()
+	fs := flagSet(&c)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := lookup(envName(f.Name)); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
+			}
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(out, fs)
+			return c, errHelp
+		}
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		errs = append(errs, fmt.Errorf("unexpected arguments %q: every setting is a --flag", fs.Args()))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, err
+	}
+	if c.TransactionalID == "" {
+		c.TransactionalID = newTransactionalID()
+	}
+	return c, c.validate()
+}
+
+func newTransactionalID() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("orderd-%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// validate checks every setting and names each bad one.
+func (c *Config) validate() error {
+	var errs []error
+	bad := func(flagName, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", settingName(flagName), fmt.Sprintf(format, args...)))
+	}
+	c.validateRoles(bad)
+	if len(c.Brokers) == 0 {
+		bad("kafka-brokers", "must name at least one broker")
+	}
+	for _, b := range c.Brokers {
+		if err := checkHostPort(b); err != nil {
+			bad("kafka-brokers", "%q: %v", b, err)
+		}
+	}
+	if c.Partitions < 1 || c.Partitions > math.MaxInt32 {
+		bad("partitions", "must be >= 1, got %d", c.Partitions)
+	}
+	if (c.ReplicationFactor < 1 && c.ReplicationFactor != -1) || c.ReplicationFactor > math.MaxInt16 {
+		bad("replication-factor", "must be >= 1, or -1 for the broker's default, got %d", c.ReplicationFactor)
+	}
+	if _, err := topics.New(topics.Config{Prefix: c.TopicPrefix, Partitions: 1, ReplicationFactor: 1}); err != nil {
+		bad("topic-prefix", "%v", err)
+	}
+	if strings.TrimSpace(c.Group) == "" {
+		bad("group", "must not be empty")
+	}
+	if strings.TrimSpace(c.TransactionalID) == "" {
+		bad("transactional-id", "must not be blank (leave it unset to derive one)")
+	}
+	if c.SchemaRegistryURL != "" {
+		if u, err := url.Parse(c.SchemaRegistryURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("schema-registry-url", "want an http(s)://host[:port][/path] URL, got %q", c.SchemaRegistryURL)
+		}
+	}
+	if err := checkHostPort(c.HTTPAddr); err != nil {
+		bad("http-addr", "%q: %v", c.HTTPAddr, err)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("log-format", "must be json or text, got %q", c.LogFormat)
+	}
+	c.validateKafka(bad)
+	if c.TransactionTimeout < time.Second {
+		bad("transaction-timeout", "must be at least 1s, got %s", c.TransactionTimeout)
+	}
+	if c.MaxPollRecords < 1 {
+		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)
+	}
+	if c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "must be > 0, got %s", c.ShutdownTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) validateRoles(bad func(string, string, ...any)) {
+	if len(c.Roles) == 0 {
+		bad("roles", "name at least one role (known: %s)", strings.Join(roleNames(), ", "))
+	}
+	seen := map[string]bool{}
+	for _, r := range c.Roles {
+		switch {
+		case lookupRole(r) == nil:
+			bad("roles", "unknown role %q (known: %s)", r, strings.Join(roleNames(), ", "))
+		case seen[r]:
+			bad("roles", "role %q is listed twice", r)
+		}
+		seen[r] = true
+	}
+}
+
+func (c *Config) validateKafka(bad func(string, string, ...any)) {
+	m, err := kafkaopts.NormalizeMechanism(c.Kafka.SASLMechanism)
+	if err != nil {
+		bad("kafka-sasl-mechanism", "%v", err)
+		return
+	}
+	c.Kafka.SASLMechanism = m
+	_, err = c.Kafka.ClientOpts()
+	switch {
+	case err == nil:
+	case errors.Is(err, kafkaopts.ErrCAWithoutTLS):
+		bad("kafka-tls-ca-file", "is set, but %s is not true", settingName("kafka-tls"))
+	case errors.Is(err, kafkaopts.ErrMissingCredentials):
+		bad("kafka-sasl-user", "%s and %s are required with SASL mechanism %s", settingName("kafka-sasl-user"), settingName("kafka-sasl-password"), m)
+	case errors.Is(err, kafkaopts.ErrUnusedCredentials):
+		bad("kafka-sasl-mechanism", "a SASL user or password is set, so choose a mechanism: %s", strings.Join(kafkaopts.Mechanisms, ", "))
+	default:
+		bad("kafka-tls-ca-file", "%v", err)
+	}
+}
+
+func checkHostPort(s string) error {
+	_, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return errors.New("want host:port")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return nil
+}
+
+// usage lists every setting with its variable and default.
+func usage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, `Usage: orderd [flags]
+
+orderd runs orderlog's roles (%s) in one process, with /metrics,
+/healthz and /readyz on --http-addr. Each setting is a flag or an environment
+variable; a flag wins over its variable, the variable over the default.
+
+`, strings.Join(roleNames(), ", "))
+	type row struct{ flag, env, def, help string }
+	var rows []row
+	wf, we := 0, 0
+	d := defaults()
+	fs.VisitAll(func(f *flag.Flag) {
+		r := row{"--" + f.Name, envName(f.Name), f.DefValue, f.Usage}
+		switch f.Name {
+		case "roles":
+			r.def = strings.Join(d.Roles, ",")
+		case "kafka-brokers":
+			r.def = strings.Join(d.Brokers, ",")
+		case "transactional-id":
+			r.def = defaultTxnID
+		}
+		if r.def == "" {
+			r.def = `""`
+		}
+		wf, we = max(wf, len(r.flag)), max(we, len(r.env))
+		rows = append(rows, r)
+	})
+	fmt.Fprintf(w, "  %-*s  %-*s  %s\n", wf, "FLAG", we, "VARIABLE", "DEFAULT")
+	for _, r := range rows {
+		fmt.Fprintf(w, "  %-*s  %-*s  %s\n      %s\n", wf, r.flag, we, r.env, r.def, r.help)
+	}
+}
+
+// listValue is a comma-separated flag; blanks are dropped.
+type listValue struct{ p *[]string }
+
+func (l listValue) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l listValue) Set(s string) error {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	*l.p = out
+	return nil
+}
