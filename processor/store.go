@@ -8,6 +8,10 @@ import (
 
 // Store holds the states of the orders of one partition. The in-memory
 // implementation is the default; an on-disk one can replace it.
+//
+// A Store must be safe for concurrent use: a partition's store is filled by
+// the restore (in the group's assignment callback) while the poll loop reads
+// Len of every store for the orders metric, and the other way round.
 type Store interface {
 	Get(orderID string) (order.State, bool)
 	Put(orderID string, s order.State)
@@ -18,12 +22,35 @@ type Store interface {
 // NewMemStore returns an in-memory Store.
 func NewMemStore() Store { return &memStore{m: map[string]order.State{}} }
 
-type memStore struct{ m map[string]order.State }
+type memStore struct {
+	mu sync.RWMutex
+	m  map[string]order.State
+}
 
-func (s *memStore) Get(id string) (order.State, bool) { st, ok := s.m[id]; return st, ok }
-func (s *memStore) Put(id string, st order.State)     { s.m[id] = st }
-func (s *memStore) Delete(id string)                  { delete(s.m, id) }
-func (s *memStore) Len() int                          { return len(s.m) }
+func (s *memStore) Get(id string) (order.State, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st, ok := s.m[id]
+	return st, ok
+}
+
+func (s *memStore) Put(id string, st order.State) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[id] = st
+}
+
+func (s *memStore) Delete(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, id)
+}
+
+func (s *memStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m)
+}
 
 // stores holds the Store of every partition this member owns and whether it
 // is restored. Callbacks from the group run on other goroutines, so it locks.
