@@ -25,6 +25,7 @@
 // an aborted transaction (rebalance, crash, fencing) leaves the store at the
 // committed state, and the group session rewinds to the committed offsets.
 // On assignment of a partition the store is restored from order.state with
-// read_committed up to the last stable offset before any command of that
-// partition is handled; on revocation it is dropped.
+// read_committed up to the high watermark (waiting out open transactions of
+// earlier owners) before any command of that partition is handled; on
+// revocation it is dropped.
 package processor

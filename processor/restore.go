@@ -10,9 +10,20 @@ import (
 )
 
 // restore fills the stores of parts from the state topic, read_committed, up
-// to each partition's last stable offset. Control records are kept so the
-// position can be compared with the last stable offset even when the log
-// ends in a transaction marker.
+// to each partition's high watermark at the time of assignment. Control
+// records are kept so the position can be compared with the end offset even
+// when the log ends in a transaction marker.
+//
+// The end is the high watermark, not the last stable offset: a member killed
+// inside a transaction leaves it open until the broker times it out, and the
+// last stable offset stays behind it while the next owners commit states
+// after it. Restoring only up to the last stable offset would then miss those
+// committed states, while the group's committed offsets (which are stable)
+// already lie past their commands: the new owner would decide on a stale
+// state and write duplicate sequence numbers. The same holds for the commit
+// markers of the previous owner's last transaction, which the broker writes
+// after answering EndTxn. Reading read_committed up to the high watermark
+// waits until every transaction that wrote before it has ended.
 func (p *Processor) restore(ctx context.Context, parts []int32) error {
 	if len(parts) == 0 {
 		return nil
@@ -20,9 +31,9 @@ func (p *Processor) restore(ctx context.Context, parts []int32) error {
 	start := time.Now()
 	p.stores.assign(parts)
 	adm := kadm.NewClient(p.admin)
-	ends, err := adm.ListCommittedOffsets(ctx, p.cfg.Topics.State)
+	ends, err := adm.ListEndOffsets(ctx, p.cfg.Topics.State)
 	if err != nil {
-		return fmt.Errorf("restore: list last stable offsets of %s: %w", p.cfg.Topics.State, err)
+		return fmt.Errorf("restore: list end offsets of %s: %w", p.cfg.Topics.State, err)
 	}
 	starts, err := adm.ListStartOffsets(ctx, p.cfg.Topics.State)
 	if err != nil {
