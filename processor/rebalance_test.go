@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/schemas"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -257,5 +258,63 @@ func (b *bed) readAll(topic string, n int, timeout time.Duration) []*kgo.Record 
 		if len(out) < n && time.Now().After(deadline) {
 			b.t.Fatalf("read %s: got %d records, want %d, within %s", topic, len(out), n, timeout)
 		}
+	}
+}
+
+// A member that dies inside a transaction leaves it open until the broker
+// times it out, and until then the last stable offset of the partitions it
+// wrote stays behind it. A later owner's committed states can lie beyond that
+// point; the next owner must wait for them instead of restoring up to the
+// last stable offset and deciding on a stale state.
+func testRestoreWaitsOutAnOpenTransaction(t *testing.T, b *bed) {
+	pa, stopA := b.start("a")
+	waitReady(t, pa)
+	first := lifecycle("r1")
+	part := int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: []byte("r1")}, int(b.partitions)))
+
+	// The zombie: a transactional producer that wrote to r1's state
+	// partition and never ended its transaction.
+	zombie, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.TransactionalID(b.group+"-zombie"),
+		kgo.TransactionTimeout(time.Minute), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	require.NoError(t, err)
+	t.Cleanup(zombie.Close)
+	require.NoError(t, zombie.BeginTransaction())
+	require.NoError(t, zombie.ProduceSync(context.Background(),
+		&kgo.Record{Topic: b.names.State, Partition: part, Key: []byte("r1"), Value: []byte("never committed")}).FirstErr())
+
+	b.send(first[:4]...)
+	b.results(4)
+	stopA()
+
+	pb, _ := b.start("b")
+	time.Sleep(2 * time.Second)
+	require.False(t, pb.Ready(), "b must not be ready while a transaction before its states is open")
+	require.NoError(t, zombie.EndTransaction(context.Background(), kgo.TryAbort))
+	b.send(first[4:]...)
+	all := b.read(b.names.Results, len(first), 30*time.Second)
+	for i, r := range all {
+		res, err := b.serdes.Results.Decode(r.Value)
+		require.NoError(t, err)
+		require.Equal(t, order.ResultAccepted, res.Status, "result %d (%s): %s %s", i, res.CommandType, res.Code, res.Message)
+	}
+	checkLog(t, b, b.eventsByOrder(eventsPerLifecycle))
+}
+
+func TestRestoreWaitsOutAnOpenTransactionOnKfake(t *testing.T) {
+	testRestoreWaitsOutAnOpenTransaction(t, kfakeBed(t))
+}
+
+func TestRestoreWaitsOutAnOpenTransactionOnRealKafka(t *testing.T) {
+	testRestoreWaitsOutAnOpenTransaction(t, realBed(t))
+}
+
+func waitReady(t *testing.T, p *processor.Processor) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !p.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("processor not ready within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
