@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +89,7 @@ type Processor struct {
 	admin   *kgo.Client
 	h       *handler
 	running atomic.Bool
+	joined  atomic.Bool // the group assigned this member its partitions at least once
 }
 
 // New checks the config and prepares a processor; Run starts it.
@@ -103,9 +106,10 @@ func New(cfg Config) (*Processor, error) {
 	return p, nil
 }
 
-// Ready reports whether the processor is in its group and every partition it
-// owns is restored.
-func (p *Processor) Ready() bool { return p.running.Load() && p.stores.ready() }
+// Ready reports whether the processor has joined its group and every
+// partition it owns is restored. A member that owns no partition (more
+// members than partitions) is ready once it has joined.
+func (p *Processor) Ready() bool { return p.running.Load() && p.joined.Load() && p.stores.ready() }
 
 // partitionCount reads how many partitions the commands topic has.
 func (p *Processor) partitionCount(ctx context.Context) (int, error) {
@@ -174,6 +178,10 @@ func (p *Processor) sessionOpts(ctx context.Context) []kgo.Opt {
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		// A produce right after a commit can meet CONCURRENT_TRANSACTIONS
+		// while the broker writes the previous markers; franz-go retries it
+		// after a metadata refresh, which by default waits up to 5 s.
+		kgo.MetadataMinAge(100*time.Millisecond),
 		kgo.OnPartitionsAssigned(func(actx context.Context, _ *kgo.Client, m map[string][]int32) {
 			parts := m[p.cfg.Topics.Commands]
 			if err := p.restore(actx, parts); err != nil {
@@ -183,6 +191,7 @@ func (p *Processor) sessionOpts(ctx context.Context) []kgo.Opt {
 				p.log.Error("restore failed", "partitions", parts, "error", err)
 			}
 			p.metrics.partitions.Add(float64(len(parts)))
+			p.joined.Store(true)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, m map[string][]int32) {
 			p.drop(m[p.cfg.Topics.Commands], "revoked")
@@ -205,22 +214,47 @@ func (p *Processor) drop(parts []int32, why string) {
 	p.log.Info("partitions dropped", "partitions", parts, "why", why)
 }
 
-// transact handles one polled batch in one transaction.
+// transact handles one polled batch in one transaction. Partitions are
+// independent (an order lives in one), so each partition's commands are
+// decided on their own goroutine, in offset order within the partition.
 func (p *Processor) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches) error {
 	start := time.Now()
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("processor: begin transaction: %w", err)
 	}
-	b := p.h.newBatch()
-	var batchErr error
-	fs.EachRecord(func(r *kgo.Record) {
-		if batchErr == nil {
-			batchErr = b.add(r)
+	var parts []kgo.FetchTopicPartition
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) > 0 {
+			parts = append(parts, fp)
 		}
 	})
+	batches := make([]*batch, len(parts))
+	outs := make([][]*kgo.Record, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, fp := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			b := p.h.newBatch()
+			batches[i] = b
+			for _, r := range fp.Records {
+				if errs[i] = b.add(r); errs[i] != nil {
+					return
+				}
+			}
+			outs[i], errs[i] = b.finish()
+		}()
+	}
+	wg.Wait()
+	batchErr := errors.Join(errs...)
 	var out []*kgo.Record
 	if batchErr == nil {
-		out, batchErr = b.finish()
+		for _, o := range outs {
+			out = append(out, o...)
+		}
 	}
 	// The transaction's own context: shutdown must not cut a commit in half.
 	tctx, cancel := context.WithTimeout(context.Background(), p.cfg.TransactionTimeout)
@@ -233,13 +267,14 @@ func (p *Processor) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches) err
 			}
 		})
 	}
-	commit := batchErr == nil
-	committed, err := sess.End(tctx, kgo.TransactionEndTry(commit))
-	if perr := produceErr.Load(); perr != nil && committed {
-		// End flushes before committing; a failed produce makes the
-		// commit fail, so this would be a bug worth stopping for.
-		return fmt.Errorf("processor: committed despite produce error: %w", *perr)
+	decided := time.Since(start)
+	// Flush first so that a failed produce is known before deciding to
+	// commit: a transaction missing a record must abort.
+	if err := sess.Client().Flush(tctx); err != nil {
+		return fmt.Errorf("processor: flush: %w", err)
 	}
+	commit := batchErr == nil && produceErr.Load() == nil
+	committed, err := sess.End(tctx, kgo.TransactionEndTry(commit))
 	if err != nil {
 		return fmt.Errorf("processor: end transaction: %w", err)
 	}
@@ -253,7 +288,11 @@ func (p *Processor) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches) err
 		}
 		return nil
 	}
-	b.apply()
+	for _, b := range batches {
+		b.apply()
+	}
+	p.log.Debug("transaction committed", "commands", fs.NumRecords(), "records", len(out),
+		"decide", decided.Round(time.Microsecond), "total", time.Since(start).Round(time.Microsecond))
 	p.metrics.transactions.WithLabelValues("committed").Inc()
 	_, orders := p.stores.counts()
 	p.metrics.orders.Set(float64(orders))
