@@ -1,0 +1,96 @@
+// Command orderbench measures orderlog's processor on a real Kafka broker:
+// end-to-end commands per second and command->result latency, against the
+// ceiling of a plain franz-go consume->produce pipe on the same broker and
+// partition count, latency at half of the measured peak, and the restore
+// time and memory of a large order.state. `make bench` runs it on the test
+// bed and writes docs/performance.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+)
+
+type config struct {
+	brokers    []string
+	orders     int
+	partitions int32
+	states     int
+	halfSecs   int
+	doc        string
+	cpuProfile string
+}
+
+func main() {
+	var cfg config
+	brokers := flag.String("brokers", envOr("ORDERLOG_KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers (ORDERLOG_KAFKA_BROKERS)")
+	flag.IntVar(&cfg.orders, "orders", 5000, "order lifecycles (9 commands each) in the full-speed runs")
+	partitions := flag.Int("partitions", 6, "partitions of every topic")
+	flag.IntVar(&cfg.states, "restore-states", 1_000_000, "order states to restore (0 skips the restore run)")
+	flag.IntVar(&cfg.halfSecs, "half-load-seconds", 15, "length of the run at half the measured peak")
+	flag.StringVar(&cfg.doc, "doc", "", "write the figures as markdown to this file")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the full-speed processor run here")
+	flag.Parse()
+	cfg.brokers = strings.Split(*brokers, ",")
+	cfg.partitions = int32(*partitions)
+	level := slog.LevelWarn
+	if os.Getenv("ORDERBENCH_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := bench(ctx, cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "orderbench:", err)
+		os.Exit(1)
+	}
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func bench(ctx context.Context, cfg config) error {
+	r := report{machine: machine(), started: time.Now(), cfg: cfg}
+	fmt.Println(r.machine)
+	recs, ids := lifecycles(fmt.Sprintf("b%d", time.Now().Unix()), cfg.orders)
+	fmt.Printf("load: %d orders, %d commands, %d partitions\n", cfg.orders, len(recs), cfg.partitions)
+
+	var err error
+	if r.pipe, err = runPipe(ctx, cfg, recs); err != nil {
+		return fmt.Errorf("pipe: %w", err)
+	}
+	fmt.Println(r.pipe)
+	if r.full, err = runProcessor(ctx, cfg, "orderlog processor, full", recs, ids, 0, cfg.cpuProfile); err != nil {
+		return fmt.Errorf("processor: %w", err)
+	}
+	fmt.Println(r.full)
+	half := r.full.perSecond() / 2
+	n := max(1, int(half*float64(cfg.halfSecs))/9)
+	hrecs, hids := lifecycles(fmt.Sprintf("h%d", time.Now().Unix()), n)
+	if r.half, err = runProcessor(ctx, cfg, fmt.Sprintf("orderlog at %.0f cmd/s", half), hrecs, hids, half, ""); err != nil {
+		return fmt.Errorf("processor at half load: %w", err)
+	}
+	fmt.Println(r.half)
+	if cfg.states > 0 {
+		if r.restore, err = runRestore(ctx, cfg); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		fmt.Println(r.restore)
+	}
+	fmt.Print(r.summary())
+	if cfg.doc != "" {
+		return os.WriteFile(cfg.doc, []byte(r.markdown()), 0o644)
+	}
+	return nil
+}

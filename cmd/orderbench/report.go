@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type report struct {
+	machine          string
+	started          time.Time
+	cfg              config
+	pipe, full, half run
+	restore          restoreRun
+}
+
+func machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	mem := ""
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int64
+		fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
+		mem = fmt.Sprintf(", %.0f GiB", float64(kb)/(1<<20))
+	}
+	return fmt.Sprintf("%d cores (%s)%s, %s, Kafka %s single KRaft node on loopback", runtime.NumCPU(), cpu, mem,
+		runtime.Version(), envOr("ORDERLOG_KAFKA_VERSION", "?"))
+}
+
+type target struct {
+	what, want, got string
+	ok              bool
+}
+
+func (r report) targets() []target {
+	ratio := r.full.perSecond() / r.pipe.perSecond()
+	ts := []target{
+		{"throughput vs plain pipe", ">= 50%", fmt.Sprintf("%.0f%% (%.0f / %.0f cmd/s)", 100*ratio, r.full.perSecond(), r.pipe.perSecond()), ratio >= 0.5},
+		{"p99 command->result at half of peak", "<= 50 ms", r.half.lat.pct(0.99).Round(100 * time.Microsecond).String(), r.half.lat.pct(0.99) <= 50*time.Millisecond},
+	}
+	if r.restore.states > 0 {
+		ts = append(ts,
+			target{fmt.Sprintf("restore of %d states", r.restore.states), "<= 10 s", r.restore.restore.Round(time.Millisecond).String(), r.restore.restore <= 10*time.Second},
+			target{"memory per order state", "<= 2048 B", fmt.Sprintf("%.0f B", r.restore.bytesPerOrd), r.restore.bytesPerOrd <= 2048})
+	}
+	return ts
+}
+
+func (r report) summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-38s %-10s %s\n", "target", "want", "measured")
+	for _, t := range r.targets() {
+		mark := "MET"
+		if !t.ok {
+			mark = "MISSED"
+		}
+		fmt.Fprintf(&b, "%-38s %-10s %s  %s\n", t.what, t.want, t.got, mark)
+	}
+	return b.String()
+}
+
+func (r report) markdown() string {
+	var b strings.Builder
+	b.WriteString("# Performance\n\nWritten by `make bench` (`cmd/orderbench`); do not edit the figures by hand.\n\n")
+	fmt.Fprintf(&b, "Run %s on %s. Load: %d order lifecycles of 9 JSON commands (create with 2 lines, shipping, place, initiate, authorize, reserve, capture, ship, deliver), interleaved across orders, %d partitions. The processor, the load generator and the measuring consumer share the machine's cores, as do the pipe's.\n\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), r.machine, r.cfg.orders, r.cfg.partitions)
+	b.WriteString("| run | commands | commands/s | p50 | p99 | p999 |\n|---|---|---|---|---|---|\n")
+	for _, x := range []run{r.pipe, r.full, r.half} {
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %s |\n", x.name, x.commands, x.perSecond(),
+			x.lat.pct(0.5).Round(100*time.Microsecond), x.lat.pct(0.99).Round(100*time.Microsecond), x.lat.pct(0.999).Round(100*time.Microsecond))
+	}
+	b.WriteString("\nLatency is from handing a command to the producer to its result (or, for the pipe, its copy) being read by a read_committed consumer.\n\n")
+	if r.restore.states > 0 {
+		fmt.Fprintf(&b, "Restore: %d order states (%d B each as Avro, delivered orders with 2 lines) restored into memory in %s (%.0f states/s); %.0f B of heap per order.\n\n",
+			r.restore.states, r.restore.avgValue, r.restore.restore.Round(time.Millisecond), float64(r.restore.states)/r.restore.restore.Seconds(), r.restore.bytesPerOrd)
+	}
+	b.WriteString("| target | want | measured | |\n|---|---|---|---|\n")
+	for _, t := range r.targets() {
+		mark := "met"
+		if !t.ok {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", t.what, t.want, t.got, mark)
+	}
+	return b.String()
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/order"
+)
+
+// restoreRun is the outcome of restoring a large order.state.
+type restoreRun struct {
+	states      int
+	produce     time.Duration
+	restore     time.Duration
+	bytesPerOrd float64
+	avgValue    int
+}
+
+func (r restoreRun) String() string {
+	return fmt.Sprintf("%-28s %8d states restored in %s (%.0f states/s), %.0f B heap per order, %d B per state record",
+		"restore", r.states, r.restore.Round(time.Millisecond), float64(r.states)/r.restore.Seconds(), r.bytesPerOrd, r.avgValue)
+}
+
+// template folds one delivered lifecycle into a state.
+func template() order.State {
+	var s order.State
+	for i, c := range lifecycle("tmpl-000000") {
+		c.Time = time.Unix(1_790_000_000+int64(i), 0).UTC()
+		evs, err := order.Decide(s, c)
+		if err != nil {
+			panic(err)
+		}
+		for _, e := range evs {
+			s = order.Evolve(s, e)
+		}
+	}
+	return s
+}
+
+func runRestore(ctx context.Context, cfg config) (restoreRun, error) {
+	prefix := fmt.Sprintf("restore-%d.", time.Now().UnixNano())
+	names, err := newTopics(ctx, cfg, prefix)
+	if err != nil {
+		return restoreRun{}, err
+	}
+	serdes, err := newSerdes(ctx)
+	if err != nil {
+		return restoreRun{}, err
+	}
+	producer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ProducerLinger(5*time.Millisecond),
+		kgo.ProducerBatchMaxBytes(1<<20), kgo.MaxBufferedRecords(100_000))
+	if err != nil {
+		return restoreRun{}, err
+	}
+	defer producer.Close()
+	tmpl := template()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var produceErr error
+	total := 0
+	for i := range cfg.states {
+		s := tmpl
+		id := fmt.Sprintf("r%08d", i)
+		s.OrderID, s.CustomerID, s.OrderNumber = id, "cust-"+id[len(id)-4:], order.OrderNumber(id)
+		v, err := serdes.States.Encode(s)
+		if err != nil {
+			return restoreRun{}, err
+		}
+		total += len(v)
+		wg.Add(1)
+		producer.Produce(ctx, &kgo.Record{Topic: names.State, Key: []byte(id), Value: v}, func(_ *kgo.Record, err error) {
+			defer wg.Done()
+			if err != nil {
+				mu.Lock()
+				produceErr = err
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if produceErr != nil {
+		return restoreRun{}, produceErr
+	}
+	res := restoreRun{states: cfg.states, produce: time.Since(start), avgValue: total / cfg.states}
+
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start = time.Now()
+	p, stop, err := startProcessor(ctx, cfg, names, serdes, prefix+"orderd")
+	if err != nil {
+		return restoreRun{}, err
+	}
+	res.restore = time.Since(start)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	res.bytesPerOrd = (float64(after.HeapAlloc) - float64(before.HeapAlloc)) / float64(cfg.states)
+	runtime.KeepAlive(p)
+	stop()
+	return res, nil
+}
