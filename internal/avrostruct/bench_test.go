@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkedin/goavro/v2"
 	"github.com/stretchr/testify/require"
 )
 
@@ -102,4 +103,74 @@ func TestBenchValueRoundTrips(t *testing.T) {
 	var out benchPlaced
 	require.NoError(t, m.FromNative(native, &out))
 	require.Equal(t, benchValue(), &out)
+}
+
+// The old path, for the ratio: ToNative then goavro's encoder, and goavro's
+// decoder then FromNative.
+func BenchmarkToNativeAndGoavro(b *testing.B) {
+	m, err := New(benchSchema)
+	require.NoError(b, err)
+	codec, err := goavro.NewCodec(benchSchema)
+	require.NoError(b, err)
+	v := benchValue()
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		native, err := m.ToNative(v)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if buf, err = codec.BinaryFromNative(buf[:0], native); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkGoavroAndFromNative(b *testing.B) {
+	m, err := New(benchSchema)
+	require.NoError(b, err)
+	codec, err := goavro.NewCodec(benchSchema)
+	require.NoError(b, err)
+	bin, err := m.AppendBinary(nil, benchValue())
+	require.NoError(b, err)
+	var out benchPlaced
+	b.ReportAllocs()
+	for b.Loop() {
+		native, _, err := codec.NativeFromBinary(bin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := m.FromNative(native, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkAppendBinary(b *testing.B) {
+	m, err := New(benchSchema)
+	require.NoError(b, err)
+	v := benchValue()
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		if buf, err = m.AppendBinary(buf[:0], v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+func BenchmarkDecodeBinary(b *testing.B) {
+	m, err := New(benchSchema)
+	require.NoError(b, err)
+	bin, err := m.AppendBinary(nil, benchValue())
+	require.NoError(b, err)
+	var out benchPlaced
+	b.SetBytes(int64(len(bin)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.DecodeBinary(bin, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

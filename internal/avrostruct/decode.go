@@ -7,9 +7,17 @@ import (
 
 type decFn func(native any, dst reflect.Value) error
 
-// decoder is a compiled native-to-Go plan for one (schema node, Go type).
+// binDecFn reads one value of its schema node from the front of b into dst
+// and returns the rest of b. depth counts the records around it.
+type binDecFn func(b []byte, dst reflect.Value, depth int) ([]byte, error)
+
+// decoder is a compiled plan into one Go type from one schema node: fn
+// from goavro's native form, bin from Avro binary written with that node.
 // dst is always settable.
-type decoder struct{ fn decFn }
+type decoder struct {
+	fn  decFn
+	bin binDecFn
+}
 
 // compileDec returns the cached plan for (n, t), compiling it if needed.
 // Called with m.mu held.
@@ -21,11 +29,11 @@ func (m *Mapper) compileDec(n *node, t reflect.Type) (*decoder, error) {
 	d := &decoder{}
 	m.dec[k] = d
 	m.undo = append(m.undo, undoEntry{key: k, dec: true})
-	fn, err := m.buildDec(n, t)
+	fn, bin, err := m.buildDec(n, t)
 	if err != nil {
 		return nil, err
 	}
-	d.fn = fn
+	d.fn, d.bin = fn, bin
 	return d, nil
 }
 
@@ -44,7 +52,23 @@ func setTime(dst reflect.Value, t time.Time) {
 	*(*time.Time)(dst.Addr().UnsafePointer()) = t
 }
 
-func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
+// setInt stores i into an integer-kind dst, or fails naming t.
+func setInt(dst reflect.Value, i int64, signed bool, t reflect.Type) error {
+	if signed {
+		if dst.OverflowInt(i) {
+			return errorf("%d overflows Go %s", i, t)
+		}
+		dst.SetInt(i)
+		return nil
+	}
+	if i < 0 || dst.OverflowUint(uint64(i)) {
+		return errorf("%d overflows Go %s", i, t)
+	}
+	dst.SetUint(uint64(i))
+	return nil
+}
+
+func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 	if n.kind == kUnion {
 		return m.buildUnionDec(n, t)
 	}
@@ -52,32 +76,42 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 		return m.buildIfaceDec(n, []*node{n}, t, false)
 	}
 	if n.kind == kNull {
-		return func(any, reflect.Value) error { return nil }, nil
+		return func(any, reflect.Value) error { return nil },
+			func(b []byte, _ reflect.Value, _ int) ([]byte, error) { return b, nil }, nil
 	}
 	if t.Kind() == reflect.Pointer {
 		sub, err := m.compileDec(n, t.Elem())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		elem := t.Elem()
 		return func(native any, dst reflect.Value) error {
-			if native == nil {
-				dst.SetZero()
+				if native == nil {
+					dst.SetZero()
+					return nil
+				}
+				p := reflect.New(elem)
+				if err := sub.fn(native, p.Elem()); err != nil {
+					return err
+				}
+				dst.Set(p)
 				return nil
-			}
-			p := reflect.New(elem)
-			if err := sub.fn(native, p.Elem()); err != nil {
-				return err
-			}
-			dst.Set(p)
-			return nil
-		}, nil
+			}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+				p := reflect.New(elem)
+				b, err := sub.bin(b, p.Elem(), depth)
+				if err != nil {
+					return nil, err
+				}
+				dst.Set(p)
+				return b, nil
+			}, nil
 	}
 	var fn decFn
+	var bin binDecFn
 	switch n.logical {
 	case "timestamp-millis", "timestamp-micros", "date":
 		if t != timeType {
-			return nil, cannotMap(n, t)
+			return nil, nil, cannotMap(n, t)
 		}
 		fn = func(native any, dst reflect.Value) error {
 			var tm time.Time
@@ -107,14 +141,34 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 			setTime(dst, tm)
 			return nil
 		}
-		return fn, nil
+		read, conv := readLong, fromTimestampMillis
+		switch n.logical {
+		case "timestamp-micros":
+			conv = fromTimestampMicros
+		case "date":
+			read, conv = readInt, fromDate
+		}
+		bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+			x, b, err := read(b)
+			if err != nil {
+				return nil, err
+			}
+			if x == 0 {
+				setTime(dst, time.Time{}) // the epoch stands for the zero time.Time
+			} else {
+				setTime(dst, conv(x))
+			}
+			return b, nil
+		}
+		return fn, bin, nil
 	case "time-millis", "time-micros":
 		if t != durationType {
-			return nil, cannotMap(n, t)
+			return nil, nil, cannotMap(n, t)
 		}
 		unit := time.Millisecond
+		read := readInt
 		if n.logical == "time-micros" {
-			unit = time.Microsecond
+			unit, read = time.Microsecond, readLong
 		}
 		fn = func(native any, dst reflect.Value) error {
 			switch x := native.(type) {
@@ -131,9 +185,17 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 			}
 			return nil
 		}
-		return fn, nil
+		bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+			x, b, err := read(b)
+			if err != nil {
+				return nil, err
+			}
+			dst.SetInt(int64(time.Duration(x) * unit))
+			return b, nil
+		}
+		return fn, bin, nil
 	case "decimal":
-		return nil, errorf("avro %s with logicalType decimal is not supported", n)
+		return nil, nil, errorf("avro %s with logicalType decimal is not supported", n)
 	}
 
 	k := t.Kind()
@@ -150,6 +212,14 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 					return retry(n, native, dst, fn)
 				}
 				return nil
+			}
+			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				x, b, err := readBool(b)
+				if err != nil {
+					return nil, err
+				}
+				dst.SetBool(x)
+				return b, nil
 			}
 		}
 	case kInt, kLong:
@@ -170,18 +240,21 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 				default:
 					return retry(n, native, dst, fn)
 				}
-				if signed {
-					if dst.OverflowInt(i) {
-						return errorf("%d overflows Go %s", i, t)
-					}
-					dst.SetInt(i)
-					return nil
+				return setInt(dst, i, signed, t)
+			}
+			read := readLong
+			if n.kind == kInt {
+				read = readInt
+			}
+			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				i, b, err := read(b)
+				if err != nil {
+					return nil, err
 				}
-				if i < 0 || dst.OverflowUint(uint64(i)) {
-					return errorf("%d overflows Go %s", i, t)
+				if err := setInt(dst, i, signed, t); err != nil {
+					return nil, err
 				}
-				dst.SetUint(uint64(i))
-				return nil
+				return b, nil
 			}
 		}
 	case kFloat, kDouble:
@@ -203,6 +276,25 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 				}
 				return nil
 			}
+			if n.kind == kFloat {
+				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+					x, b, err := readFloat(b)
+					if err != nil {
+						return nil, err
+					}
+					dst.SetFloat(float64(x))
+					return b, nil
+				}
+			} else {
+				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+					x, b, err := readDouble(b)
+					if err != nil {
+						return nil, err
+					}
+					dst.SetFloat(x)
+					return b, nil
+				}
+			}
 		}
 	case kString, kEnum:
 		if k == reflect.String {
@@ -218,6 +310,25 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 					return retry(n, native, dst, fn)
 				}
 				return nil
+			}
+			if n.kind == kEnum {
+				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+					i, b, err := readIndex(b, len(n.symbols), n)
+					if err != nil {
+						return nil, err
+					}
+					dst.SetString(n.symbols[i])
+					return b, nil
+				}
+			} else {
+				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+					s, b, err := readBytes(b, "string")
+					if err != nil {
+						return nil, err
+					}
+					dst.SetString(string(s))
+					return b, nil
+				}
 			}
 		}
 	case kBytes, kFixed:
@@ -243,6 +354,24 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 				}
 				return nil
 			}
+			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				var p []byte
+				var err error
+				if n.kind == kFixed {
+					p, b, err = readFixed(b, n.size, n)
+				} else {
+					p, b, err = readBytes(b, "bytes")
+				}
+				if err != nil {
+					return nil, err
+				}
+				if len(p) == 0 {
+					dst.SetZero()
+				} else {
+					dst.SetBytes(append([]byte(nil), p...))
+				}
+				return b, nil
+			}
 		} else if n.kind == kFixed && k == reflect.Array && t.Elem().Kind() == reflect.Uint8 && t.Len() == n.size {
 			fn = func(native any, dst reflect.Value) error {
 				switch x := native.(type) {
@@ -258,6 +387,14 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 				}
 				return nil
 			}
+			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				p, b, err := readFixed(b, n.size, n)
+				if err != nil {
+					return nil, err
+				}
+				copy(dst.Bytes(), p)
+				return b, nil
+			}
 		}
 	case kRecord:
 		if k == reflect.Struct && t != timeType {
@@ -267,7 +404,7 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 		if k == reflect.Slice {
 			sub, err := m.compileDec(n.items, t.Elem())
 			if err != nil {
-				return nil, atElem(err)
+				return nil, nil, atElem(err)
 			}
 			fn = func(native any, dst reflect.Value) error {
 				list, ok := native.([]any)
@@ -291,12 +428,13 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 				dst.Set(s)
 				return nil
 			}
+			bin = arrayBinDec(n, t, sub)
 		}
 	case kMap:
 		if k == reflect.Map && t.Key().Kind() == reflect.String {
 			sub, err := m.compileDec(n.items, t.Elem())
 			if err != nil {
-				return nil, atElem(err)
+				return nil, nil, atElem(err)
 			}
 			keyType, elemType := t.Key(), t.Elem()
 			fn = func(native any, dst reflect.Value) error {
@@ -328,12 +466,91 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, error) {
 				dst.Set(out)
 				return nil
 			}
+			bin = mapBinDec(n, t, sub)
 		}
 	}
 	if fn == nil {
-		return nil, cannotMap(n, t)
+		return nil, nil, cannotMap(n, t)
 	}
-	return fn, nil
+	return fn, bin, nil
+}
+
+// arrayBinDec reads an array's blocks into a new slice; an empty array is
+// a nil slice, as FromNative gives.
+func arrayBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
+	return func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+		c := blockCounter{minItem: n.items.minSize}
+		cnt, b, err := c.next(b)
+		if err != nil {
+			return nil, err
+		}
+		if cnt == 0 {
+			dst.SetZero()
+			return b, nil
+		}
+		s := reflect.MakeSlice(t, cnt, cnt)
+		for i := 0; ; {
+			for ; i < s.Len(); i++ {
+				if b, err = sub.bin(b, s.Index(i), depth); err != nil {
+					return nil, atIndex(err, i)
+				}
+			}
+			if cnt, b, err = c.next(b); err != nil {
+				return nil, err
+			}
+			if cnt == 0 {
+				break
+			}
+			grown := reflect.MakeSlice(t, i+cnt, max(2*i, i+cnt))
+			reflect.Copy(grown, s)
+			s = grown
+		}
+		dst.Set(s)
+		return b, nil
+	}
+}
+
+// mapBinDec reads a map's blocks into a new map; an empty map is nil, and
+// a key written twice is an error, as in goavro.
+func mapBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
+	return func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+		c := blockCounter{minItem: 1 + n.items.minSize}
+		cnt, b, err := c.next(b)
+		if err != nil {
+			return nil, err
+		}
+		if cnt == 0 {
+			dst.SetZero()
+			return b, nil
+		}
+		out := reflect.MakeMapWithSize(t, cnt)
+		key := reflect.New(t.Key()).Elem()
+		elem := reflect.New(t.Elem()).Elem()
+		for cnt > 0 {
+			for range cnt {
+				var k []byte
+				if k, b, err = readBytes(b, "map key"); err != nil {
+					return nil, err
+				}
+				ks := string(k)
+				elem.SetZero()
+				if b, err = sub.bin(b, elem, depth); err != nil {
+					return nil, atKey(err, ks)
+				}
+				key.SetString(ks)
+				before := out.Len()
+				out.SetMapIndex(key, elem)
+				if out.Len() == before {
+					return nil, atKey(errorf("duplicate map key"), ks)
+				}
+			}
+			if cnt, b, err = c.next(b); err != nil {
+				return nil, err
+			}
+		}
+		dst.Set(out)
+		return b, nil
+	}
 }
 
 type decField struct {
@@ -343,26 +560,39 @@ type decField struct {
 	dec    *decoder
 }
 
+// binDecField is one field of the writer's record: decoded into a Go field,
+// or skipped (dec == nil).
+type binDecField struct {
+	name   string
+	typ    *node
+	index  []int
+	viaPtr bool
+	dec    *decoder
+}
+
 // buildRecordDec fills a struct from a native record. It is tolerant of
 // schema evolution: schema fields without a Go field are skipped, Go fields
 // without a schema field, or absent from the native record, keep their value.
-func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, error) {
+func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 	gfs := m.structFields(t)
 	byName := make(map[string]*goField, len(gfs))
 	for i := range gfs {
 		byName[gfs[i].name] = &gfs[i]
 	}
 	plan := make([]decField, 0, len(n.fields))
+	steps := make([]binDecField, 0, len(n.fields))
 	for _, sf := range n.fields {
 		gf, ok := byName[sf.name]
 		if !ok {
+			steps = append(steps, binDecField{name: sf.name, typ: sf.typ})
 			continue
 		}
 		sub, err := m.compileDec(sf.typ, gf.typ)
 		if err != nil {
-			return nil, atField(err, sf.name)
+			return nil, nil, atField(err, sf.name)
 		}
 		plan = append(plan, decField{name: sf.name, index: gf.index, viaPtr: gf.viaPtr, dec: sub})
+		steps = append(steps, binDecField{name: sf.name, typ: sf.typ, index: gf.index, viaPtr: gf.viaPtr, dec: sub})
 	}
 	var fn decFn
 	fn = func(native any, dst reflect.Value) error {
@@ -391,7 +621,41 @@ func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, error) {
 		}
 		return nil
 	}
-	return fn, nil
+	bin := func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+		if depth >= maxDepth {
+			return nil, errorf("records nested deeper than %d", maxDepth)
+		}
+		var err error
+		for i := range steps {
+			f := &steps[i]
+			if f.dec == nil {
+				if b, err = skip(b, f.typ, depth+1); err != nil {
+					return nil, atField(err, f.name)
+				}
+				continue
+			}
+			if f.viaPtr { // null: leave a nil embedded pointer nil
+				if f.typ.kind == kNull {
+					continue
+				}
+				if f.typ.kind == kUnion {
+					i, rest, err := readIndex(b, len(f.typ.branches), f.typ)
+					if err != nil {
+						return nil, atField(err, f.name)
+					}
+					if f.typ.branches[i].kind == kNull {
+						b = rest
+						continue
+					}
+				}
+			}
+			if b, err = f.dec.bin(b, fieldForWrite(dst, f.index), depth+1); err != nil {
+				return nil, atField(err, f.name)
+			}
+		}
+		return b, nil
+	}
+	return fn, bin, nil
 }
 
 type unionDecBranch struct {
@@ -402,7 +666,7 @@ type unionDecBranch struct {
 // buildUnionDec fills a Go value from a native union value: nil (null) or
 // {"<branch>": value}. A bare value (written by a schema that had no union
 // here) goes to the first branch the Go type can hold.
-func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, error) {
+func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 	if t.Kind() == reflect.Interface {
 		return m.buildIfaceDec(n, n.branches, t, true)
 	}
@@ -412,8 +676,9 @@ func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, error) {
 		target = t.Elem()
 	}
 	var branches []unionDecBranch
+	byIndex := make([]*decoder, len(n.branches)) // nil: null, or not storable in t
 	var firstErr error
-	for _, b := range n.branches {
+	for i, b := range n.branches {
 		if b.kind == kNull {
 			continue
 		}
@@ -427,12 +692,13 @@ func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, error) {
 			continue
 		}
 		branches = append(branches, unionDecBranch{b.branch, d})
+		byIndex[i] = d
 	}
 	if len(branches) == 0 {
 		if firstErr != nil && len(n.branches) <= 2 {
-			return nil, firstErr
+			return nil, nil, firstErr
 		}
-		return nil, cannotMap(n, t)
+		return nil, nil, cannotMap(n, t)
 	}
 	set := func(d *decoder, v any, dst reflect.Value) error {
 		if !isPtr {
@@ -445,27 +711,52 @@ func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, error) {
 		dst.Set(p)
 		return nil
 	}
+	notStorable := func(member string) error {
+		return errorf("union member %s of %s cannot be stored in Go type %s", member, n, t)
+	}
 	return func(native any, dst reflect.Value) error {
-		if native == nil {
-			dst.SetZero()
-			return nil
-		}
-		if mm, ok := native.(map[string]any); ok && len(mm) == 1 {
-			for key, v := range mm {
-				for i := range branches {
-					if branches[i].name == key {
-						return set(branches[i].dec, v, dst)
+			if native == nil {
+				dst.SetZero()
+				return nil
+			}
+			if mm, ok := native.(map[string]any); ok && len(mm) == 1 {
+				for key, v := range mm {
+					for i := range branches {
+						if branches[i].name == key {
+							return set(branches[i].dec, v, dst)
+						}
 					}
-				}
-				for _, b := range n.branches {
-					if b.branch == key {
-						return errorf("union member %s of %s cannot be stored in Go type %s", key, n, t)
+					for _, b := range n.branches {
+						if b.branch == key {
+							return notStorable(key)
+						}
 					}
 				}
 			}
-		}
-		return set(branches[0].dec, native, dst)
-	}, nil
+			return set(branches[0].dec, native, dst)
+		}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+			i, b, err := readIndex(b, len(n.branches), n)
+			if err != nil {
+				return nil, err
+			}
+			d := byIndex[i]
+			if d == nil {
+				if n.branches[i].kind == kNull {
+					dst.SetZero()
+					return b, nil
+				}
+				return nil, notStorable(n.branches[i].branch)
+			}
+			if !isPtr {
+				return d.bin(b, dst, depth)
+			}
+			p := reflect.New(target)
+			if b, err = d.bin(b, p.Elem(), depth); err != nil {
+				return nil, err
+			}
+			dst.Set(p)
+			return b, nil
+		}, nil
 }
 
 type ifaceDecBranch struct {
@@ -476,9 +767,10 @@ type ifaceDecBranch struct {
 
 // buildIfaceDec fills an interface-typed Go field: the union branch name
 // selects the registered Go type, a new value of it is filled and stored.
-func (m *Mapper) buildIfaceDec(n *node, branches []*node, t reflect.Type, wrapped bool) (decFn, error) {
+func (m *Mapper) buildIfaceDec(n *node, branches []*node, t reflect.Type, wrapped bool) (decFn, binDecFn, error) {
 	var entries []ifaceDecBranch
-	for _, b := range branches {
+	byIndex := make([]*ifaceDecBranch, len(branches))
+	for i, b := range branches {
 		if b.name == "" {
 			continue
 		}
@@ -487,61 +779,90 @@ func (m *Mapper) buildIfaceDec(n *node, branches []*node, t reflect.Type, wrappe
 			continue
 		}
 		if !rt.AssignableTo(t) {
-			return nil, errorf("Go type %s registered for %s does not implement %s", rt, b.name, t)
+			return nil, nil, errorf("Go type %s registered for %s does not implement %s", rt, b.name, t)
 		}
 		d, err := m.compileDec(b, rt)
 		if err != nil {
-			return nil, prepend(err, "("+b.name+")")
+			return nil, nil, prepend(err, "("+b.name+")")
 		}
 		entries = append(entries, ifaceDecBranch{b.name, rt, d})
+		byIndex[i] = &ifaceDecBranch{b.name, rt, d}
+	}
+	// fill decodes a new value of e's type and stores it in dst.
+	fill := func(e *ifaceDecBranch, b []byte, dst reflect.Value, depth int) ([]byte, error) {
+		v := reflect.New(e.typ).Elem()
+		b, err := e.dec.bin(b, v, depth)
+		if err != nil {
+			return nil, err
+		}
+		dst.Set(v)
+		return b, nil
 	}
 	if !wrapped {
 		if len(entries) == 0 {
-			return nil, errorf("Go interface %s for avro %s: no Go type registered for %s (use avrostruct.WithUnionType)", t, n, n.name)
+			return nil, nil, errorf("Go interface %s for avro %s: no Go type registered for %s (use avrostruct.WithUnionType)", t, n, n.name)
 		}
 		e := entries[0]
 		return func(native any, dst reflect.Value) error {
-			if native == nil {
-				dst.SetZero()
-				return nil
-			}
-			v := reflect.New(e.typ).Elem()
-			if err := e.dec.fn(native, v); err != nil {
-				return err
-			}
-			dst.Set(v)
-			return nil
-		}, nil
-	}
-	return func(native any, dst reflect.Value) error {
-		if native == nil {
-			dst.SetZero()
-			return nil
-		}
-		mm, ok := native.(map[string]any)
-		if !ok || len(mm) != 1 {
-			return mismatch(n, native)
-		}
-		for key, x := range mm {
-			for i := range entries {
-				e := &entries[i]
-				if e.name != key {
-					continue
+				if native == nil {
+					dst.SetZero()
+					return nil
 				}
 				v := reflect.New(e.typ).Elem()
-				if err := e.dec.fn(x, v); err != nil {
+				if err := e.dec.fn(native, v); err != nil {
 					return err
 				}
 				dst.Set(v)
 				return nil
+			}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+				return fill(&e, b, dst, depth)
+			}, nil
+	}
+	unregistered := func(member string) error {
+		return errorf("no Go type registered for union member %s of %s (use avrostruct.WithUnionType)", member, n)
+	}
+	return func(native any, dst reflect.Value) error {
+			if native == nil {
+				dst.SetZero()
+				return nil
 			}
-			for _, b := range n.branches {
-				if b.branch == key {
-					return errorf("no Go type registered for union member %s of %s (use avrostruct.WithUnionType)", key, n)
+			mm, ok := native.(map[string]any)
+			if !ok || len(mm) != 1 {
+				return mismatch(n, native)
+			}
+			for key, x := range mm {
+				for i := range entries {
+					e := &entries[i]
+					if e.name != key {
+						continue
+					}
+					v := reflect.New(e.typ).Elem()
+					if err := e.dec.fn(x, v); err != nil {
+						return err
+					}
+					dst.Set(v)
+					return nil
 				}
+				for _, b := range n.branches {
+					if b.branch == key {
+						return unregistered(key)
+					}
+				}
+				return errorf("%q is not a member of %s", key, n)
 			}
-			return errorf("%q is not a member of %s", key, n)
-		}
-		return nil
-	}, nil
+			return nil
+		}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+			i, b, err := readIndex(b, len(n.branches), n)
+			if err != nil {
+				return nil, err
+			}
+			if e := byIndex[i]; e != nil {
+				return fill(e, b, dst, depth)
+			}
+			if n.branches[i].kind == kNull {
+				dst.SetZero()
+				return b, nil
+			}
+			return nil, unregistered(n.branches[i].branch)
+		}, nil
 }

@@ -14,6 +14,11 @@
 //	native, err := m.ToNative(&envelope)        // then codec.BinaryFromNative
 //	err = m.FromNative(decodedNative, &envelope) // after codec.NativeFromBinary
 //
+// or, without the native form, straight to and from Avro binary:
+//
+//	buf, err = m.AppendBinary(buf[:0], &envelope)     // BinaryFromNative's bytes
+//	rest, err := writer.DecodeBinary(body, &envelope) // FromNative's result
+//
 // New reads the same schema JSON as goavro.NewCodec; named types may be defined
 // once and referenced by name later, with namespaces inherited as goavro does.
 //
@@ -89,12 +94,31 @@
 // string". A Go type that cannot hold a schema type fails when the type is
 // first converted, with "[]" for array items and map values in the path.
 //
+// # Binary
+//
+// AppendBinary and DecodeBinary use the same compiled plans as ToNative and
+// FromNative, so they accept the same Go values, pick the same union members
+// and fail with the same errors; they only skip the native form, and with
+// it most of the allocation and goavro's type switches. AppendBinary writes
+// the bytes goavro writes for ToNative's result, except that map entries
+// are sorted by key (goavro writes Go's random map order), which makes the
+// encoding deterministic; and it refuses an int time-millis beyond the int32
+// range, which goavro silently wraps. DecodeBinary is given the writer's
+// schema (as goavro's decoder is) and reads past writer fields the Go type
+// lacks. It copies strings and bytes out of its input, and, for input that
+// is not valid for the schema, returns an error naming the path, never
+// panics, and bounds every length and count by the input left (an array of
+// items that encode to zero bytes, such as nulls, by 65536 items). It is a
+// little stricter than goavro: a varint longer than 10 bytes, an int value
+// outside the int32 range, and records nested over 10,000 deep are errors.
+//
 // # Performance
 //
 // The first conversion of a Go type compiles a plan for each (schema node, Go
 // type) pair and caches it; later conversions do no tag parsing or field
 // lookup by name and allocate little more than the native values themselves.
-// A Mapper is safe for concurrent use. ToNative with a pointer avoids copying
+// AppendBinary into a reused buffer allocates nothing; DecodeBinary allocates
+// the strings, slices, maps and pointers of its result. A Mapper is safe for concurrent use. ToNative with a pointer avoids copying
 // time.Time fields. ToNative's result may share []byte contents with its input;
 // FromNative copies bytes, because goavro's decoded []byte points into the
 // message buffer.

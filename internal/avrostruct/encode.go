@@ -3,21 +3,33 @@ package avrostruct
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 )
 
 var (
-	timeType     = reflect.TypeFor[time.Time]()
-	durationType = reflect.TypeFor[time.Duration]()
-	epoch        = time.Unix(0, 0).UTC()
+	timeType      = reflect.TypeFor[time.Time]()
+	durationType  = reflect.TypeFor[time.Duration]()
+	stringMapType = reflect.TypeFor[map[string]string]()
+	epoch         = time.Unix(0, 0).UTC()
 )
 
 type encFn func(v reflect.Value) (any, error)
 
-// encoder is a compiled Go-to-native plan for one (schema node, Go type).
-// Plans refer to each other through *encoder so recursive records work.
-type encoder struct{ fn encFn }
+// binEncFn appends the Avro binary encoding of v to b. On error the
+// returned slice is nil.
+type binEncFn func(b []byte, v reflect.Value) ([]byte, error)
+
+// encoder is a compiled Go-to-Avro plan for one (schema node, Go type): fn
+// builds goavro's native form, bin writes Avro binary directly. Both are
+// built by the same compilation, so they accept the same Go values and pick
+// the same union branches. Plans refer to each other through *encoder so
+// recursive records work.
+type encoder struct {
+	fn  encFn
+	bin binEncFn
+}
 
 // compileEnc returns the cached plan for (n, t), compiling it if needed.
 // Called with m.mu held.
@@ -29,11 +41,11 @@ func (m *Mapper) compileEnc(n *node, t reflect.Type) (*encoder, error) {
 	e := &encoder{}
 	m.enc[k] = e
 	m.undo = append(m.undo, undoEntry{key: k})
-	fn, err := m.buildEnc(n, t)
+	fn, bin, err := m.buildEnc(n, t)
 	if err != nil {
 		return nil, err // the caller rolls back
 	}
-	e.fn = fn
+	e.fn, e.bin = fn, bin
 	return e, nil
 }
 
@@ -49,6 +61,9 @@ func isByteSlice(t reflect.Type) bool {
 	return t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8
 }
 
+// timeOf reads a time.Time without allocating: through its address, or,
+// for a value that is not addressable, through Interface, which then shares
+// the value's memory instead of copying it.
 func timeOf(v reflect.Value) time.Time {
 	if v.CanAddr() {
 		return *(*time.Time)(v.Addr().UnsafePointer())
@@ -56,7 +71,7 @@ func timeOf(v reflect.Value) time.Time {
 	return v.Interface().(time.Time)
 }
 
-func (m *Mapper) buildEnc(n *node, t reflect.Type) (encFn, error) {
+func (m *Mapper) buildEnc(n *node, t reflect.Type) (encFn, binEncFn, error) {
 	if n.kind == kUnion {
 		return m.buildUnionEnc(n, t)
 	}
@@ -64,122 +79,252 @@ func (m *Mapper) buildEnc(n *node, t reflect.Type) (encFn, error) {
 		return m.buildIfaceEnc(n, []*node{n}, t, false)
 	}
 	if n.kind == kNull {
-		return func(reflect.Value) (any, error) { return nil, nil }, nil
+		return func(reflect.Value) (any, error) { return nil, nil },
+			func(b []byte, _ reflect.Value) ([]byte, error) { return b, nil }, nil
 	}
 	if t.Kind() == reflect.Pointer {
 		sub, err := m.compileEnc(n, t.Elem())
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		isNil := func() error { return errorf("nil %s for non-nullable avro %s", t, n) }
 		return func(v reflect.Value) (any, error) {
-			if v.IsNil() {
-				return nil, errorf("nil %s for non-nullable avro %s", t, n)
-			}
-			return sub.fn(v.Elem())
-		}, nil
+				if v.IsNil() {
+					return nil, isNil()
+				}
+				return sub.fn(v.Elem())
+			}, func(b []byte, v reflect.Value) ([]byte, error) {
+				if v.IsNil() {
+					return nil, isNil()
+				}
+				return sub.bin(b, v.Elem())
+			}, nil
 	}
 
 	switch n.logical {
 	case "timestamp-millis", "timestamp-micros", "date":
 		if t != timeType {
-			return nil, cannotMap(n, t)
+			return nil, nil, cannotMap(n, t)
 		}
-		return func(v reflect.Value) (any, error) {
+		fn := func(v reflect.Value) (any, error) {
 			tm := timeOf(v)
 			if tm.IsZero() {
 				return epoch, nil
 			}
 			return tm, nil
-		}, nil
+		}
+		var bin binEncFn
+		switch n.logical { // a zero time.Time is the epoch: 0
+		case "timestamp-millis":
+			bin = func(b []byte, v reflect.Value) ([]byte, error) {
+				tm := timeOf(v)
+				if tm.IsZero() {
+					return append(b, 0), nil
+				}
+				return appendLong(b, timestampMillis(tm)), nil
+			}
+		case "timestamp-micros":
+			bin = func(b []byte, v reflect.Value) ([]byte, error) {
+				tm := timeOf(v)
+				if tm.IsZero() {
+					return append(b, 0), nil
+				}
+				return appendLong(b, timestampMicros(tm)), nil
+			}
+		default:
+			bin = func(b []byte, v reflect.Value) ([]byte, error) {
+				tm := timeOf(v)
+				if tm.IsZero() {
+					return append(b, 0), nil
+				}
+				d, err := dateDays(tm)
+				if err != nil {
+					return nil, err
+				}
+				return appendLong(b, d), nil
+			}
+		}
+		return fn, bin, nil
 	case "time-millis", "time-micros":
 		if t != durationType {
-			return nil, cannotMap(n, t)
+			return nil, nil, cannotMap(n, t)
 		}
-		return func(v reflect.Value) (any, error) { return time.Duration(v.Int()), nil }, nil
+		fn := func(v reflect.Value) (any, error) { return time.Duration(v.Int()), nil }
+		if n.logical == "time-micros" {
+			return fn, func(b []byte, v reflect.Value) ([]byte, error) {
+				return appendLong(b, timeMicros(time.Duration(v.Int()))), nil
+			}, nil
+		}
+		return fn, func(b []byte, v reflect.Value) ([]byte, error) {
+			ms, err := timeMillis(time.Duration(v.Int()))
+			if err != nil {
+				return nil, err
+			}
+			return appendLong(b, ms), nil
+		}, nil
 	case "decimal":
-		return nil, errorf("avro %s with logicalType decimal is not supported", n)
+		return nil, nil, errorf("avro %s with logicalType decimal is not supported", n)
 	}
 
 	k := t.Kind()
 	switch n.kind {
 	case kBoolean:
 		if k == reflect.Bool {
-			return func(v reflect.Value) (any, error) { return v.Bool(), nil }, nil
+			return func(v reflect.Value) (any, error) { return v.Bool(), nil },
+				func(b []byte, v reflect.Value) ([]byte, error) { return appendBool(b, v.Bool()), nil }, nil
 		}
 	case kInt:
 		if isSigned(k) {
-			return func(v reflect.Value) (any, error) {
+			check := func(v reflect.Value) (int64, error) {
 				i := v.Int()
 				if i < math.MinInt32 || i > math.MaxInt32 {
-					return nil, errorf("%d overflows avro int", i)
+					return 0, errorf("%d overflows avro int", i)
 				}
-				return int32(i), nil
-			}, nil
+				return i, nil
+			}
+			return func(v reflect.Value) (any, error) {
+					i, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return int32(i), nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					i, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return appendLong(b, i), nil
+				}, nil
 		}
 		if isInt(k) {
-			return func(v reflect.Value) (any, error) {
+			check := func(v reflect.Value) (int64, error) {
 				u := v.Uint()
 				if u > math.MaxInt32 {
-					return nil, errorf("%d overflows avro int", u)
+					return 0, errorf("%d overflows avro int", u)
 				}
-				return int32(u), nil
-			}, nil
+				return int64(u), nil
+			}
+			return func(v reflect.Value) (any, error) {
+					i, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return int32(i), nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					i, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return appendLong(b, i), nil
+				}, nil
 		}
 	case kLong:
 		if isSigned(k) {
-			return func(v reflect.Value) (any, error) { return v.Int(), nil }, nil
+			return func(v reflect.Value) (any, error) { return v.Int(), nil },
+				func(b []byte, v reflect.Value) ([]byte, error) { return appendLong(b, v.Int()), nil }, nil
 		}
 		if isInt(k) {
-			return func(v reflect.Value) (any, error) {
+			check := func(v reflect.Value) (int64, error) {
 				u := v.Uint()
 				if u > math.MaxInt64 {
-					return nil, errorf("%d overflows avro long", u)
+					return 0, errorf("%d overflows avro long", u)
 				}
 				return int64(u), nil
-			}, nil
+			}
+			return func(v reflect.Value) (any, error) {
+					i, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return i, nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					i, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return appendLong(b, i), nil
+				}, nil
 		}
 	case kFloat:
 		if k == reflect.Float32 {
-			return func(v reflect.Value) (any, error) { return float32(v.Float()), nil }, nil
+			return func(v reflect.Value) (any, error) { return float32(v.Float()), nil },
+				func(b []byte, v reflect.Value) ([]byte, error) { return appendFloat(b, float32(v.Float())), nil }, nil
 		}
 	case kDouble:
 		if k == reflect.Float64 || k == reflect.Float32 {
-			return func(v reflect.Value) (any, error) { return v.Float(), nil }, nil
+			return func(v reflect.Value) (any, error) { return v.Float(), nil },
+				func(b []byte, v reflect.Value) ([]byte, error) { return appendDouble(b, v.Float()), nil }, nil
 		}
 	case kString:
 		if k == reflect.String {
-			return func(v reflect.Value) (any, error) { return v.String(), nil }, nil
+			return func(v reflect.Value) (any, error) { return v.String(), nil },
+				func(b []byte, v reflect.Value) ([]byte, error) { return appendString(b, v.String()), nil }, nil
 		}
 	case kEnum:
 		if k == reflect.String {
-			return func(v reflect.Value) (any, error) {
+			index := func(v reflect.Value) (int, error) {
 				s := v.String()
 				if i, ok := n.symIndex[s]; ok {
-					return n.boxedSym[i], nil
+					return i, nil
 				}
-				return nil, errorf("%q is not a symbol of enum %s (want one of %s)", s, n.name, strings.Join(n.symbols, ", "))
-			}, nil
+				return 0, errorf("%q is not a symbol of enum %s (want one of %s)", s, n.name, strings.Join(n.symbols, ", "))
+			}
+			return func(v reflect.Value) (any, error) {
+					i, err := index(v)
+					if err != nil {
+						return nil, err
+					}
+					return n.boxedSym[i], nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					i, err := index(v)
+					if err != nil {
+						return nil, err
+					}
+					return appendLong(b, int64(i)), nil
+				}, nil
 		}
 	case kBytes:
 		if isByteSlice(t) {
-			return func(v reflect.Value) (any, error) { return v.Bytes(), nil }, nil
+			return func(v reflect.Value) (any, error) { return v.Bytes(), nil },
+				func(b []byte, v reflect.Value) ([]byte, error) { return appendBytes(b, v.Bytes()), nil }, nil
 		}
 	case kFixed:
 		if isByteSlice(t) {
-			return func(v reflect.Value) (any, error) {
-				b := v.Bytes()
-				if len(b) != n.size {
-					return nil, errorf("%d bytes for %s", len(b), n)
+			check := func(v reflect.Value) ([]byte, error) {
+				p := v.Bytes()
+				if len(p) != n.size {
+					return nil, errorf("%d bytes for %s", len(p), n)
 				}
-				return b, nil
-			}, nil
+				return p, nil
+			}
+			return func(v reflect.Value) (any, error) {
+					p, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return p, nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					p, err := check(v)
+					if err != nil {
+						return nil, err
+					}
+					return append(b, p...), nil
+				}, nil
 		}
 		if k == reflect.Array && t.Elem().Kind() == reflect.Uint8 && t.Len() == n.size {
 			return func(v reflect.Value) (any, error) {
-				out := make([]byte, n.size)
-				reflect.Copy(reflect.ValueOf(out), v)
-				return out, nil
-			}, nil
+					out := make([]byte, n.size)
+					reflect.Copy(reflect.ValueOf(out), v)
+					return out, nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					if v.CanAddr() {
+						return append(b, v.Bytes()...), nil
+					}
+					for i := range n.size {
+						b = append(b, byte(v.Index(i).Uint()))
+					}
+					return b, nil
+				}, nil
 		}
 	case kRecord:
 		if k == reflect.Struct && t != timeType {
@@ -189,26 +334,39 @@ func (m *Mapper) buildEnc(n *node, t reflect.Type) (encFn, error) {
 		if k == reflect.Slice {
 			sub, err := m.compileEnc(n.items, t.Elem())
 			if err != nil {
-				return nil, atElem(err)
+				return nil, nil, atElem(err)
 			}
 			return func(v reflect.Value) (any, error) {
-				l := v.Len()
-				out := make([]any, l)
-				for i := 0; i < l; i++ {
-					x, err := sub.fn(v.Index(i))
-					if err != nil {
-						return nil, atIndex(err, i)
+					l := v.Len()
+					out := make([]any, l)
+					for i := 0; i < l; i++ {
+						x, err := sub.fn(v.Index(i))
+						if err != nil {
+							return nil, atIndex(err, i)
+						}
+						out[i] = x
 					}
-					out[i] = x
-				}
-				return out, nil
-			}, nil
+					return out, nil
+				}, func(b []byte, v reflect.Value) ([]byte, error) {
+					l := v.Len()
+					if l == 0 {
+						return append(b, 0), nil
+					}
+					b = appendLong(b, int64(l))
+					for i := 0; i < l; i++ {
+						var err error
+						if b, err = sub.bin(b, v.Index(i)); err != nil {
+							return nil, atIndex(err, i)
+						}
+					}
+					return append(b, 0), nil
+				}, nil
 		}
 	case kMap:
 		if k == reflect.Map && t.Key().Kind() == reflect.String {
 			sub, err := m.compileEnc(n.items, t.Elem())
 			if err != nil {
-				return nil, atElem(err)
+				return nil, nil, atElem(err)
 			}
 			return func(v reflect.Value) (any, error) {
 				out := make(map[string]any, v.Len())
@@ -222,10 +380,58 @@ func (m *Mapper) buildEnc(n *node, t reflect.Type) (encFn, error) {
 					out[key] = x
 				}
 				return out, nil
-			}, nil
+			}, mapBinEnc(n, t, sub), nil
 		}
 	}
-	return nil, cannotMap(n, t)
+	return nil, nil, cannotMap(n, t)
+}
+
+// mapBinEnc writes a map as one block with its keys in sorted order, so
+// equal values encode to equal bytes (goavro writes Go's random map order).
+func mapBinEnc(n *node, t reflect.Type, sub *encoder) binEncFn {
+	if t == stringMapType && n.items.kind == kString {
+		return func(b []byte, v reflect.Value) ([]byte, error) {
+			l := v.Len()
+			if l == 0 {
+				return append(b, 0), nil
+			}
+			b = appendLong(b, int64(l))
+			if !v.CanInterface() {
+				return mapEntries(b, v, sub)
+			}
+			mm := v.Interface().(map[string]string)
+			var buf [16]string
+			keys := buf[:0]
+			for k := range mm {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				b = appendString(appendString(b, k), mm[k])
+			}
+			return append(b, 0), nil
+		}
+	}
+	return func(b []byte, v reflect.Value) ([]byte, error) {
+		l := v.Len()
+		if l == 0 {
+			return append(b, 0), nil
+		}
+		return mapEntries(appendLong(b, int64(l)), v, sub)
+	}
+}
+
+func mapEntries(b []byte, v reflect.Value, sub *encoder) ([]byte, error) {
+	keys := v.MapKeys()
+	slices.SortFunc(keys, func(x, y reflect.Value) int { return strings.Compare(x.String(), y.String()) })
+	for _, k := range keys {
+		key := k.String()
+		var err error
+		if b, err = sub.bin(appendString(b, key), v.MapIndex(k)); err != nil {
+			return nil, atKey(err, key)
+		}
+	}
+	return append(b, 0), nil
 }
 
 type encField struct {
@@ -234,10 +440,11 @@ type encField struct {
 	typ    reflect.Type
 	enc    *encoder // nil: use def
 	def    any
-	copyIt bool // def is mutable: copy it each time
+	defBin []byte // def in Avro binary
+	copyIt bool   // def is mutable: copy it each time
 }
 
-func (m *Mapper) buildRecordEnc(n *node, t reflect.Type) (encFn, error) {
+func (m *Mapper) buildRecordEnc(n *node, t reflect.Type) (encFn, binEncFn, error) {
 	gfs := m.structFields(t)
 	byName := make(map[string]*goField, len(gfs))
 	for i := range gfs {
@@ -253,12 +460,16 @@ func (m *Mapper) buildRecordEnc(n *node, t reflect.Type) (encFn, error) {
 					" (add a field tagged `json:\""+sf.name+"\"` or give the schema field a default)")
 				continue
 			}
-			plan = append(plan, encField{name: sf.name, def: sf.defNative, copyIt: isMutable(sf.defNative)})
+			defBin, err := appendNative(nil, sf.typ, sf.defNative)
+			if err != nil {
+				return nil, nil, atField(err, sf.name)
+			}
+			plan = append(plan, encField{name: sf.name, def: sf.defNative, defBin: defBin, copyIt: isMutable(sf.defNative)})
 			continue
 		}
 		sub, err := m.compileEnc(sf.typ, gf.typ)
 		if err != nil {
-			return nil, atField(err, sf.name)
+			return nil, nil, atField(err, sf.name)
 		}
 		plan = append(plan, encField{name: sf.name, index: gf.index, typ: gf.typ, enc: sub})
 	}
@@ -273,28 +484,51 @@ func (m *Mapper) buildRecordEnc(n *node, t reflect.Type) (encFn, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return nil, errorf("%s", strings.Join(problems, "; "))
+		return nil, nil, errorf("%s", strings.Join(problems, "; "))
 	}
 	return func(v reflect.Value) (any, error) {
-		out := make(map[string]any, len(plan))
-		for i := range plan {
-			f := &plan[i]
-			if f.enc == nil {
-				if f.copyIt {
-					out[f.name] = copyNative(f.def)
-				} else {
-					out[f.name] = f.def
+			out := make(map[string]any, len(plan))
+			for i := range plan {
+				f := &plan[i]
+				if f.enc == nil {
+					if f.copyIt {
+						out[f.name] = copyNative(f.def)
+					} else {
+						out[f.name] = f.def
+					}
+					continue
 				}
-				continue
+				x, err := f.enc.fn(fieldForRead(v, f.index, f.typ))
+				if err != nil {
+					return nil, atField(err, f.name)
+				}
+				out[f.name] = x
 			}
-			x, err := f.enc.fn(fieldForRead(v, f.index, f.typ))
-			if err != nil {
-				return nil, atField(err, f.name)
+			return out, nil
+		}, func(b []byte, v reflect.Value) ([]byte, error) {
+			for i := range plan {
+				f := &plan[i]
+				if f.enc == nil {
+					b = append(b, f.defBin...)
+					continue
+				}
+				var err error
+				if b, err = f.enc.bin(b, fieldForRead(v, f.index, f.typ)); err != nil {
+					return nil, atField(err, f.name)
+				}
 			}
-			out[f.name] = x
+			return b, nil
+		}, nil
+}
+
+// nullIndex is the index of a union's null member, -1 if none.
+func nullIndex(n *node) int {
+	for i, b := range n.branches {
+		if b.kind == kNull {
+			return i
 		}
-		return out, nil
-	}, nil
+	}
+	return -1
 }
 
 // buildUnionEnc maps a Go type onto a union. The Go value picks the branch:
@@ -303,7 +537,7 @@ func (m *Mapper) buildRecordEnc(n *node, t reflect.Type) (encFn, error) {
 //     that the Go type (the pointee, for a pointer) can be mapped to;
 //   - any other type: its zero value is null when the union has null,
 //     anything else that first mappable branch.
-func (m *Mapper) buildUnionEnc(n *node, t reflect.Type) (encFn, error) {
+func (m *Mapper) buildUnionEnc(n *node, t reflect.Type) (encFn, binEncFn, error) {
 	if t.Kind() == reflect.Interface {
 		return m.buildIfaceEnc(n, n.branches, t, true)
 	}
@@ -312,9 +546,10 @@ func (m *Mapper) buildUnionEnc(n *node, t reflect.Type) (encFn, error) {
 		target = t.Elem()
 	}
 	var branch *node
+	var index int
 	var sub *encoder
 	var firstErr error
-	for _, b := range n.branches {
+	for i, b := range n.branches {
 		if b.kind == kNull {
 			continue
 		}
@@ -327,14 +562,14 @@ func (m *Mapper) buildUnionEnc(n *node, t reflect.Type) (encFn, error) {
 			}
 			continue
 		}
-		branch, sub = b, e
+		branch, index, sub = b, i, e
 		break
 	}
 	if branch == nil {
 		if firstErr != nil && len(n.branches) <= 2 {
-			return nil, firstErr // one candidate: its error says more
+			return nil, nil, firstErr // one candidate: its error says more
 		}
-		return nil, cannotMap(n, t)
+		return nil, nil, cannotMap(n, t)
 	}
 	name := branch.branch
 	wrap := func(v reflect.Value) (any, error) {
@@ -344,60 +579,92 @@ func (m *Mapper) buildUnionEnc(n *node, t reflect.Type) (encFn, error) {
 		}
 		return map[string]any{name: x}, nil
 	}
+	wrapBin := func(b []byte, v reflect.Value) ([]byte, error) {
+		return sub.bin(appendLong(b, int64(index)), v)
+	}
+	nullIdx := int64(nullIndex(n))
+	noNull := func() error { return errorf("nil %s for %s, which has no null", t, n) }
 	null := func() (any, error) {
 		if !n.hasNull {
-			return nil, errorf("nil %s for %s, which has no null", t, n)
+			return nil, noNull()
 		}
 		return nil, nil
+	}
+	nullBin := func(b []byte) ([]byte, error) {
+		if !n.hasNull {
+			return nil, noNull()
+		}
+		return appendLong(b, nullIdx), nil
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		return func(v reflect.Value) (any, error) {
-			if v.IsNil() {
-				return null()
-			}
-			return wrap(v.Elem())
-		}, nil
+				if v.IsNil() {
+					return null()
+				}
+				return wrap(v.Elem())
+			}, func(b []byte, v reflect.Value) ([]byte, error) {
+				if v.IsNil() {
+					return nullBin(b)
+				}
+				return wrapBin(b, v.Elem())
+			}, nil
 	case reflect.Slice, reflect.Map:
 		return func(v reflect.Value) (any, error) {
-			if v.IsNil() {
-				return null()
-			}
-			return wrap(v)
-		}, nil
+				if v.IsNil() {
+					return null()
+				}
+				return wrap(v)
+			}, func(b []byte, v reflect.Value) ([]byte, error) {
+				if v.IsNil() {
+					return nullBin(b)
+				}
+				return wrapBin(b, v)
+			}, nil
 	}
 	if !n.hasNull {
-		return wrap, nil
+		return wrap, wrapBin, nil
 	}
 	if t == timeType { // a zero time.Time is null here, not the epoch
 		return func(v reflect.Value) (any, error) {
-			if timeOf(v).IsZero() {
+				if timeOf(v).IsZero() {
+					return nil, nil
+				}
+				return wrap(v)
+			}, func(b []byte, v reflect.Value) ([]byte, error) {
+				if timeOf(v).IsZero() {
+					return appendLong(b, nullIdx), nil
+				}
+				return wrapBin(b, v)
+			}, nil
+	}
+	return func(v reflect.Value) (any, error) {
+			if v.IsZero() {
 				return nil, nil
 			}
 			return wrap(v)
+		}, func(b []byte, v reflect.Value) ([]byte, error) {
+			if v.IsZero() {
+				return appendLong(b, nullIdx), nil
+			}
+			return wrapBin(b, v)
 		}, nil
-	}
-	return func(v reflect.Value) (any, error) {
-		if v.IsZero() {
-			return nil, nil
-		}
-		return wrap(v)
-	}, nil
 }
 
 type ifaceBranch struct {
-	typ  reflect.Type // dynamic type accepted: T or *T
-	ptr  bool
-	name string
-	enc  *encoder
+	typ   reflect.Type // dynamic type accepted: T or *T
+	ptr   bool
+	name  string
+	index int // of the branch in the union
+	enc   *encoder
 }
 
 // buildIfaceEnc maps an interface-typed Go field onto named schema types
 // through the WithUnionType registry. wrap is false for a lone named type
 // (not a union), whose native form carries no branch name.
-func (m *Mapper) buildIfaceEnc(n *node, branches []*node, t reflect.Type, wrap bool) (encFn, error) {
+func (m *Mapper) buildIfaceEnc(n *node, branches []*node, t reflect.Type, wrap bool) (encFn, binEncFn, error) {
 	var entries []ifaceBranch
-	for _, b := range branches {
+	for i, b := range branches {
 		if b.name == "" {
 			continue
 		}
@@ -411,26 +678,25 @@ func (m *Mapper) buildIfaceEnc(n *node, branches []*node, t reflect.Type, wrap b
 		}
 		e, err := m.compileEnc(b, base)
 		if err != nil {
-			return nil, prepend(err, "("+b.name+")")
+			return nil, nil, prepend(err, "("+b.name+")")
 		}
 		entries = append(entries,
-			ifaceBranch{typ: base, name: b.name, enc: e},
-			ifaceBranch{typ: reflect.PointerTo(base), ptr: true, name: b.name, enc: e})
+			ifaceBranch{typ: base, name: b.name, index: i, enc: e},
+			ifaceBranch{typ: reflect.PointerTo(base), ptr: true, name: b.name, index: i, enc: e})
 	}
 	if !wrap && len(entries) == 0 {
-		return nil, errorf("Go interface %s for avro %s: no Go type registered for %s (use avrostruct.WithUnionType)", t, n, n.name)
+		return nil, nil, errorf("Go interface %s for avro %s: no Go type registered for %s (use avrostruct.WithUnionType)", t, n, n.name)
 	}
-	null := func() (any, error) {
-		if !n.hasNull {
-			return nil, errorf("nil %s for avro %s, which has no null", t, n)
-		}
-		return nil, nil
-	}
-	return func(v reflect.Value) (any, error) {
+	noNull := func() error { return errorf("nil %s for avro %s, which has no null", t, n) }
+	// pick finds the plan for the dynamic value of v; e == nil means null.
+	pick := func(v reflect.Value) (e *ifaceBranch, dv reflect.Value, err error) {
 		if v.IsNil() {
-			return null()
+			if !n.hasNull {
+				return nil, dv, noNull()
+			}
+			return nil, dv, nil
 		}
-		dv := v.Elem()
+		dv = v.Elem()
 		dt := dv.Type()
 		for i := range entries {
 			e := &entries[i]
@@ -439,9 +705,25 @@ func (m *Mapper) buildIfaceEnc(n *node, branches []*node, t reflect.Type, wrap b
 			}
 			if e.ptr {
 				if dv.IsNil() {
-					return null()
+					if !n.hasNull {
+						return nil, dv, noNull()
+					}
+					return nil, dv, nil
 				}
 				dv = dv.Elem()
+			}
+			return e, dv, nil
+		}
+		if name, ok := m.nameByType[dt]; ok {
+			return nil, dv, errorf("Go type %s is registered as %s, which is not in %s", dt, name, n)
+		}
+		return nil, dv, errorf("Go type %s is not registered for %s (use avrostruct.WithUnionType)", dt, n)
+	}
+	nullIdx := int64(nullIndex(n))
+	return func(v reflect.Value) (any, error) {
+			e, dv, err := pick(v)
+			if err != nil || e == nil {
+				return nil, err
 			}
 			x, err := e.enc.fn(dv)
 			if err != nil {
@@ -451,10 +733,17 @@ func (m *Mapper) buildIfaceEnc(n *node, branches []*node, t reflect.Type, wrap b
 				return x, nil
 			}
 			return map[string]any{e.name: x}, nil
-		}
-		if name, ok := m.nameByType[dt]; ok {
-			return nil, errorf("Go type %s is registered as %s, which is not in %s", dt, name, n)
-		}
-		return nil, errorf("Go type %s is not registered for %s (use avrostruct.WithUnionType)", dt, n)
-	}, nil
+		}, func(b []byte, v reflect.Value) ([]byte, error) {
+			e, dv, err := pick(v)
+			if err != nil {
+				return nil, err
+			}
+			if e == nil {
+				return appendLong(b, nullIdx), nil // wrap: a lone record has no null
+			}
+			if wrap {
+				b = appendLong(b, int64(e.index))
+			}
+			return e.enc.bin(b, dv)
+		}, nil
 }

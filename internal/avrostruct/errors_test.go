@@ -95,6 +95,9 @@ func TestToNativeErrors(t *testing.T) {
 			// Failures are not cached as half-built plans: the same call fails the same way.
 			_, err = m.ToNative(tc.in)
 			require.EqualError(t, err, tc.wantErr)
+			// The binary encoder is compiled with ToNative's plan and fails alike.
+			_, err = m.AppendBinary(nil, tc.in)
+			require.EqualError(t, err, tc.wantErr)
 		})
 	}
 }

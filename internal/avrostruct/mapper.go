@@ -129,6 +129,52 @@ func (m *Mapper) FromNative(native any, out any) error {
 	return d.fn(native, dst)
 }
 
+// AppendBinary appends the Avro binary encoding of v (for a record schema, a
+// struct or a pointer to one) to dst and returns the extended slice. It
+// writes straight from the Go value, with the same rules as ToNative: the
+// bytes are those codec.BinaryFromNative(nil, native) writes for ToNative's
+// result, except that map entries come sorted by key (goavro writes Go's
+// random map order), so equal values encode to equal bytes. Pass a pointer
+// to avoid copying v. On error it returns dst unchanged.
+func (m *Mapper) AppendBinary(dst []byte, v any) ([]byte, error) {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return dst, errorf("AppendBinary of nil")
+	}
+	e, err := m.encoderFor(rv.Type())
+	if err != nil {
+		return dst, err
+	}
+	out, err := e.bin(dst, rv)
+	if err != nil {
+		return dst, err
+	}
+	return out, nil
+}
+
+// DecodeBinary reads one value in Avro binary, written with the Mapper's
+// schema (the writer's schema: build a Mapper per schema version), from the
+// front of b into *out (out must be a non-nil pointer), and returns the
+// bytes after it. The result is what FromNative(codec.NativeFromBinary(b))
+// gives, with the same tolerance of evolution: writer fields without a Go
+// field are read past, Go fields the writer lacks stay zero, and so on.
+// *out is reset to its zero value first. Strings and bytes are copied, so
+// *out does not refer to b. Malformed or truncated input is an error, and
+// lengths and counts are bounded by what is left of b.
+func (m *Mapper) DecodeBinary(b []byte, out any) (rest []byte, err error) {
+	rv := reflect.ValueOf(out)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil, errorf("DecodeBinary needs a non-nil pointer, got %T", out)
+	}
+	dst := rv.Elem()
+	d, err := m.decoderFor(dst.Type())
+	if err != nil {
+		return nil, err
+	}
+	dst.SetZero()
+	return d.bin(b, dst, 0)
+}
+
 func (m *Mapper) encoderFor(t reflect.Type) (*encoder, error) {
 	if e, ok := m.topEnc.Load(t); ok {
 		return e.(*encoder), nil

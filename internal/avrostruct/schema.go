@@ -68,6 +68,7 @@ type node struct {
 	items    *node          // array items, map values
 	branches []*node        // union members
 	hasNull  bool           // union has a "null" member
+	minSize  int            // the fewest bytes a value encodes to (setMinSizes)
 }
 
 type field struct {
@@ -128,6 +129,7 @@ func parseSchema(schemaJSON string) (*node, error) {
 		}
 		f.defNative = v
 	}
+	setMinSizes(root, map[*node]bool{})
 	return root, nil
 }
 
