@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -17,14 +18,40 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/internal/testenv"
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/schemas"
 	"github.com/orderlog/orderlog/topics"
 )
 
-// recordValue is what the proof writes to order.events and order.state.
-// Plain bytes for now; when the Avro codec lands, encode an OrderEvent /
-// order state here (one line) and the rest of the test stays as it is.
+// recordValue is what the proof writes: an Avro-encoded order event to
+// order.events, an Avro-encoded order state to order.state.
 func recordValue(kind, orderID string, seq int) []byte {
-	return fmt.Appendf(nil, "%s %s #%d", kind, orderID, seq)
+	ctx := context.Background()
+	at := time.Date(2026, 11, 21, 12, 0, seq, 0, time.UTC)
+	var b []byte
+	var err error
+	switch kind {
+	case "event":
+		var s *schemas.Serde[order.Event]
+		if s, err = schemas.NewEvents(ctx); err == nil {
+			b, err = s.Encode(eventFor(orderID, seq, at))
+		}
+	default:
+		var s *schemas.Serde[order.State]
+		if s, err = schemas.NewStates(ctx); err == nil {
+			b, err = s.Encode(order.State{OrderID: orderID, Status: order.StatusDraft, Currency: "USD", Version: int64(seq), UpdatedAt: at})
+		}
+	}
+	if err != nil {
+		panic(fmt.Sprintf("encode %s: %v", kind, err))
+	}
+	return b
+}
+
+func eventFor(orderID string, seq int, at time.Time) order.Event {
+	return order.Event{ID: fmt.Sprintf("evt-%s-%d", orderID, seq), OrderID: orderID, Type: order.EvtOrderCreated,
+		Seq: int64(seq), Time: at, ServiceID: order.ServiceID,
+		Data: order.OrderCreated{CustomerID: "cust-1", OrderNumber: order.OrderNumber(orderID), Currency: "USD", InitialStatus: order.StatusDraft.Ref()}}
 }
 
 func TestBedKafkaReadCommittedSeesCommittedTransactionsOnly(t *testing.T) {
@@ -72,6 +99,19 @@ func TestBedKafkaReadCommittedSeesCommittedTransactionsOnly(t *testing.T) {
 	committed := consume(ctx, t, brokers, kgo.ReadCommitted(), []string{names.Events, names.State}, untilEvent2)
 	if want := values(event1, event2); !slices.Equal(committed[names.Events], want) {
 		t.Errorf("read_committed %s = %q, want %q", names.Events, committed[names.Events], want)
+	}
+	evs, err := schemas.NewEvents(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range committed[names.Events] {
+		e, err := evs.Decode([]byte(v))
+		if err != nil {
+			t.Fatalf("decode committed event %d: %v", i, err)
+		}
+		if want := eventFor(e.OrderID, int(e.Seq), e.Time); !reflect.DeepEqual(e, want) {
+			t.Errorf("committed event %d decodes to %+v, want %+v", i, e, want)
+		}
 	}
 	if want := values(state1); !slices.Equal(committed[names.State], want) {
 		t.Errorf("read_committed %s = %q, want %q", names.State, committed[names.State], want)

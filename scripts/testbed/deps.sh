@@ -123,14 +123,14 @@ install_python_packages() {
 		log "WARNING: python3 not found; black-box tests that use confluent-kafka will skip"
 		return
 	fi
-	if python3 -c 'import confluent_kafka, fastavro' 2>/dev/null; then
+	if python3 -c 'import confluent_kafka, confluent_kafka.schema_registry.avro, fastavro' 2>/dev/null; then
 		log "python confluent-kafka and fastavro already installed"
 		return
 	fi
 	local t0
 	t0="$(now)"
 	log "pip installing confluent-kafka and fastavro"
-	if PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check confluent-kafka fastavro; then
+	if PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check "confluent-kafka[schemaregistry]" fastavro; then
 		log "python packages installed in $(since "$t0")"
 	else
 		log "WARNING: pip install confluent-kafka fastavro failed; tests that need them will skip"
