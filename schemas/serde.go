@@ -23,10 +23,13 @@ var ErrFraming = errors.New("not Avro single-object or Confluent framed")
 // found: an unknown fingerprint, or a registry id the registry does not know.
 var ErrUnknownSchema = errors.New("unknown writer schema")
 
-// version is one schema version: its codec and the mapper into Go types.
+// version is one schema version: its codec (which parses and checks the
+// schema and gives its fingerprint) and the mapper that writes and reads
+// Avro binary of that schema from and into Go types.
 type version struct {
 	codec  *goavro.Codec
 	mapper *avrostruct.Mapper
+	fp     uint64 // the fingerprint in single-object encoding
 }
 
 // Serde encodes and decodes one kind of record. Without a registry it writes
@@ -44,6 +47,11 @@ type Serde[T any] struct {
 	id       int // registry id of the current schema, 0 without registry
 	mu       sync.RWMutex
 	byID     map[int]*version
+
+	// scratch holds *T values to encode from and decode into: the mapper
+	// needs a pointer, and a pointer to a parameter or result would make it
+	// escape, an allocation per call.
+	scratch sync.Pool
 }
 
 // Option configures a Serde.
@@ -101,7 +109,7 @@ func newVersion(schema string) (*version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("avro mapper: %w", err)
 	}
-	return &version{codec: codec, mapper: m}, nil
+	return &version{codec: codec, mapper: m, fp: codec.Rabin}, nil
 }
 
 func newSerde[T any](ctx context.Context, k Kind, opts []Option) (*Serde[T], error) {
@@ -119,7 +127,7 @@ func newSerde[T any](ctx context.Context, k Kind, opts []Option) (*Serde[T], err
 		if err != nil {
 			return nil, fmt.Errorf("%s schema v%d: %w", k, i+1, err)
 		}
-		s.byFP[v.codec.Rabin] = v
+		s.byFP[v.fp] = v
 		s.current = v
 	}
 	if s.registry != nil {
@@ -138,26 +146,32 @@ func newSerde[T any](ctx context.Context, k Kind, opts []Option) (*Serde[T], err
 func (s *Serde[T]) SchemaID() int { return s.id }
 
 // Fingerprint is the CRC-64-AVRO fingerprint of the current schema.
-func (s *Serde[T]) Fingerprint() uint64 { return s.current.codec.Rabin }
+func (s *Serde[T]) Fingerprint() uint64 { return s.current.fp }
 
 // Encode encodes v with the current schema.
 func (s *Serde[T]) Encode(v T) ([]byte, error) { return s.AppendEncode(nil, v) }
 
 // AppendEncode appends the encoding of v to dst.
 func (s *Serde[T]) AppendEncode(dst []byte, v T) ([]byte, error) {
-	native, err := s.current.mapper.ToNative(&v)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", s.kind, err)
-	}
+	p := s.get()
+	*p = v
+	out, err := s.appendEncode(dst, p)
+	s.put(p)
+	return out, err
+}
+
+func (s *Serde[T]) appendEncode(dst []byte, v *T) ([]byte, error) {
+	start := len(dst)
 	if s.id != 0 {
-		dst = append(dst, 0, 0, 0, 0, 0)
-		binary.BigEndian.PutUint32(dst[len(dst)-4:], uint32(s.id))
-		dst, err = s.current.codec.BinaryFromNative(dst, native)
+		dst = append(dst, 0)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(s.id))
 	} else {
-		dst, err = s.current.codec.SingleFromNative(dst, native)
+		dst = append(dst, 0xC3, 0x01)
+		dst = binary.LittleEndian.AppendUint64(dst, s.current.fp)
 	}
+	dst, err := s.current.mapper.AppendBinary(dst, v)
 	if err != nil {
-		return nil, fmt.Errorf("encode %s: %w", s.kind, err)
+		return dst[:start], fmt.Errorf("encode %s: %w", s.kind, err)
 	}
 	return dst, nil
 }
@@ -170,17 +184,32 @@ func (s *Serde[T]) Decode(b []byte) (T, error) {
 	if err != nil {
 		return out, fmt.Errorf("decode %s: %w", s.kind, err)
 	}
-	native, rest, err := v.codec.NativeFromBinary(body)
+	p := s.get()
+	rest, err := v.mapper.DecodeBinary(body, p)
+	if err == nil && len(rest) != 0 {
+		err = fmt.Errorf("%d bytes after the record", len(rest))
+	}
+	if err == nil {
+		out = *p
+	}
+	s.put(p)
 	if err != nil {
 		return out, fmt.Errorf("decode %s: %w", s.kind, err)
 	}
-	if len(rest) != 0 {
-		return out, fmt.Errorf("decode %s: %d bytes after the record", s.kind, len(rest))
-	}
-	if err := v.mapper.FromNative(native, &out); err != nil {
-		return out, fmt.Errorf("decode %s: %w", s.kind, err)
-	}
 	return out, nil
+}
+
+func (s *Serde[T]) get() *T {
+	if p, ok := s.scratch.Get().(*T); ok {
+		return p
+	}
+	return new(T)
+}
+
+func (s *Serde[T]) put(p *T) {
+	var zero T
+	*p = zero // keep no references
+	s.scratch.Put(p)
 }
 
 // writer finds the schema version b was written with and returns the body.
