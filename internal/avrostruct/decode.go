@@ -1,15 +1,19 @@
 package avrostruct
 
 import (
+	"math"
 	"reflect"
 	"time"
+	"unsafe"
 )
 
 type decFn func(native any, dst reflect.Value) error
 
-// binDecFn reads one value of its schema node from the front of b into dst
-// and returns the rest of b. depth counts the records around it.
-type binDecFn func(b []byte, dst reflect.Value, depth int) ([]byte, error)
+// binDecFn reads one value of its schema node from the front of b into the
+// Go value at p and returns the rest of b. The value at p is always zero on
+// entry (DecodeBinary zeroes the top, and everything below is new), so a
+// null or an empty array leaves it alone. depth counts the records around.
+type binDecFn func(b []byte, p unsafe.Pointer, depth int) ([]byte, error)
 
 // decoder is a compiled plan into one Go type from one schema node: fn
 // from goavro's native form, bin from Avro binary written with that node.
@@ -68,6 +72,80 @@ func setInt(dst reflect.Value, i int64, signed bool, t reflect.Type) error {
 	return nil
 }
 
+// intStorer returns a function that stores i at p, a value of integer type
+// t, or fails as setInt does.
+func intStorer(t reflect.Type) func(p unsafe.Pointer, i int64) error {
+	var lo, hi int64
+	var hiU uint64
+	signed := isSigned(t.Kind())
+	if signed {
+		bits := t.Bits()
+		lo, hi = math.MinInt64>>(64-bits), math.MaxInt64>>(64-bits)
+	} else {
+		hiU = math.MaxUint64 >> (64 - t.Bits())
+	}
+	overflow := func(i int64) error { return errorf("%d overflows Go %s", i, t) }
+	switch t.Kind() {
+	case reflect.Int64:
+		return func(p unsafe.Pointer, i int64) error { *(*int64)(p) = i; return nil }
+	case reflect.Int:
+		return func(p unsafe.Pointer, i int64) error {
+			if i < lo || i > hi {
+				return overflow(i)
+			}
+			*(*int)(p) = int(i)
+			return nil
+		}
+	case reflect.Int32:
+		return func(p unsafe.Pointer, i int64) error {
+			if i < lo || i > hi {
+				return overflow(i)
+			}
+			*(*int32)(p) = int32(i)
+			return nil
+		}
+	case reflect.Int16:
+		return func(p unsafe.Pointer, i int64) error {
+			if i < lo || i > hi {
+				return overflow(i)
+			}
+			*(*int16)(p) = int16(i)
+			return nil
+		}
+	case reflect.Int8:
+		return func(p unsafe.Pointer, i int64) error {
+			if i < lo || i > hi {
+				return overflow(i)
+			}
+			*(*int8)(p) = int8(i)
+			return nil
+		}
+	}
+	store := func(p unsafe.Pointer, u uint64) {
+		switch t.Kind() {
+		case reflect.Uint64:
+			*(*uint64)(p) = u
+		case reflect.Uint:
+			*(*uint)(p) = uint(u)
+		case reflect.Uintptr:
+			*(*uintptr)(p) = uintptr(u)
+		case reflect.Uint32:
+			*(*uint32)(p) = uint32(u)
+		case reflect.Uint16:
+			*(*uint16)(p) = uint16(u)
+		default:
+			*(*uint8)(p) = uint8(u)
+		}
+	}
+	return func(p unsafe.Pointer, i int64) error {
+		if i < 0 || uint64(i) > hiU {
+			return overflow(i)
+		}
+		store(p, uint64(i))
+		return nil
+	}
+}
+
 func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 	if n.kind == kUnion {
 		return m.buildUnionDec(n, t)
@@ -77,7 +155,7 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 	}
 	if n.kind == kNull {
 		return func(any, reflect.Value) error { return nil },
-			func(b []byte, _ reflect.Value, _ int) ([]byte, error) { return b, nil }, nil
+			func(b []byte, _ unsafe.Pointer, _ int) ([]byte, error) { return b, nil }, nil
 	}
 	if t.Kind() == reflect.Pointer {
 		sub, err := m.compileDec(n, t.Elem())
@@ -96,13 +174,13 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 				}
 				dst.Set(p)
 				return nil
-			}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
-				p := reflect.New(elem)
-				b, err := sub.bin(b, p.Elem(), depth)
+			}, func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
+				q := reflect.New(elem).UnsafePointer()
+				b, err := sub.bin(b, q, depth)
 				if err != nil {
 					return nil, err
 				}
-				dst.Set(p)
+				*(*unsafe.Pointer)(p) = q
 				return b, nil
 			}, nil
 	}
@@ -148,15 +226,13 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 		case "date":
 			read, conv = readInt, fromDate
 		}
-		bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+		bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
 			x, b, err := read(b)
 			if err != nil {
 				return nil, err
 			}
-			if x == 0 {
-				setTime(dst, time.Time{}) // the epoch stands for the zero time.Time
-			} else {
-				setTime(dst, conv(x))
+			if x != 0 { // the epoch stands for the zero time.Time
+				*(*time.Time)(p) = conv(x)
 			}
 			return b, nil
 		}
@@ -185,12 +261,12 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 			}
 			return nil
 		}
-		bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+		bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
 			x, b, err := read(b)
 			if err != nil {
 				return nil, err
 			}
-			dst.SetInt(int64(time.Duration(x) * unit))
+			*(*time.Duration)(p) = time.Duration(x) * unit
 			return b, nil
 		}
 		return fn, bin, nil
@@ -213,12 +289,12 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 				}
 				return nil
 			}
-			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+			bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
 				x, b, err := readBool(b)
 				if err != nil {
 					return nil, err
 				}
-				dst.SetBool(x)
+				*(*bool)(p) = x
 				return b, nil
 			}
 		}
@@ -246,12 +322,13 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 			if n.kind == kInt {
 				read = readInt
 			}
-			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+			store := intStorer(t)
+			bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
 				i, b, err := read(b)
 				if err != nil {
 					return nil, err
 				}
-				if err := setInt(dst, i, signed, t); err != nil {
+				if err := store(p, i); err != nil {
 					return nil, err
 				}
 				return b, nil
@@ -276,24 +353,25 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 				}
 				return nil
 			}
+			read := readDouble
 			if n.kind == kFloat {
-				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				read = func(b []byte) (float64, []byte, error) {
 					x, b, err := readFloat(b)
-					if err != nil {
-						return nil, err
-					}
-					dst.SetFloat(float64(x))
-					return b, nil
+					return float64(x), b, err
 				}
-			} else {
-				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
-					x, b, err := readDouble(b)
-					if err != nil {
-						return nil, err
-					}
-					dst.SetFloat(x)
-					return b, nil
+			}
+			to32 := k == reflect.Float32
+			bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
+				x, b, err := read(b)
+				if err != nil {
+					return nil, err
 				}
+				if to32 {
+					*(*float32)(p) = float32(x)
+				} else {
+					*(*float64)(p) = x
+				}
+				return b, nil
 			}
 		}
 	case kString, kEnum:
@@ -312,21 +390,21 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 				return nil
 			}
 			if n.kind == kEnum {
-				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
 					i, b, err := readIndex(b, len(n.symbols), n)
 					if err != nil {
 						return nil, err
 					}
-					dst.SetString(n.symbols[i])
+					*(*string)(p) = n.symbols[i]
 					return b, nil
 				}
 			} else {
-				bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
+				bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
 					s, b, err := readBytes(b, "string")
 					if err != nil {
 						return nil, err
 					}
-					dst.SetString(string(s))
+					*(*string)(p) = string(s)
 					return b, nil
 				}
 			}
@@ -354,21 +432,19 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 				}
 				return nil
 			}
-			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
-				var p []byte
+			bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
+				var x []byte
 				var err error
 				if n.kind == kFixed {
-					p, b, err = readFixed(b, n.size, n)
+					x, b, err = readFixed(b, n.size, n)
 				} else {
-					p, b, err = readBytes(b, "bytes")
+					x, b, err = readBytes(b, "bytes")
 				}
 				if err != nil {
 					return nil, err
 				}
-				if len(p) == 0 {
-					dst.SetZero()
-				} else {
-					dst.SetBytes(append([]byte(nil), p...))
+				if len(x) > 0 { // empty bytes are nil
+					*(*[]byte)(p) = append([]byte(nil), x...)
 				}
 				return b, nil
 			}
@@ -387,12 +463,12 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 				}
 				return nil
 			}
-			bin = func(b []byte, dst reflect.Value, _ int) ([]byte, error) {
-				p, b, err := readFixed(b, n.size, n)
+			bin = func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
+				x, b, err := readFixed(b, n.size, n)
 				if err != nil {
 					return nil, err
 				}
-				copy(dst.Bytes(), p)
+				copy(unsafe.Slice((*byte)(p), n.size), x)
 				return b, nil
 			}
 		}
@@ -478,34 +554,27 @@ func (m *Mapper) buildDec(n *node, t reflect.Type) (decFn, binDecFn, error) {
 // arrayBinDec reads an array's blocks into a new slice; an empty array is
 // a nil slice, as FromNative gives.
 func arrayBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
-	return func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+	size := t.Elem().Size()
+	return func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
 		c := blockCounter{minItem: n.items.minSize}
 		cnt, b, err := c.next(b)
-		if err != nil {
-			return nil, err
+		if err != nil || cnt == 0 {
+			return b, err
 		}
-		if cnt == 0 {
-			dst.SetZero()
-			return b, nil
-		}
-		s := reflect.MakeSlice(t, cnt, cnt)
-		for i := 0; ; {
+		s := reflect.NewAt(t, p).Elem()
+		for i := 0; cnt > 0; {
+			s.Grow(cnt)
+			s.SetLen(i + cnt)
+			data := s.UnsafePointer()
 			for ; i < s.Len(); i++ {
-				if b, err = sub.bin(b, s.Index(i), depth); err != nil {
+				if b, err = sub.bin(b, unsafe.Add(data, uintptr(i)*size), depth); err != nil {
 					return nil, atIndex(err, i)
 				}
 			}
 			if cnt, b, err = c.next(b); err != nil {
 				return nil, err
 			}
-			if cnt == 0 {
-				break
-			}
-			grown := reflect.MakeSlice(t, i+cnt, max(2*i, i+cnt))
-			reflect.Copy(grown, s)
-			s = grown
 		}
-		dst.Set(s)
 		return b, nil
 	}
 }
@@ -513,19 +582,46 @@ func arrayBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
 // mapBinDec reads a map's blocks into a new map; an empty map is nil, and
 // a key written twice is an error, as in goavro.
 func mapBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
-	return func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+	if t == stringMapType && n.items.kind == kString {
+		return func(b []byte, p unsafe.Pointer, _ int) ([]byte, error) {
+			c := blockCounter{minItem: 2}
+			cnt, b, err := c.next(b)
+			if err != nil || cnt == 0 {
+				return b, err
+			}
+			out := make(map[string]string, cnt)
+			for cnt > 0 {
+				for range cnt {
+					var k, v []byte
+					if k, b, err = readBytes(b, "map key"); err != nil {
+						return nil, err
+					}
+					if v, b, err = readBytes(b, "string"); err != nil {
+						return nil, atKey(err, string(k))
+					}
+					if _, dup := out[string(k)]; dup {
+						return nil, atKey(errorf("duplicate map key"), string(k))
+					}
+					out[string(k)] = string(v)
+				}
+				if cnt, b, err = c.next(b); err != nil {
+					return nil, err
+				}
+			}
+			*(*map[string]string)(p) = out
+			return b, nil
+		}
+	}
+	return func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
 		c := blockCounter{minItem: 1 + n.items.minSize}
 		cnt, b, err := c.next(b)
-		if err != nil {
-			return nil, err
-		}
-		if cnt == 0 {
-			dst.SetZero()
-			return b, nil
+		if err != nil || cnt == 0 {
+			return b, err
 		}
 		out := reflect.MakeMapWithSize(t, cnt)
 		key := reflect.New(t.Key()).Elem()
 		elem := reflect.New(t.Elem()).Elem()
+		elemPtr := elem.Addr().UnsafePointer()
 		for cnt > 0 {
 			for range cnt {
 				var k []byte
@@ -534,7 +630,7 @@ func mapBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
 				}
 				ks := string(k)
 				elem.SetZero()
-				if b, err = sub.bin(b, elem, depth); err != nil {
+				if b, err = sub.bin(b, elemPtr, depth); err != nil {
 					return nil, atKey(err, ks)
 				}
 				key.SetString(ks)
@@ -548,7 +644,7 @@ func mapBinDec(n *node, t reflect.Type, sub *decoder) binDecFn {
 				return nil, err
 			}
 		}
-		dst.Set(out)
+		reflect.NewAt(t, p).Elem().Set(out)
 		return b, nil
 	}
 }
@@ -565,9 +661,61 @@ type decField struct {
 type binDecField struct {
 	name   string
 	typ    *node
-	index  []int
+	offset uintptr    // of the Go field in the struct, when hops is empty
+	hops   []fieldHop // the path through embedded pointers, if any
 	viaPtr bool
 	dec    *decoder
+}
+
+// fieldHop is one step to a field promoted through embedded structs: the
+// field at offset, and, if it is an embedded pointer, its element type.
+type fieldHop struct {
+	offset uintptr
+	elem   reflect.Type // nil: not a pointer
+}
+
+// hopsTo returns the offset of the field at index in struct t, or, when the
+// path goes through an embedded pointer, the hops to follow.
+func hopsTo(t reflect.Type, index []int) (uintptr, []fieldHop) {
+	var hops []fieldHop
+	var off uintptr
+	through := false
+	for i, x := range index {
+		f := t.Field(x)
+		off += f.Offset
+		if i == len(index)-1 {
+			break
+		}
+		t = f.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+			hops = append(hops, fieldHop{offset: off, elem: t})
+			off, through = 0, true
+		}
+	}
+	if !through {
+		return off, nil
+	}
+	return 0, append(hops, fieldHop{offset: off})
+}
+
+// fieldAt returns the address of the field, allocating embedded pointers
+// on the way.
+func (f *binDecField) fieldAt(p unsafe.Pointer) unsafe.Pointer {
+	if f.hops == nil {
+		return unsafe.Add(p, f.offset)
+	}
+	for _, h := range f.hops {
+		p = unsafe.Add(p, h.offset)
+		if h.elem != nil {
+			pp := (*unsafe.Pointer)(p)
+			if *pp == nil {
+				*pp = reflect.New(h.elem).UnsafePointer()
+			}
+			p = *pp
+		}
+	}
+	return p
 }
 
 // buildRecordDec fills a struct from a native record. It is tolerant of
@@ -592,7 +740,8 @@ func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, binDecFn, error
 			return nil, nil, atField(err, sf.name)
 		}
 		plan = append(plan, decField{name: sf.name, index: gf.index, viaPtr: gf.viaPtr, dec: sub})
-		steps = append(steps, binDecField{name: sf.name, typ: sf.typ, index: gf.index, viaPtr: gf.viaPtr, dec: sub})
+		off, hops := hopsTo(t, gf.index)
+		steps = append(steps, binDecField{name: sf.name, typ: sf.typ, offset: off, hops: hops, viaPtr: gf.viaPtr, dec: sub})
 	}
 	var fn decFn
 	fn = func(native any, dst reflect.Value) error {
@@ -621,7 +770,7 @@ func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, binDecFn, error
 		}
 		return nil
 	}
-	bin := func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+	bin := func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
 		if depth >= maxDepth {
 			return nil, errorf("records nested deeper than %d", maxDepth)
 		}
@@ -649,7 +798,7 @@ func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, binDecFn, error
 					}
 				}
 			}
-			if b, err = f.dec.bin(b, fieldForWrite(dst, f.index), depth+1); err != nil {
+			if b, err = f.dec.bin(b, f.fieldAt(p), depth+1); err != nil {
 				return nil, atField(err, f.name)
 			}
 		}
@@ -734,7 +883,7 @@ func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, binDecFn, error)
 				}
 			}
 			return set(branches[0].dec, native, dst)
-		}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+		}, func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
 			i, b, err := readIndex(b, len(n.branches), n)
 			if err != nil {
 				return nil, err
@@ -742,19 +891,18 @@ func (m *Mapper) buildUnionDec(n *node, t reflect.Type) (decFn, binDecFn, error)
 			d := byIndex[i]
 			if d == nil {
 				if n.branches[i].kind == kNull {
-					dst.SetZero()
-					return b, nil
+					return b, nil // the zero value
 				}
 				return nil, notStorable(n.branches[i].branch)
 			}
 			if !isPtr {
-				return d.bin(b, dst, depth)
+				return d.bin(b, p, depth)
 			}
-			p := reflect.New(target)
-			if b, err = d.bin(b, p.Elem(), depth); err != nil {
+			q := reflect.New(target).UnsafePointer()
+			if b, err = d.bin(b, q, depth); err != nil {
 				return nil, err
 			}
-			dst.Set(p)
+			*(*unsafe.Pointer)(p) = q
 			return b, nil
 		}, nil
 }
@@ -789,13 +937,13 @@ func (m *Mapper) buildIfaceDec(n *node, branches []*node, t reflect.Type, wrappe
 		byIndex[i] = &ifaceDecBranch{b.name, rt, d}
 	}
 	// fill decodes a new value of e's type and stores it in dst.
-	fill := func(e *ifaceDecBranch, b []byte, dst reflect.Value, depth int) ([]byte, error) {
-		v := reflect.New(e.typ).Elem()
-		b, err := e.dec.bin(b, v, depth)
+	fill := func(e *ifaceDecBranch, b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
+		v := reflect.New(e.typ)
+		b, err := e.dec.bin(b, v.UnsafePointer(), depth)
 		if err != nil {
 			return nil, err
 		}
-		dst.Set(v)
+		reflect.NewAt(t, p).Elem().Set(v.Elem())
 		return b, nil
 	}
 	if !wrapped {
@@ -814,8 +962,8 @@ func (m *Mapper) buildIfaceDec(n *node, branches []*node, t reflect.Type, wrappe
 				}
 				dst.Set(v)
 				return nil
-			}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
-				return fill(&e, b, dst, depth)
+			}, func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
+				return fill(&e, b, p, depth)
 			}, nil
 	}
 	unregistered := func(member string) error {
@@ -851,17 +999,16 @@ func (m *Mapper) buildIfaceDec(n *node, branches []*node, t reflect.Type, wrappe
 				return errorf("%q is not a member of %s", key, n)
 			}
 			return nil
-		}, func(b []byte, dst reflect.Value, depth int) ([]byte, error) {
+		}, func(b []byte, p unsafe.Pointer, depth int) ([]byte, error) {
 			i, b, err := readIndex(b, len(n.branches), n)
 			if err != nil {
 				return nil, err
 			}
 			if e := byIndex[i]; e != nil {
-				return fill(e, b, dst, depth)
+				return fill(e, b, p, depth)
 			}
 			if n.branches[i].kind == kNull {
-				dst.SetZero()
-				return b, nil
+				return b, nil // nil
 			}
 			return nil, unregistered(n.branches[i].branch)
 		}, nil

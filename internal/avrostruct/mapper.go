@@ -172,7 +172,7 @@ func (m *Mapper) DecodeBinary(b []byte, out any) (rest []byte, err error) {
 		return nil, err
 	}
 	dst.SetZero()
-	return d.bin(b, dst, 0)
+	return d.bin(b, rv.UnsafePointer(), 0)
 }
 
 func (m *Mapper) encoderFor(t reflect.Type) (*encoder, error) {
