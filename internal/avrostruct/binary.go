@@ -150,6 +150,11 @@ func readLen(b []byte, what string) (int, []byte, error) {
 }
 
 func readBytes(b []byte, what string) ([]byte, []byte, error) {
+	if len(b) > 0 && b[0] < 0x80 && b[0]&1 == 0 { // a length below 64
+		if l := int(b[0] >> 1); l < len(b) {
+			return b[1 : 1+l : 1+l], b[1+l:], nil
+		}
+	}
 	l, rest, err := readLen(b, what)
 	if err != nil {
 		return nil, nil, err

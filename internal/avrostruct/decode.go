@@ -665,6 +665,33 @@ type binDecField struct {
 	hops   []fieldHop // the path through embedded pointers, if any
 	viaPtr bool
 	dec    *decoder
+	op     leafOp // the plan of dec, done inline for common leaves
+}
+
+// leafOp names a binary decoder simple enough to run inline in the record
+// loop, saving a call per field.
+type leafOp uint8
+
+const (
+	opCall   leafOp = iota // call dec.bin
+	opString               // string into a string kind
+	opLong                 // long into int64
+	opBool                 // boolean into bool
+	opMillis               // long timestamp-millis into time.Time
+)
+
+func leafOpOf(n *node, t reflect.Type) leafOp {
+	switch {
+	case n.kind == kString && t.Kind() == reflect.String:
+		return opString
+	case n.kind == kLong && n.logical == "" && t.Kind() == reflect.Int64:
+		return opLong
+	case n.kind == kBoolean && t.Kind() == reflect.Bool:
+		return opBool
+	case n.kind == kLong && n.logical == "timestamp-millis" && t == timeType:
+		return opMillis
+	}
+	return opCall
 }
 
 // fieldHop is one step to a field promoted through embedded structs: the
@@ -741,7 +768,8 @@ func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, binDecFn, error
 		}
 		plan = append(plan, decField{name: sf.name, index: gf.index, viaPtr: gf.viaPtr, dec: sub})
 		off, hops := hopsTo(t, gf.index)
-		steps = append(steps, binDecField{name: sf.name, typ: sf.typ, offset: off, hops: hops, viaPtr: gf.viaPtr, dec: sub})
+		steps = append(steps, binDecField{name: sf.name, typ: sf.typ, offset: off, hops: hops, viaPtr: gf.viaPtr, dec: sub,
+			op: leafOpOf(sf.typ, gf.typ)})
 	}
 	var fn decFn
 	fn = func(native any, dst reflect.Value) error {
@@ -798,8 +826,33 @@ func (m *Mapper) buildRecordDec(n *node, t reflect.Type) (decFn, binDecFn, error
 					}
 				}
 			}
-			if b, err = f.dec.bin(b, f.fieldAt(p), depth+1); err != nil {
-				return nil, atField(err, f.name)
+			switch f.op {
+			case opString:
+				var x []byte
+				if x, b, err = readBytes(b, "string"); err != nil {
+					return nil, atField(err, f.name)
+				}
+				*(*string)(f.fieldAt(p)) = string(x)
+			case opLong, opMillis:
+				var x int64
+				if x, b, err = readLong(b); err != nil {
+					return nil, atField(err, f.name)
+				}
+				if f.op == opLong {
+					*(*int64)(f.fieldAt(p)) = x
+				} else if x != 0 { // the epoch stands for the zero time.Time
+					*(*time.Time)(f.fieldAt(p)) = fromTimestampMillis(x)
+				}
+			case opBool:
+				var x bool
+				if x, b, err = readBool(b); err != nil {
+					return nil, atField(err, f.name)
+				}
+				*(*bool)(f.fieldAt(p)) = x
+			default:
+				if b, err = f.dec.bin(b, f.fieldAt(p), depth+1); err != nil {
+					return nil, atField(err, f.name)
+				}
 			}
 		}
 		return b, nil
