@@ -1,0 +1,215 @@
+package chaos
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/testenv"
+	"github.com/orderlog/orderlog/processor"
+	"github.com/orderlog/orderlog/schemas"
+	"github.com/orderlog/orderlog/topics"
+)
+
+// The shape of a run. ORDERLOG_CHAOS_ORDERS and ORDERLOG_CHAOS_LOAD_SECONDS
+// change the first two, ORDERLOG_CHAOS_SEED replays a run's plan and kills,
+// ORDERLOG_CHAOS_ORDERD_ENV adds settings to every orderd
+// ("ORDERLOG_LOG_LEVEL=debug"; later entries win).
+const (
+	defaultOrders = 2200             // ~9.4 command records each: > 20,000
+	defaultLoad   = 50 * time.Second // the load, and the kills, last this long
+	processors    = 3
+	partitions    = 6
+	window        = 400 // orders in flight at a time
+)
+
+// timeouts returns the orderd settings of a run and how long the drain may
+// take. A killed processor is noticed only when its group session times out;
+// until then the group cannot finish a rebalance, and a live processor whose
+// transaction is waiting to commit its offsets fails once the transaction
+// timeout passes. So the transaction timeout must exceed the session
+// timeout: with ORDERLOG_SESSION_TIMEOUT 6s and 15s where orderd has that
+// setting, else franz-go's 45s session and a 60s transaction timeout. The
+// transaction timeout also bounds how long a killed processor's open
+// transaction blocks read_committed readers and the next owner's restore.
+func timeouts() (settings []string, drain time.Duration) {
+	if hasSessionTimeout {
+		return []string{"ORDERLOG_SESSION_TIMEOUT=6s", "ORDERLOG_TRANSACTION_TIMEOUT=15s"}, 60 * time.Second
+	}
+	return []string{"ORDERLOG_TRANSACTION_TIMEOUT=60s"}, 110 * time.Second
+}
+
+// TestKillNineUnderLoadLosesAndDuplicatesNothing runs three orderd in one
+// group under a steady load and, every 2–4 s, kills one with SIGKILL and
+// starts a fresh one; then it checks, reading read_committed, that every
+// command has exactly the predicted result, every order a gapless log of its
+// accepted commands' events, and a last state equal to the fold of its log.
+// A processor that exits on its own meanwhile is replaced, and fails the
+// test at the end: killing one member must not bring down another.
+func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	require.NotEmpty(t, orderdBin, "TestMain did not build orderd")
+	prefix := testenv.TopicPrefix(t)
+	seed := envUint(t, "ORDERLOG_CHAOS_SEED", randomSeed())
+	orders := int(envUint(t, "ORDERLOG_CHAOS_ORDERS", defaultOrders))
+	loadFor := time.Duration(envUint(t, "ORDERLOG_CHAOS_LOAD_SECONDS", uint64(defaultLoad/time.Second))) * time.Second
+	settings, drainTimeout := timeouts()
+	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), loadFor+drainTimeout+90*time.Second)
+	defer cancel()
+
+	p, err := newPlan(prefix+"run", orders, window, rng)
+	require.NoError(t, err)
+	t.Logf("seed %d: %d command records for %d orders over %s; topic prefix %s; %v",
+		seed, len(p.sends), p.orders, loadFor, prefix, settings)
+
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	set, err := topics.New(topics.Config{Prefix: prefix, Partitions: partitions, ReplicationFactor: 1})
+	require.NoError(t, err)
+	_, err = set.Ensure(ctx, adm)
+	require.NoError(t, err)
+	names := set.Names()
+
+	logDir, err := os.MkdirTemp("", "orderlog-chaos-logs-")
+	require.NoError(t, err)
+	env := append([]string{
+		"ORDERLOG_KAFKA_BROKERS=" + strings.Join(brokers, ","),
+		"ORDERLOG_TOPIC_PREFIX=" + prefix,
+		"ORDERLOG_GROUP=" + prefix + "orderd",
+		fmt.Sprintf("ORDERLOG_PARTITIONS=%d", partitions),
+		"ORDERLOG_LOG_FORMAT=text",
+	}, settings...)
+	f := newFleet(t, logDir, append(env, strings.Fields(os.Getenv("ORDERLOG_CHAOS_ORDERD_ENV"))...)...)
+	for range processors {
+		f.start()
+	}
+	require.NoError(t, f.waitReady(60*time.Second))
+	t.Logf("%d orderd ready after %s", processors, time.Since(start).Round(time.Millisecond))
+
+	results, err := countRecords(ctx, brokers, names.Results)
+	require.NoError(t, err)
+	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer producer.Close()
+	loadStart := time.Now()
+	ld := startLoad(ctx, producer, names.Commands, p, loadFor)
+	logCrashes := func() {
+		for _, c := range f.replaceCrashed() {
+			t.Logf("%5.1fs CRASH %s; started a fresh one", time.Since(loadStart).Seconds(), c)
+		}
+	}
+
+	// The chaos: kill -9 a random processor every 2–4 s, start a fresh one.
+	for done := false; !done; {
+		select {
+		case <-ld.done:
+			done = true
+		case <-time.After(time.Duration(2000+rng.IntN(2000)) * time.Millisecond):
+			k := f.killRandom(rng)
+			n := f.start()
+			t.Logf("%5.1fs kill -9 %s, start %s; %d sent, %d results", time.Since(loadStart).Seconds(), k.name, n.name, ld.sent.Load(), results.n.Load())
+		}
+		logCrashes()
+	}
+	require.NoError(t, ld.error())
+	t.Logf("%5.1fs load done: %d sent, %d results", time.Since(loadStart).Seconds(), ld.sent.Load(), results.n.Load())
+
+	// The drain: the processors left (three) answer the rest; partitions a
+	// killed processor held wait for its session and its transaction to
+	// time out.
+	drainStart := time.Now()
+	for last := time.Now(); results.n.Load() < int64(len(p.sends)); time.Sleep(250 * time.Millisecond) {
+		logCrashes()
+		if time.Since(drainStart) > drainTimeout {
+			t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.n.Load(), len(p.sends), drainTimeout, logDir)
+		}
+		if time.Since(last) > 10*time.Second {
+			t.Logf("%5.1fs draining: %d of %d results", time.Since(loadStart).Seconds(), results.n.Load(), len(p.sends))
+			last = time.Now()
+		}
+	}
+	t.Logf("%5.1fs every command answered, %s after the load", time.Since(loadStart).Seconds(), time.Since(drainStart).Round(time.Millisecond))
+	require.NoError(t, f.terminateAll(30*time.Second))
+	crashes := f.crashes()
+
+	v := verify(ctx, t, brokers, adm, names, p)
+	t.Logf("chaos summary: %d command records, %d orders, %d kills, %d crashes, %s elapsed; results: %s; %d events, %d state records",
+		len(p.sends), p.orders, f.kills, len(crashes), time.Since(start).Round(time.Second), v.summary(), v.events, v.states)
+	for i, pr := range v.problems {
+		if i == 30 {
+			t.Errorf("... and %d more", len(v.problems)-i)
+			break
+		}
+		t.Error(pr)
+	}
+	for _, c := range crashes {
+		t.Errorf("a processor exited on its own: %s", c)
+	}
+	if t.Failed() {
+		t.Fatalf("%d problems, %d crashes (seed %d, orderd logs in %s)", len(v.problems), len(crashes), seed, logDir)
+	}
+	os.RemoveAll(logDir)
+}
+
+// verify reads every topic to its end, read_committed, once no transaction
+// is open, and checks it against the plan.
+func verify(ctx context.Context, t *testing.T, brokers []string, adm *kadm.Client, names topics.Names, p *plan) *verdict {
+	t.Helper()
+	require.NoError(t, waitStable(ctx, adm, names.Results, names.Events, names.State, names.DLQ))
+	c := &checker{p: p, serdes: serdes(t), parts: partitions}
+	var err error
+	for _, r := range []struct {
+		topic string
+		into  *[]*kgo.Record
+	}{{names.Results, &c.results}, {names.Events, &c.events}, {names.State, &c.states}, {names.DLQ, &c.dlq}} {
+		*r.into, err = readAll(ctx, brokers, adm, r.topic)
+		require.NoError(t, err)
+	}
+	return c.check()
+}
+
+func serdes(t *testing.T) processor.Serdes {
+	ctx := context.Background()
+	var s processor.Serdes
+	var err error
+	s.Commands, err = schemas.NewCommands(ctx)
+	require.NoError(t, err)
+	s.Events, err = schemas.NewEvents(ctx)
+	require.NoError(t, err)
+	s.Results, err = schemas.NewResults(ctx)
+	require.NoError(t, err)
+	s.States, err = schemas.NewStates(ctx)
+	require.NoError(t, err)
+	return s
+}
+
+func envUint(t *testing.T, name string, def uint64) uint64 {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	require.NoError(t, err, name)
+	return n
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:]) >> 1
+}

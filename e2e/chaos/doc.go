@@ -1,0 +1,21 @@
+// Package chaos is orderlog's chaos test (ARCHITECTURE.md section 7.5): several
+// built orderd processors in one consumer group, a steady load of commands,
+// and kill -9 of a random processor every few seconds, each replaced by a
+// fresh one. Afterwards everything is read back as a downstream consumer
+// would (read_committed) and checked:
+//
+//   - every command record has exactly one result, and it is the result a
+//     single pass of order.Decide over that order's commands predicts
+//     (ACCEPTED, REJECTED with the same code, or DUPLICATE for a resend);
+//   - every order's events have sequence numbers 1..n, no gap, no duplicate;
+//   - an accepted command's result names exactly the events caused by it,
+//     and a rejected command caused none;
+//   - the last order.state record of every order is the fold of its events.
+//
+// The test runs only on the real test bed (ORDERLOG_KAFKA_BROKERS, see
+// internal/testenv); TestMain then builds ./cmd/orderd once. Data flow:
+//
+//	load (kgo, murmur2 by orderId) ──▶ order.commands ──▶ orderd ×3 (kill -9 loop)
+//	                                                        │
+//	verify (read_committed) ◀── events, state, results ◀────┘
+package chaos

@@ -1,0 +1,230 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/schemas"
+)
+
+// planned is one command record the load sends, with the result that a single
+// pass of order.Decide over its order's commands predicts.
+type planned struct {
+	cmd    order.Command
+	value  []byte
+	want   order.ResultStatus
+	code   order.Code
+	resend bool // the same record as an earlier one of this order
+}
+
+// plan is the whole load: every order's commands, and the order of sending.
+type plan struct {
+	byOrder map[string][]*planned // per order, in the order they are sent
+	sends   []*planned            // every record, orders interleaved
+	orders  int                   // orders that get created
+}
+
+// oracleTime stamps commands in the oracle; no rule of these commands depends
+// on the time.
+var oracleTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// newPlan makes orders full lifecycles (9 commands each) plus, at random,
+// commands the rules reject and resends of accepted commands, and a few
+// commands for orders that never exist. Orders are interleaved, about window
+// of them in flight at a time.
+func newPlan(runID string, orders, window int, rng *rand.Rand) (*plan, error) {
+	p := &plan{byOrder: map[string][]*planned{}}
+	var queues [][]*planned
+	for i := range orders {
+		id := fmt.Sprintf("%s-o%05d", runID, i)
+		seq, err := orderCommands(id, rng)
+		if err != nil {
+			return nil, err
+		}
+		p.byOrder[id] = seq
+		queues = append(queues, seq)
+		p.orders++
+		if rng.IntN(50) == 0 {
+			ghost := id + "-ghost"
+			seq, err := decideAll(ghost, []order.Command{newCommand(ghost, 0, order.AddCustomerNote{Text: "anyone there?"})}, nil)
+			if err != nil {
+				return nil, err
+			}
+			p.byOrder[ghost] = seq
+			queues = append(queues, seq)
+		}
+	}
+	active, next := []int{}, 0
+	for len(active) > 0 || next < len(queues) {
+		for len(active) < window && next < len(queues) {
+			active = append(active, next)
+			next++
+		}
+		k := rng.IntN(len(active))
+		q := active[k]
+		p.sends = append(p.sends, queues[q][0])
+		if queues[q] = queues[q][1:]; len(queues[q]) == 0 {
+			active = slices.Delete(active, k, k+1)
+		}
+	}
+	return p, nil
+}
+
+// orderCommands is one order's commands with their predicted results.
+func orderCommands(id string, rng *rand.Rand) ([]*planned, error) {
+	cmds := lifecycle(id)
+	n := len(cmds)
+	if rng.IntN(4) == 0 { // a command the rules reject, somewhere after the creation
+		bad := []order.CommandData{
+			order.CreateOrder{CustomerID: "cust-again", Currency: "USD"},
+			order.DeliverOrder{ReceivedBy: "too early"},
+			order.CapturePayment{PaymentID: "pay-unknown"},
+		}
+		c := newCommand(id, n, bad[rng.IntN(len(bad))])
+		if rng.IntN(3) == 0 {
+			v := int64(999)
+			c = newCommand(id, n, order.AddCustomerNote{Text: "stale"})
+			c.ExpectedVersion = &v
+		}
+		at := 1 + rng.IntN(len(cmds)-2)
+		cmds = slices.Insert(cmds, at, c)
+	}
+	seq, err := decideAll(id, cmds, nil)
+	if err != nil || rng.IntN(4) != 0 {
+		return seq, err
+	}
+	// A resend of an earlier accepted command, soon after it: a duplicate.
+	// (A rejected command is not remembered; sent again it is decided again.)
+	var accepted []int
+	for i, p := range seq[:len(seq)-1] {
+		if p.want == order.ResultAccepted {
+			accepted = append(accepted, i)
+		}
+	}
+	of := accepted[rng.IntN(len(accepted))]
+	at := of + 1 + rng.IntN(min(4, len(cmds)-of))
+	return decideAll(id, cmds, map[int]int{at: of})
+}
+
+// decideAll predicts the result of each command with order.Decide, folding
+// the events as the processor does. resends maps a position to the earlier
+// command sent again there.
+func decideAll(id string, cmds []order.Command, resends map[int]int) ([]*planned, error) {
+	var out []*planned
+	var state order.State
+	decide := func(c order.Command, resend bool) error {
+		c.Time = oracleTime
+		events, err := order.Decide(state, c)
+		res := order.ResultOf(c, state.Version, events, err)
+		for _, e := range events {
+			state = order.Evolve(state, e)
+		}
+		c.Time = time.Time{}
+		v, err := schemas.CommandJSON(c)
+		if err != nil {
+			return fmt.Errorf("order %s command %s: %w", id, c.ID, err)
+		}
+		out = append(out, &planned{cmd: c, value: v, want: res.Status, code: res.Code, resend: resend})
+		return nil
+	}
+	for i, c := range cmds {
+		if j, ok := resends[i]; ok {
+			if err := decide(cmds[j], true); err != nil {
+				return nil, err
+			}
+		}
+		if err := decide(c, false); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func newCommand(orderID string, n int, data order.CommandData) order.Command {
+	return order.Command{ID: fmt.Sprintf("%s-c%02d", orderID, n), Type: data.CommandType(), OrderID: orderID,
+		CorrelationID: orderID, Data: data}
+}
+
+// lifecycle is one order from creation to delivery, as in processor's tests.
+func lifecycle(id string) []order.Command {
+	addr := order.Address{Line1: "1 Main St", City: "New York", State: "NY", PostalCode: "10001", Country: "US"}
+	data := []order.CommandData{
+		order.CreateOrder{CustomerID: "cust-" + id, Currency: "USD", Items: []order.LineItem{{ProductID: "sku-1", Quantity: 2, UnitPrice: 1999}}},
+		order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane", Address: addr}},
+		order.PlaceOrder{},
+		order.InitiatePayment{PaymentID: "pay-" + id, PaymentMethod: "CARD"},
+		order.AuthorizePayment{PaymentID: "pay-" + id, Amount: 1_000_000},
+		order.ReserveInventory{ReservationID: "res-" + id, Items: []order.ItemQuantity{{ProductID: "sku-1", Quantity: 2}}},
+		order.CapturePayment{PaymentID: "pay-" + id},
+		order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z-" + id},
+		order.DeliverOrder{ReceivedBy: "Jane"},
+	}
+	out := make([]order.Command, len(data))
+	for i, d := range data {
+		out[i] = newCommand(id, i, d)
+	}
+	return out
+}
+
+// load sends a plan at a steady rate from a goroutine.
+type load struct {
+	sent atomic.Int64
+	done chan struct{}
+	mu   sync.Mutex
+	err  error
+}
+
+// startLoad sends p.sends over about d, keyed by orderId with kgo's default
+// partitioner (murmur2, as the Java client).
+func startLoad(ctx context.Context, cl *kgo.Client, topic string, p *plan, d time.Duration) *load {
+	const tick = 20 * time.Millisecond
+	chunk := max(1, int(int64(len(p.sends))*int64(tick)/int64(d))+1)
+	ld := &load{done: make(chan struct{})}
+	go func() {
+		defer close(ld.done)
+		t := time.NewTicker(tick)
+		defer t.Stop()
+		for i := 0; i < len(p.sends); i += chunk {
+			select {
+			case <-ctx.Done():
+				ld.fail(ctx.Err())
+				return
+			case <-t.C:
+			}
+			for _, s := range p.sends[i:min(i+chunk, len(p.sends))] {
+				cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(s.cmd.OrderID), Value: s.value}, func(_ *kgo.Record, err error) {
+					if err != nil {
+						ld.fail(err)
+					}
+				})
+				ld.sent.Add(1)
+			}
+		}
+		if err := cl.Flush(ctx); err != nil {
+			ld.fail(err)
+		}
+	}()
+	return ld
+}
+
+func (ld *load) fail(err error) {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	if ld.err == nil {
+		ld.err = fmt.Errorf("load: %w", err)
+	}
+}
+
+func (ld *load) error() error {
+	ld.mu.Lock()
+	defer ld.mu.Unlock()
+	return ld.err
+}

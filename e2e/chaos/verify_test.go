@@ -1,0 +1,312 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/processor"
+)
+
+// counter counts the committed records of a topic as they arrive.
+type counter struct{ n atomic.Int64 }
+
+// countRecords follows topic read_committed from its start until ctx is done.
+func countRecords(ctx context.Context, brokers []string, topic string) (*counter, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	if err != nil {
+		return nil, err
+	}
+	c := &counter{}
+	go func() {
+		defer cl.Close()
+		for ctx.Err() == nil {
+			c.n.Add(int64(cl.PollFetches(ctx).NumRecords()))
+		}
+	}()
+	return c, nil
+}
+
+// waitStable waits until no transaction is open on any partition of topics:
+// the last stable offset equals the high watermark everywhere. A killed
+// processor's transaction stays open until the broker times it out.
+func waitStable(ctx context.Context, adm *kadm.Client, topics ...string) error {
+	for {
+		ends, err := adm.ListEndOffsets(ctx, topics...)
+		if err == nil {
+			var stable kadm.ListedOffsets
+			stable, err = adm.ListCommittedOffsets(ctx, topics...)
+			if err == nil {
+				open := 0
+				ends.Each(func(e kadm.ListedOffset) {
+					if s, ok := stable.Lookup(e.Topic, e.Partition); !ok || s.Offset != e.Offset {
+						open++
+					}
+				})
+				if open == 0 {
+					return nil
+				}
+				err = fmt.Errorf("%d partitions with an open transaction", open)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("topics not stable: %w (last: %v)", ctx.Err(), err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// readAll reads topic read_committed from the start to its high watermark.
+// Call it once waitStable has returned.
+func readAll(ctx context.Context, brokers []string, adm *kadm.Client, topic string) ([]*kgo.Record, error) {
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	want := map[int32]int64{}
+	ends.Each(func(e kadm.ListedOffset) {
+		if e.Offset > 0 {
+			want[e.Partition] = e.Offset
+		}
+	})
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(), kgo.FetchMaxBytes(64<<20))
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for len(want) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read %s: %w; %d partitions short of their end", topic, err, len(want))
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if end, ok := want[r.Partition]; ok && r.Offset+1 >= end {
+				delete(want, r.Partition)
+			}
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+		})
+	}
+	return out, nil
+}
+
+// verdict is what the verification found.
+type verdict struct {
+	problems []string
+	byStatus map[order.ResultStatus]int
+	results  int
+	events   int
+	states   int
+}
+
+func (v *verdict) problem(format string, args ...any) {
+	v.problems = append(v.problems, fmt.Sprintf(format, args...))
+}
+
+// checker verifies the topics against the plan.
+type checker struct {
+	p       *plan
+	serdes  processor.Serdes
+	parts   int
+	results []*kgo.Record
+	events  []*kgo.Record
+	states  []*kgo.Record
+	dlq     []*kgo.Record
+}
+
+func (c *checker) check() *verdict {
+	v := &verdict{byStatus: map[order.ResultStatus]int{}, results: len(c.results), events: len(c.events), states: len(c.states)}
+	for _, r := range c.dlq {
+		v.problem("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, header(r, processor.HeaderDLQError))
+	}
+	byCause, folds := c.checkEvents(v)
+	c.checkResults(v, byCause)
+	c.checkStates(v, folds)
+	return v
+}
+
+// checkEvents: per order, sequence numbers 1..n, ids unique; returns the
+// event ids by causing command and the fold of every order's events.
+func (c *checker) checkEvents(v *verdict) (map[string][]string, map[string]order.State) {
+	byCause := map[string][]string{}
+	folds := map[string]order.State{}
+	ids := map[string]bool{}
+	for _, r := range c.events {
+		e, err := c.serdes.Events.Decode(r.Value)
+		if err != nil {
+			v.problem("event at %d@%d: %v", r.Partition, r.Offset, err)
+			continue
+		}
+		s := folds[e.OrderID]
+		if want := s.Version + 1; e.Seq != want {
+			kind := "a gap"
+			if e.Seq <= s.Version {
+				kind = "a duplicate"
+			}
+			v.problem("order %s: event %s (%s, caused by %s) at %d@%d has seq %d, want %d: %s",
+				e.OrderID, e.ID, e.Type, e.CausationID, r.Partition, r.Offset, e.Seq, want, kind)
+		}
+		if ids[e.ID] {
+			v.problem("order %s: event id %s twice", e.OrderID, e.ID)
+		}
+		ids[e.ID] = true
+		if string(r.Key) != e.OrderID || r.Partition != partitionOf(e.OrderID, c.parts) {
+			v.problem("order %s: event %s with key %q on partition %d", e.OrderID, e.ID, r.Key, r.Partition)
+		}
+		folds[e.OrderID] = order.Evolve(s, e)
+		byCause[e.CausationID] = append(byCause[e.CausationID], e.ID)
+	}
+	return byCause, folds
+}
+
+// checkResults: per order, one result per command record, in order, each
+// the predicted one, naming exactly the events its command caused.
+func (c *checker) checkResults(v *verdict, byCause map[string][]string) {
+	got := map[string][]order.CommandResult{}
+	for _, r := range c.results {
+		res, err := c.serdes.Results.Decode(r.Value)
+		if err != nil {
+			v.problem("result at %d@%d: %v", r.Partition, r.Offset, err)
+			continue
+		}
+		if r.Partition != partitionOf(res.OrderID, c.parts) {
+			v.problem("result of %s on partition %d", res.CommandID, r.Partition)
+		}
+		got[res.OrderID] = append(got[res.OrderID], res)
+		v.byStatus[res.Status]++
+	}
+	for id, want := range c.p.byOrder {
+		rs := got[id]
+		delete(got, id)
+		if len(rs) != len(want) {
+			v.problem("order %s: %d results for %d command records: %s", id, len(rs), len(want), resultIDs(rs))
+		}
+		for i := range min(len(rs), len(want)) {
+			c.checkResult(v, want[i], rs[i], byCause)
+		}
+		for cmd, n := range acceptedTimes(rs) {
+			if n > 1 {
+				v.problem("order %s: command %s accepted %d times", id, cmd, n)
+			}
+		}
+	}
+	for id, rs := range got {
+		v.problem("order %s was never sent, yet has %d results", id, len(rs))
+	}
+}
+
+func (c *checker) checkResult(v *verdict, w *planned, r order.CommandResult, byCause map[string][]string) {
+	if r.CommandID != w.cmd.ID {
+		v.problem("order %s: result for %s where %s (%s) was next", w.cmd.OrderID, r.CommandID, w.cmd.ID, w.cmd.Type)
+		return
+	}
+	if r.Status != w.want || r.Code != w.code {
+		v.problem("order %s: %s (%s, resend %v): got %s %s %q, want %s %s",
+			w.cmd.OrderID, w.cmd.ID, w.cmd.Type, w.resend, r.Status, r.Code, r.Message, w.want, w.code)
+	}
+	caused := byCause[r.CommandID]
+	switch r.Status {
+	case order.ResultAccepted, order.ResultDuplicate:
+		if !slices.Equal(r.EventIDs, caused) {
+			v.problem("order %s: %s result %s names events %v, the log has %v", w.cmd.OrderID, r.Status, r.CommandID, r.EventIDs, caused)
+		}
+	case order.ResultRejected:
+		// The plan resends accepted commands only, so a rejected command
+		// id caused no event.
+		if len(r.EventIDs) > 0 || len(caused) > 0 {
+			v.problem("order %s: rejected %s names events %v, the log has %v", w.cmd.OrderID, r.CommandID, r.EventIDs, caused)
+		}
+	}
+}
+
+func acceptedTimes(rs []order.CommandResult) map[string]int {
+	n := map[string]int{}
+	for _, r := range rs {
+		if r.Status == order.ResultAccepted {
+			n[r.CommandID]++
+		}
+	}
+	return n
+}
+
+// checkStates: the last state record of every order equals the fold of its
+// events; orders without events have no state.
+func (c *checker) checkStates(v *verdict, folds map[string]order.State) {
+	last := map[string]order.State{}
+	for _, r := range c.states {
+		if r.Value == nil {
+			delete(last, string(r.Key))
+			continue
+		}
+		st, err := c.serdes.States.Decode(r.Value)
+		if err != nil {
+			v.problem("state at %d@%d: %v", r.Partition, r.Offset, err)
+			continue
+		}
+		last[string(r.Key)] = st
+	}
+	for id, fold := range folds {
+		st, ok := last[id]
+		switch {
+		case !ok:
+			v.problem("order %s: no state record for %d events", id, fold.Version)
+		case !reflect.DeepEqual(fold, st):
+			v.problem("order %s: last state (version %d) differs from the fold of its events (version %d)", id, st.Version, fold.Version)
+		}
+		delete(last, id)
+	}
+	for id := range last {
+		v.problem("order %s has a state record but no events", id)
+	}
+}
+
+func (v *verdict) summary() string {
+	keys := make([]string, 0, len(v.byStatus))
+	for k := range v.byStatus {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, v.byStatus[order.ResultStatus(k)]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func resultIDs(rs []order.CommandResult) string {
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.CommandID+":"+string(r.Status))
+	}
+	return strings.Join(ids, " ")
+}
+
+func header(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// partitionOf is where kgo's default partitioner (murmur2, as the Java
+// client) puts an order.
+func partitionOf(orderID string, n int) int32 {
+	return int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: []byte(orderID)}, n))
+}
