@@ -35,9 +35,13 @@ type Config struct {
 	// TransactionTimeout bounds how long a crashed member's open transaction
 	// blocks read_committed readers (default 10s).
 	TransactionTimeout time.Duration
-	NewStore           func() Store
-	Logger             *slog.Logger
-	Metrics            *Metrics
+	// SessionTimeout is how long the group waits for a silent member before
+	// moving its partitions (default 10s; Kafka's default of 45s makes a
+	// crash stall its partitions that long).
+	SessionTimeout time.Duration
+	NewStore       func() Store
+	Logger         *slog.Logger
+	Metrics        *Metrics
 }
 
 func (c *Config) validate() error {
@@ -64,6 +68,9 @@ func (c *Config) validate() error {
 	}
 	if c.TransactionTimeout == 0 {
 		c.TransactionTimeout = 10 * time.Second
+	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = 10 * time.Second
 	}
 	if c.NewStore == nil {
 		c.NewStore = NewMemStore
@@ -175,6 +182,8 @@ func (p *Processor) sessionOpts(ctx context.Context) []kgo.Opt {
 		kgo.ConsumeTopics(p.cfg.Topics.Commands),
 		kgo.TransactionalID(p.cfg.TransactionalID),
 		kgo.TransactionTimeout(p.cfg.TransactionTimeout),
+		kgo.SessionTimeout(p.cfg.SessionTimeout),
+		kgo.RebalanceTimeout(endTimeout/2),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
@@ -213,6 +222,10 @@ func (p *Processor) drop(parts []int32, why string) {
 	}
 	p.log.Info("partitions dropped", "partitions", parts, "why", why)
 }
+
+// endTimeout bounds one transaction's produce, flush and end, including a
+// rebalance that End waits out (the rebalance timeout is half of it).
+const endTimeout = 2 * time.Minute
 
 // transact handles one polled batch in one transaction. Partitions are
 // independent (an order lives in one), so each partition's commands are
@@ -256,8 +269,10 @@ func (p *Processor) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches) err
 			out = append(out, o...)
 		}
 	}
-	// The transaction's own context: shutdown must not cut a commit in half.
-	tctx, cancel := context.WithTimeout(context.Background(), p.cfg.TransactionTimeout)
+	// The transaction's own context: shutdown must not cut a commit in half,
+	// and End may wait for a rebalance to settle, so the bound is generous;
+	// reaching it ends the session (the client is in an unknown state).
+	tctx, cancel := context.WithTimeout(context.Background(), endTimeout)
 	defer cancel()
 	var produceErr atomic.Pointer[error]
 	for _, r := range out {

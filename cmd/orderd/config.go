@@ -37,6 +37,7 @@ type Config struct {
 	LogLevel           slog.Level
 	LogFormat          string
 	TransactionTimeout time.Duration
+	SessionTimeout     time.Duration
 	MaxPollRecords     int
 	ShutdownTimeout    time.Duration
 }
@@ -77,6 +78,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.Kafka.SASLUser, "kafka-sasl-user", "", "SASL user")
 	fs.StringVar(&c.Kafka.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the variable: flags show in ps)")
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", 10*time.Second, "how long the group waits for a silent processor before moving its partitions")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 1000, "most commands per transaction")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
 	return fs
@@ -181,6 +183,9 @@ func (c *Config) validate() error {
 	c.validateKafka(bad)
 	if c.TransactionTimeout < time.Second {
 		bad("transaction-timeout", "must be at least 1s, got %s", c.TransactionTimeout)
+	}
+	if c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute {
+		bad("session-timeout", "must be between 6s and 5m (the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
 	}
 	if c.MaxPollRecords < 1 {
 		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)

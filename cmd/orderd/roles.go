@@ -94,6 +94,7 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 		ClientOpts:         d.kafkaOpts,
 		MaxPollRecords:     d.cfg.MaxPollRecords,
 		TransactionTimeout: d.cfg.TransactionTimeout,
+		SessionTimeout:     d.cfg.SessionTimeout,
 		Logger:             d.log,
 		Metrics:            processor.NewMetrics(d.metrics),
 	})
