@@ -29,7 +29,11 @@ var ErrUnknownSchema = errors.New("unknown writer schema")
 type version struct {
 	codec  *goavro.Codec
 	mapper *avrostruct.Mapper
-	fp     uint64 // the fingerprint in single-object encoding
+	fp     uint64 // the fingerprint in single-object encoding (spec canonical form)
+	// legacyFP is goavro's fingerprint of the same schema, which orderlog
+	// wrote before it computed the spec's canonical form itself; data with
+	// it is still read.
+	legacyFP uint64
 }
 
 // Serde encodes and decodes one kind of record. Without a registry it writes
@@ -109,7 +113,11 @@ func newVersion(schema string) (*version, error) {
 	if err != nil {
 		return nil, fmt.Errorf("avro mapper: %w", err)
 	}
-	return &version{codec: codec, mapper: m, fp: codec.Rabin}, nil
+	fp, err := Fingerprint(schema)
+	if err != nil {
+		return nil, err
+	}
+	return &version{codec: codec, mapper: m, fp: fp, legacyFP: codec.Rabin}, nil
 }
 
 func newSerde[T any](ctx context.Context, k Kind, opts []Option) (*Serde[T], error) {
@@ -128,6 +136,7 @@ func newSerde[T any](ctx context.Context, k Kind, opts []Option) (*Serde[T], err
 			return nil, fmt.Errorf("%s schema v%d: %w", k, i+1, err)
 		}
 		s.byFP[v.fp] = v
+		s.byFP[v.legacyFP] = v
 		s.current = v
 	}
 	if s.registry != nil {
