@@ -5,18 +5,20 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are the processor's Prometheus collectors, named
 // orderlog_processor_<what>_<unit>.
 type Metrics struct {
-	commands     *prometheus.CounterVec
-	decide       prometheus.Histogram
-	txnDuration  prometheus.Histogram
-	txnRecords   prometheus.Histogram
-	transactions *prometheus.CounterVec
-	restoreTime  prometheus.Histogram
-	restoreRecs  prometheus.Counter
-	dlq          prometheus.Counter
-	rerouted     prometheus.Counter
-	lag          *prometheus.GaugeVec
-	partitions   prometheus.Gauge
-	orders       prometheus.Gauge
+	commands      *prometheus.CounterVec
+	decide        prometheus.Histogram
+	txnDuration   prometheus.Histogram
+	txnRecords    prometheus.Histogram
+	transactions  *prometheus.CounterVec
+	restoreTime   prometheus.Histogram
+	restoreRecs   prometheus.Counter
+	restoreErrors prometheus.Counter
+	dlq           prometheus.Counter
+	rerouted      prometheus.Counter
+	restarts      prometheus.Counter
+	lag           *prometheus.GaugeVec
+	partitions    prometheus.Gauge
+	orders        prometheus.Gauge
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not
@@ -37,10 +39,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Time to restore the states of newly assigned partitions.", Buckets: prometheus.ExponentialBuckets(0.01, 2, 14)}),
 		restoreRecs: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_processor_restore_records_total",
 			Help: "State records read while restoring."}),
+		restoreErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_processor_restore_errors_total",
+			Help: "State records that could not be decoded while restoring (the order is then unknown to this member)."}),
 		dlq: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_processor_dlq_total",
 			Help: "Commands sent to the dead-letter topic."}),
 		rerouted: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_processor_rerouted_total",
 			Help: "Commands that arrived on a partition other than their order's and were re-routed."}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_processor_session_restarts_total",
+			Help: "Group sessions ended by a failed transaction and started again."}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "orderlog_processor_consumer_lag_records",
 			Help: "Commands not yet polled, per partition, as of the last fetch."}, []string{"partition"}),
 		partitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "orderlog_processor_partitions_assigned",
@@ -50,7 +56,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.commands, m.decide, m.txnDuration, m.txnRecords, m.transactions, m.restoreTime,
-			m.restoreRecs, m.dlq, m.rerouted, m.lag, m.partitions, m.orders)
+			m.restoreRecs, m.restoreErrors, m.dlq, m.rerouted, m.restarts, m.lag, m.partitions, m.orders)
 	}
 	return m
 }

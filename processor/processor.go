@@ -146,17 +146,42 @@ func (p *Processor) Run(ctx context.Context) error {
 		log: p.log, metrics: p.metrics, now: time.Now,
 		partitionOf: func(key []byte) int32 { return int32(keyed.Partition(&kgo.Record{Key: key}, n)) },
 	}
+	p.log.Info("processor started", "group", p.cfg.Group, "transactionalId", p.cfg.TransactionalID, "partitions", n)
+	for {
+		err := p.session(ctx)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		// A failed transaction (fenced or timed-out producer epoch, a
+		// commit that could not be confirmed) ends the session: its client
+		// is in an unknown state. The member starts a new one, which
+		// rejoins, restores and resumes at the committed offsets.
+		p.metrics.restarts.Inc()
+		p.log.Error("session ended by a failed transaction; starting a new one", "error", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// session runs one group transact session until ctx is done (nil) or a
+// transaction fails (the error).
+func (p *Processor) session(ctx context.Context) error {
 	sess, err := kgo.NewGroupTransactSession(p.sessionOpts(ctx)...)
 	if err != nil {
 		return fmt.Errorf("processor: session: %w", err)
 	}
+	p.joined.Store(false)
 	p.running.Store(true)
 	defer func() {
 		p.running.Store(false)
 		sess.Close()
-		p.log.Info("processor stopped; left the group")
+		p.stores.dropAll()
+		p.metrics.partitions.Set(0)
+		p.log.Info("processor session closed; left the group")
 	}()
-	p.log.Info("processor started", "group", p.cfg.Group, "transactionalId", p.cfg.TransactionalID, "partitions", n)
 	for {
 		fs := sess.PollRecords(ctx, p.cfg.MaxPollRecords)
 		if ctx.Err() != nil || fs.IsClientClosed() {

@@ -3,6 +3,9 @@ package processor
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -99,32 +102,60 @@ func (p *Processor) readStates(ctx context.Context, want map[int32]int64, consum
 		if ferr != nil {
 			return records, ferr
 		}
+		// Partitions are decoded in parallel: decoding is the cost of a
+		// restore, and each partition has its own store.
+		var parts []kgo.FetchTopicPartition
 		fs.EachPartition(func(fp kgo.FetchTopicPartition) {
-			store, _ := p.stores.storeForRestore(fp.Partition)
-			for _, r := range fp.Records {
-				if r.Offset+1 >= want[fp.Partition] {
-					delete(want, fp.Partition)
-				}
-				if r.Attrs.IsControl() || store == nil {
-					continue
-				}
-				records++
-				if r.Value == nil {
-					store.Delete(string(r.Key))
-					continue
-				}
-				st, err := p.cfg.Serdes.States.Decode(r.Value)
-				if err != nil {
-					p.log.Error("restore: undecodable state record skipped", "partition", fp.Partition, "offset", r.Offset, "key", string(r.Key), "error", err)
-					continue
-				}
-				store.Put(string(r.Key), st)
+			if n := len(fp.Records); n > 0 && fp.Records[n-1].Offset+1 >= want[fp.Partition] {
+				delete(want, fp.Partition)
 			}
+			parts = append(parts, fp)
 		})
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+		for _, fp := range parts {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				n.Add(int64(p.restorePartition(fp)))
+			}()
+		}
+		wg.Wait()
+		records += int(n.Load())
 		if time.Since(lastLog) > 2*time.Second {
 			p.log.Info("restoring", "records", records, "partitionsLeft", len(want))
 			lastLog = time.Now()
 		}
 	}
 	return records, nil
+}
+
+// restorePartition puts one fetched partition's state records in its store
+// and returns how many it read.
+func (p *Processor) restorePartition(fp kgo.FetchTopicPartition) int {
+	store, ok := p.stores.storeForRestore(fp.Partition)
+	if !ok {
+		return 0
+	}
+	records := 0
+	for _, r := range fp.Records {
+		if r.Attrs.IsControl() {
+			continue
+		}
+		records++
+		if r.Value == nil {
+			store.Delete(string(r.Key))
+			continue
+		}
+		st, err := p.cfg.Serdes.States.Decode(r.Value)
+		if err != nil {
+			p.metrics.restoreErrors.Inc()
+			p.log.Error("restore: undecodable state record skipped", "partition", fp.Partition, "offset", r.Offset, "key", string(r.Key), "error", err)
+			continue
+		}
+		store.Put(string(r.Key), st)
+	}
+	return records
 }

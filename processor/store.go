@@ -92,6 +92,13 @@ func (s *stores) drop(parts []int32) {
 	}
 }
 
+func (s *stores) dropAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.byPart)
+	clear(s.restored)
+}
+
 func (s *stores) get(p int32) (Store, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
