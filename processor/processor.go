@@ -147,6 +147,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		partitionOf: func(key []byte) int32 { return int32(keyed.Partition(&kgo.Record{Key: key}, n)) },
 	}
 	p.log.Info("processor started", "group", p.cfg.Group, "transactionalId", p.cfg.TransactionalID, "partitions", n)
+	defer p.log.Info("processor stopped; left the group")
 	for {
 		err := p.session(ctx)
 		if err == nil || ctx.Err() != nil {
