@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -12,9 +13,11 @@ import (
 
 // Ensure creates every topic of the set that does not exist yet, with its
 // declared partitions, replication factor and configs, and returns the names
-// it created. Topics that exist are left alone, whatever their settings: use
-// Verify to check them. Safe to run again, and concurrently with another
-// Ensure (a topic created by someone else in between counts as existing).
+// it created once the cluster lists them (a broker answers CreateTopics
+// before its metadata shows the topic). Topics that exist are left alone,
+// whatever their settings: use Verify to check them. Safe to run again, and
+// concurrently with another Ensure (a topic created by someone else in
+// between counts as existing).
 func (s Set) Ensure(ctx context.Context, adm *kadm.Client) ([]string, error) {
 	missing, err := s.missing(ctx, adm)
 	if err != nil {
@@ -38,7 +41,40 @@ func (s Set) Ensure(ctx context.Context, adm *kadm.Client) ([]string, error) {
 				sp.Name, sp.Partitions, sp.ReplicationFactor, err, detail(resp.ErrMessage))
 		}
 	}
-	return created, nil
+	return created, s.awaitListed(ctx, adm, created)
+}
+
+// awaitListed waits, up to 30 s, until the cluster's metadata lists every
+// named topic with all its partitions.
+func (s Set) awaitListed(ctx context.Context, adm *kadm.Client, names []string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		details, err := listTopics(ctx, adm, names)
+		if err != nil {
+			return err
+		}
+		var waiting []string
+		for _, n := range names {
+			sp, _ := s.Spec(n)
+			if d, ok := details[n]; !ok || d.Err != nil || int32(len(d.Partitions)) < sp.Partitions {
+				waiting = append(waiting, n)
+			}
+		}
+		if len(waiting) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("created topics %v are still not listed by the cluster after 30s", waiting)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // missing returns the specs of the topics the cluster does not know.

@@ -24,7 +24,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -174,30 +173,10 @@ func prepareTopics(ctx context.Context, cfg Config, set topics.Set, kopts []kgo.
 			log.Info("created topics", "topics", created)
 		}
 	}
-	if err := verifyTopics(ctx, set, adm, cfg.CreateTopics); err != nil {
+	if err := set.Verify(ctx, adm); err != nil {
 		return fmt.Errorf("verify topics on %s: %w", strings.Join(cfg.Brokers, ","), err)
 	}
 	return nil
-}
-
-// verifyTopics runs set.Verify. Right after Ensure a real broker may not
-// list a topic it just created yet, so after creating, a result that only
-// says "missing" is retried for a few seconds.
-func verifyTopics(ctx context.Context, set topics.Set, adm *kadm.Client, created bool) error {
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		err := set.Verify(ctx, adm)
-		var ve *topics.VerifyError
-		if err == nil || !created || !errors.As(err, &ve) || time.Now().After(deadline) ||
-			slices.ContainsFunc(ve.Problems, func(p topics.Problem) bool { return p.Kind != topics.Missing }) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 type roleExit struct {
