@@ -1,0 +1,186 @@
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/orderlog/orderlog/order"
+)
+
+// call is one run of the apply script: consecutive events of one order.
+type call struct {
+	orderID string
+	idx     []int // indexes of the events in the batch
+	first   int64
+	// applying calls carry the view and the writes of their events;
+	// others only ask the script to confirm duplicates or a gap.
+	applying bool
+	before   *View          // the view at first-1, when applying
+	view     *View          // the view after the last event, when applying
+	events   []*order.Event // when applying
+}
+
+func (c *call) last() int64 { return c.first + int64(len(c.idx)) - 1 }
+
+// plan appends the calls for one order's events of the batch: runs of
+// consecutive events that follow the base (applying, with their views
+// computed here), and runs the base says are duplicates or after a gap (no
+// view: the script only confirms what they are).
+func (a *applier) plan(calls []*call, id string, b base, idxs []int, events []order.Event) []*call {
+	known, view := b.version, b.view
+	var cur *call
+	for _, ix := range idxs {
+		e := &events[ix]
+		applying := view != nil && e.Seq == known+1
+		if cur == nil || cur.applying != applying || len(cur.idx) >= a.maxChain || cur.last()+1 != e.Seq {
+			if cur != nil {
+				calls = append(calls, cur)
+			}
+			cur = &call{orderID: id, first: e.Seq, applying: applying, before: view}
+		}
+		cur.idx = append(cur.idx, ix)
+		if applying {
+			next := Evolve(*view, *e)
+			view, known = &next, e.Seq
+			cur.view = view
+			cur.events = append(cur.events, e)
+		}
+	}
+	if cur != nil {
+		calls = append(calls, cur)
+	}
+	return calls
+}
+
+// script is a call's KEYS and ARGV, as applySource reads them.
+type script struct {
+	keys []string
+	args []any
+}
+
+// key returns the 1-based index of k in KEYS, adding it.
+func (s *script) key(k string) int {
+	for i, x := range s.keys {
+		if x == k {
+			return i + 1
+		}
+	}
+	s.keys = append(s.keys, k)
+	return len(s.keys)
+}
+
+// op appends one write: the command's code, the key's index, then its
+// arguments after the key.
+func (s *script) op(code, key string, args ...any) {
+	s.args = append(s.args, code, s.key(key), len(args))
+	s.args = append(s.args, args...)
+}
+
+// script renders the call. An applying call carries, beside the view and
+// the events' JSON, the net writes of all its events (doc.go's key table):
+// the events-by-type index, the per-minute counters, the order's sets and
+// status counter moved from the status before the run to the status after
+// it, and the revenue. The script applies a run whole or not at all, so the
+// writes of a run can be summed.
+func (a *applier) script(c *call, now time.Time) script {
+	s := script{keys: []string{a.k.order(c.orderID)}}
+	if !c.applying {
+		s.args = []any{len(c.idx), c.first, ""}
+		return s
+	}
+	s.keys = append(s.keys, a.k.orderEvents(c.orderID))
+	view, err := json.Marshal(c.view)
+	if err != nil { // a View always marshals; a failure is a bug
+		panic(fmt.Sprintf("marshal view of order %s: %v", c.orderID, err))
+	}
+	s.args = make([]any, 0, 3+len(c.events)*6)
+	s.args = append(s.args, len(c.idx), c.first, view)
+	for _, e := range c.events {
+		b, err := json.Marshal(e)
+		if err != nil { // an order.Event always marshals; a failure is a bug
+			panic(fmt.Sprintf("marshal event %s of order %s: %v", e.ID, e.OrderID, err))
+		}
+		s.args = append(s.args, b)
+	}
+
+	type field struct{ key, name string }
+	var typeKeys, minuteKeys []string
+	var minuteFields, revenueFields []field
+	typeArgs := map[string][]any{}
+	minuteExp := map[string]int64{}
+	counts := map[field]int64{}
+	cutoff := now.Add(-a.typeRetention)
+	for _, e := range c.events {
+		if !e.Time.Before(cutoff) {
+			k := a.k.typeIndex(e.Type)
+			if _, ok := typeArgs[k]; !ok {
+				typeKeys = append(typeKeys, k)
+			}
+			typeArgs[k] = append(typeArgs[k], e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
+		}
+		if exp := e.Time.Truncate(time.Minute).Add(a.minuteTTL); exp.After(now) {
+			k := a.k.minute(e.Time)
+			if _, ok := minuteExp[k]; !ok {
+				minuteKeys = append(minuteKeys, k)
+			}
+			minuteExp[k] = exp.Unix()
+			f := field{k, string(e.Type)}
+			if _, ok := counts[f]; !ok {
+				minuteFields = append(minuteFields, f)
+			}
+			counts[f]++
+		}
+		var f field
+		var amount int64
+		switch d := e.Data.(type) {
+		case order.PaymentCaptured:
+			f, amount = field{a.k.revenue(), revenueField(orCurrency(d.Currency, c.view.Currency), e.Time)}, d.Amount
+		case order.PaymentRefunded:
+			f, amount = field{a.k.revenue(), revenueField(orCurrency(d.Currency, c.view.Currency), e.Time)}, -d.Amount
+		default:
+			continue
+		}
+		if _, ok := counts[f]; !ok {
+			revenueFields = append(revenueFields, f)
+		}
+		counts[f] += amount
+	}
+	for _, k := range typeKeys {
+		s.op("Z", k, typeArgs[k]...)
+	}
+	for _, f := range minuteFields {
+		s.op("H", f.key, f.name, counts[f])
+	}
+	for _, k := range minuteKeys {
+		s.op("E", k, minuteExp[k])
+	}
+	for _, f := range revenueFields {
+		if counts[f] != 0 {
+			s.op("C", f.key, f.name, counts[f])
+		}
+	}
+	before, after := c.before, c.view
+	created := strconv.FormatInt(after.CreatedAt.UnixMilli(), 10)
+	if before.Version == 0 {
+		s.op("Z", a.k.orders(), created, c.orderID)
+		s.op("Z", a.k.customer(after.CustomerID), created, c.orderID)
+	}
+	if before.Status != after.Status {
+		if before.Status != order.StatusNone {
+			s.op("R", a.k.status(before.Status), c.orderID)
+			s.op("C", a.k.statusCounts(), string(before.Status), -1)
+		}
+		s.op("Z", a.k.status(after.Status), created, c.orderID)
+		s.op("C", a.k.statusCounts(), string(after.Status), 1)
+	}
+	return s
+}
+
+func orCurrency(c, fallback string) string {
+	if c != "" {
+		return c
+	}
+	return fallback
+}

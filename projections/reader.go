@@ -1,0 +1,464 @@
+package projections
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/orderlog/orderlog/order"
+)
+
+// ErrNotFound is returned (wrapped) for an order the projection does not
+// have, or did not have at the version or time asked.
+var ErrNotFound = errors.New("order not found")
+
+// ErrBadCursor is returned (wrapped) for a page cursor that was not made by
+// a Reader.
+var ErrBadCursor = errors.New("bad page cursor")
+
+// ReaderConfig is what a Reader needs; Redis is required.
+type ReaderConfig struct {
+	Redis redis.UniversalClient
+	// Prefix is used while the pointer key is not set (default
+	// "orderlog:").
+	Prefix string
+	// PointerKey holds the active prefix (default "orderlog:active-prefix").
+	PointerKey string
+	// CounterMinutes is how many recent minutes Counters reports (default 60).
+	CounterMinutes int
+	// Now is the clock (default time.Now), for tests.
+	Now func() time.Time
+}
+
+// Reader is the read side of the projections, for the API and the CLI.
+// Every call resolves the active prefix once (one GET of the pointer key)
+// and reads only under it, so a rebuild's switch is atomic for readers. It
+// is safe for concurrent use.
+type Reader struct {
+	cfg ReaderConfig
+}
+
+// NewReader checks cfg and returns a Reader.
+func NewReader(cfg ReaderConfig) (*Reader, error) {
+	if cfg.Redis == nil {
+		return nil, errors.New("reader: Redis client is nil")
+	}
+	setDefault(&cfg.Prefix, DefaultPrefix)
+	setDefault(&cfg.PointerKey, DefaultPointerKey)
+	setDefault(&cfg.CounterMinutes, 60)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if err := ValidatePrefix(cfg.Prefix); err != nil {
+		return nil, fmt.Errorf("reader: %w", err)
+	}
+	return &Reader{cfg: cfg}, nil
+}
+
+func (r *Reader) keys(ctx context.Context) (keys, error) {
+	p, err := ActivePrefix(ctx, r.cfg.Redis, r.cfg.PointerKey, r.cfg.Prefix)
+	return keys{p}, err
+}
+
+// Prefix returns the prefix readers use now.
+func (r *Reader) Prefix(ctx context.Context) (string, error) {
+	k, err := r.keys(ctx)
+	return k.p, err
+}
+
+// Order returns the current view of an order.
+func (r *Reader) Order(ctx context.Context, id string) (View, error) {
+	k, err := r.keys(ctx)
+	if err != nil {
+		return View{}, err
+	}
+	s, err := r.cfg.Redis.HGet(ctx, k.order(id), fieldView).Result()
+	if errors.Is(err, redis.Nil) {
+		return View{}, fmt.Errorf("order %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return View{}, fmt.Errorf("read order %s: %w", id, err)
+	}
+	return decodeView(id, s)
+}
+
+func decodeView(id, s string) (View, error) {
+	var v View
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return View{}, fmt.Errorf("order %s: view JSON: %w", id, err)
+	}
+	return v, nil
+}
+
+// Version returns the projected version of an order (0: not projected).
+func (r *Reader) Version(ctx context.Context, id string) (int64, error) {
+	k, err := r.keys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return r.version(ctx, k, id)
+}
+
+func (r *Reader) version(ctx context.Context, k keys, id string) (int64, error) {
+	v, err := r.cfg.Redis.HGet(ctx, k.order(id), fieldVersion).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read version of order %s: %w", id, err)
+	}
+	return v, nil
+}
+
+// WaitForVersion waits until the order's projection reaches version (read
+// your writes: the API knows the version a command produced) and returns
+// the version reached. It polls, every 2 ms at first, backing off to 50 ms;
+// after timeout it returns the version reached with an error wrapping
+// context.DeadlineExceeded.
+func (r *Reader) WaitForVersion(ctx context.Context, id string, version int64, timeout time.Duration) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	wait := 2 * time.Millisecond
+	for {
+		k, err := r.keys(ctx)
+		if err != nil {
+			return 0, err
+		}
+		v, err := r.version(ctx, k, id)
+		if err != nil || v >= version {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return v, fmt.Errorf("order %s is at version %d, waited %s for %d: %w", id, v, timeout, version, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 50*time.Millisecond)
+	}
+}
+
+// Events returns an order's events with fromSeq <= sequenceNumber <= toSeq
+// (toSeq <= 0: to the last), from its event index.
+func (r *Reader) Events(ctx context.Context, id string, fromSeq, toSeq int64) ([]order.Event, error) {
+	k, err := r.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.events(ctx, k, id, fromSeq, toSeq)
+}
+
+func (r *Reader) events(ctx context.Context, k keys, id string, fromSeq, toSeq int64) ([]order.Event, error) {
+	fromSeq = max(fromSeq, 1)
+	stop := toSeq - 1
+	if toSeq <= 0 {
+		stop = -1
+	}
+	if toSeq > 0 && toSeq < fromSeq {
+		return nil, nil
+	}
+	raw, err := r.cfg.Redis.LRange(ctx, k.orderEvents(id), fromSeq-1, stop).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read events of order %s: %w", id, err)
+	}
+	if len(raw) == 0 {
+		n, err := r.cfg.Redis.Exists(ctx, k.order(id)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read order %s: %w", id, err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("order %s: %w", id, ErrNotFound)
+		}
+	}
+	out := make([]order.Event, len(raw))
+	for i, s := range raw {
+		if out[i], err = DecodeEventJSON([]byte(s)); err != nil {
+			return nil, fmt.Errorf("order %s event %d: %w", id, fromSeq+int64(i), err)
+		}
+	}
+	return out, nil
+}
+
+// OrderAtVersion returns the view of an order as it was at a version, folded
+// from its event index (time travel).
+func (r *Reader) OrderAtVersion(ctx context.Context, id string, version int64) (View, error) {
+	if version < 1 {
+		return View{}, fmt.Errorf("order %s has no version %d: %w", id, version, ErrNotFound)
+	}
+	evs, err := r.Events(ctx, id, 1, version)
+	if err != nil {
+		return View{}, err
+	}
+	if int64(len(evs)) < version {
+		return View{}, fmt.Errorf("order %s is at version %d, not %d: %w", id, len(evs), version, ErrNotFound)
+	}
+	return Fold(evs), nil
+}
+
+// OrderAt returns the view of an order as it was at time t: the fold of its
+// events stamped at or before t.
+func (r *Reader) OrderAt(ctx context.Context, id string, t time.Time) (View, error) {
+	evs, err := r.Events(ctx, id, 1, 0)
+	if err != nil {
+		return View{}, err
+	}
+	n := 0
+	for n < len(evs) && !evs[n].Time.After(t) {
+		n++
+	}
+	if n == 0 {
+		return View{}, fmt.Errorf("order %s did not exist at %s: %w", id, t.Format(time.RFC3339Nano), ErrNotFound)
+	}
+	return Fold(evs[:n]), nil
+}
+
+// EventsByType returns events of one type stamped from..to (zero: open),
+// newest first, at most limit (default 100, at most 1000), from the
+// events-by-type index, which keeps Config.TypeIndexRetention.
+func (r *Reader) EventsByType(ctx context.Context, t order.EventType, from, to time.Time, limit int) ([]order.Event, error) {
+	k, err := r.keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	limit = clampLimit(limit, 100)
+	lo, hi := "-inf", "+inf"
+	if !from.IsZero() {
+		lo = strconv.FormatInt(from.UnixMilli(), 10)
+	}
+	if !to.IsZero() {
+		hi = strconv.FormatInt(to.UnixMilli(), 10)
+	}
+	members, err := r.cfg.Redis.ZRevRangeByScore(ctx, k.typeIndex(t), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read events of type %s: %w", t, err)
+	}
+	pipe := r.cfg.Redis.Pipeline()
+	cmds := make([]*redis.StringCmd, len(members))
+	for i, m := range members {
+		id, seq, err := parseTypeMember(m)
+		if err != nil {
+			return nil, err
+		}
+		cmds[i] = pipe.LIndex(ctx, k.orderEvents(id), seq-1)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read events of type %s: %w", t, err)
+	}
+	out := make([]order.Event, 0, len(cmds))
+	for _, c := range cmds {
+		s, err := c.Result()
+		if errors.Is(err, redis.Nil) {
+			continue // the order's keys were deleted meanwhile
+		}
+		e, err := DecodeEventJSON([]byte(s))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Page is one page of orders, newest first; Next is the cursor of the
+// following page ("" on the last).
+type Page struct {
+	Orders []View
+	Next   string
+}
+
+// Orders pages through every order, newest created first.
+func (r *Reader) Orders(ctx context.Context, cursor string, limit int) (Page, error) {
+	return r.pageOf(ctx, func(k keys) string { return k.orders() }, cursor, limit)
+}
+
+// OrdersByCustomer pages through a customer's orders, newest created first.
+func (r *Reader) OrdersByCustomer(ctx context.Context, customerID, cursor string, limit int) (Page, error) {
+	return r.pageOf(ctx, func(k keys) string { return k.customer(customerID) }, cursor, limit)
+}
+
+// OrdersByStatus pages through the orders now in a status, newest created
+// first.
+func (r *Reader) OrdersByStatus(ctx context.Context, status order.Status, cursor string, limit int) (Page, error) {
+	return r.pageOf(ctx, func(k keys) string { return k.status(status) }, cursor, limit)
+}
+
+func clampLimit(limit, def int) int {
+	if limit <= 0 {
+		return def
+	}
+	return min(limit, 1000)
+}
+
+func (r *Reader) pageOf(ctx context.Context, key func(keys) string, cursor string, limit int) (Page, error) {
+	k, err := r.keys(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	ids, next, err := r.page(ctx, key(k), cursor, clampLimit(limit, 50))
+	if err != nil {
+		return Page{}, err
+	}
+	pipe := r.cfg.Redis.Pipeline()
+	cmds := make([]*redis.StringCmd, len(ids))
+	for i, id := range ids {
+		cmds[i] = pipe.HGet(ctx, k.order(id), fieldView)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return Page{}, fmt.Errorf("read %d orders: %w", len(ids), err)
+	}
+	pg := Page{Next: next, Orders: make([]View, 0, len(ids))}
+	for i, c := range cmds {
+		s, err := c.Result()
+		if errors.Is(err, redis.Nil) {
+			continue
+		}
+		v, err := decodeView(ids[i], s)
+		if err != nil {
+			return Page{}, err
+		}
+		pg.Orders = append(pg.Orders, v)
+	}
+	return pg, nil
+}
+
+// page reads up to limit members of a sorted set after the cursor, highest
+// score first. The cursor is the last member returned and its score, so
+// pages stay right while members are added (ranks would shift); members of
+// equal score come in reverse lexical order and those at or above the
+// cursor's member were on earlier pages.
+func (r *Reader) page(ctx context.Context, key, cursor string, limit int) ([]string, string, error) {
+	hi, curScore, curMember, err := decodeCursor(cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []redis.Z
+	offset := int64(0)
+	for len(out) <= limit {
+		zs, err := r.cfg.Redis.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: hi, Offset: offset, Count: int64(limit + 1)}).Result()
+		if err != nil {
+			return nil, "", fmt.Errorf("read %s: %w", key, err)
+		}
+		for _, z := range zs {
+			m := z.Member.(string)
+			if cursor != "" && int64(z.Score) == curScore && m >= curMember {
+				continue
+			}
+			out = append(out, z)
+		}
+		if len(zs) < limit+1 {
+			break
+		}
+		offset += int64(len(zs))
+	}
+	ids := make([]string, 0, min(len(out), limit))
+	for _, z := range out[:min(len(out), limit)] {
+		ids = append(ids, z.Member.(string))
+	}
+	next := ""
+	if len(out) > limit {
+		last := out[limit-1]
+		next = encodeCursor(int64(last.Score), last.Member.(string))
+	}
+	return ids, next, nil
+}
+
+func encodeCursor(score int64, member string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(score, 10) + ":" + member))
+}
+
+// decodeCursor returns the score bound to read from and the cursor's score
+// and member; "" starts at the top.
+func decodeCursor(c string) (hi string, score int64, member string, err error) {
+	if c == "" {
+		return "+inf", 0, "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("%w: %v", ErrBadCursor, err)
+	}
+	s, m, ok := strings.Cut(string(b), ":")
+	if !ok {
+		return "", 0, "", ErrBadCursor
+	}
+	score, err = strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return "", 0, "", fmt.Errorf("%w: %v", ErrBadCursor, err)
+	}
+	return s, score, m, nil
+}
+
+// Counters are the dashboard's live numbers.
+type Counters struct {
+	// OrdersByStatus counts orders per current status.
+	OrdersByStatus map[order.Status]int64
+	// Revenue is captured minus refunded money, per currency and UTC day
+	// of the payment events, oldest day first.
+	Revenue []Revenue
+	// EventsPerMinute counts events per type for each of the last
+	// ReaderConfig.CounterMinutes UTC minutes (by event time), oldest first.
+	EventsPerMinute []MinuteCount
+}
+
+// Revenue is one currency's net takings on one day, in minor units.
+type Revenue struct {
+	Currency string
+	Day      string // 2026-11-21
+	Amount   int64
+}
+
+// MinuteCount is the events of one minute by type.
+type MinuteCount struct {
+	Minute time.Time
+	ByType map[order.EventType]int64
+}
+
+// Counters reads the dashboard counters in one round trip.
+func (r *Reader) Counters(ctx context.Context) (Counters, error) {
+	k, err := r.keys(ctx)
+	if err != nil {
+		return Counters{}, err
+	}
+	pipe := r.cfg.Redis.Pipeline()
+	status := pipe.HGetAll(ctx, k.statusCounts())
+	revenue := pipe.HGetAll(ctx, k.revenue())
+	now := r.cfg.Now().UTC().Truncate(time.Minute)
+	minutes := make([]time.Time, r.cfg.CounterMinutes)
+	mcmds := make([]*redis.MapStringStringCmd, len(minutes))
+	for i := range minutes {
+		minutes[i] = now.Add(-time.Duration(len(minutes)-1-i) * time.Minute)
+		mcmds[i] = pipe.HGetAll(ctx, k.minute(minutes[i]))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return Counters{}, fmt.Errorf("read counters: %w", err)
+	}
+	var c Counters
+	c.OrdersByStatus = map[order.Status]int64{}
+	for s, v := range status.Val() {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		c.OrdersByStatus[order.Status(s)] = n
+	}
+	for f, v := range revenue.Val() {
+		cur, day, _ := strings.Cut(f, ":")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		c.Revenue = append(c.Revenue, Revenue{Currency: cur, Day: day, Amount: n})
+	}
+	slices.SortFunc(c.Revenue, func(a, b Revenue) int {
+		return strings.Compare(a.Day+a.Currency, b.Day+b.Currency)
+	})
+	for i, m := range minutes {
+		mc := MinuteCount{Minute: m, ByType: map[order.EventType]int64{}}
+		for t, v := range mcmds[i].Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			mc.ByType[order.EventType(t)] = n
+		}
+		c.EventsPerMinute = append(c.EventsPerMinute, mc)
+	}
+	return c, nil
+}
