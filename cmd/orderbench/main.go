@@ -25,6 +25,7 @@ type config struct {
 	halfSecs   int
 	doc        string
 	cpuProfile string
+	maxPoll    int
 }
 
 func main() {
@@ -36,6 +37,7 @@ func main() {
 	flag.IntVar(&cfg.halfSecs, "half-load-seconds", 15, "length of the run at half the measured peak")
 	flag.StringVar(&cfg.doc, "doc", "", "write the figures as markdown to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the full-speed processor run here")
+	flag.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most (0: the processor's default)")
 	flag.Parse()
 	cfg.brokers = strings.Split(*brokers, ",")
 	cfg.partitions = int32(*partitions)

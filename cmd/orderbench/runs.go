@@ -56,7 +56,7 @@ func startProcessor(ctx context.Context, cfg config, names topics.Names, serdes 
 		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
 	}
 	p, err := processor.New(processor.Config{Brokers: cfg.brokers, Group: group, TransactionalID: group + "-1",
-		Topics: names, Serdes: serdes, ClientOpts: opts})
+		Topics: names, Serdes: serdes, ClientOpts: opts, MaxPollRecords: cfg.maxPoll})
 	if err != nil {
 		return nil, nil, err
 	}

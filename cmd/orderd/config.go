@@ -79,7 +79,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.Kafka.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the variable: flags show in ps)")
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", 10*time.Second, "how long the group waits for a silent processor before moving its partitions")
-	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 1000, "most commands per transaction")
+	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
 	return fs
 }

@@ -39,7 +39,7 @@ func TestLoadTakesFlagOverEnvOverDefault(t *testing.T) {
 			require.Equal(t, "json", c.LogFormat)
 			require.Equal(t, slog.LevelInfo, c.LogLevel)
 			require.Equal(t, 10*time.Second, c.TransactionTimeout)
-			require.Equal(t, 1000, c.MaxPollRecords)
+			require.Equal(t, 5000, c.MaxPollRecords)
 			require.Empty(t, c.SchemaRegistryURL)
 			require.Regexp(t, `^orderd-.+-\d+-[0-9a-f]{8}$`, c.TransactionalID)
 		}},
