@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -213,4 +214,26 @@ func (b *batch) apply() {
 			st.Put(k.orderID, b.overlay[k])
 		}
 	}
+}
+
+// NewSerdes builds the codecs of the processor's topics. optsFor gives the
+// schemas options of a topic's values (a registry subject "<topic>-value",
+// say); nil means single-object encoding everywhere.
+func NewSerdes(ctx context.Context, names topics.Names, optsFor func(topic string) []schemas.Option) (Serdes, error) {
+	if optsFor == nil {
+		optsFor = func(string) []schemas.Option { return nil }
+	}
+	var s Serdes
+	var err error
+	if s.Commands, err = schemas.NewCommands(ctx, optsFor(names.Commands)...); err != nil {
+		return s, err
+	}
+	if s.Events, err = schemas.NewEvents(ctx, optsFor(names.Events)...); err != nil {
+		return s, err
+	}
+	if s.Results, err = schemas.NewResults(ctx, optsFor(names.Results)...); err != nil {
+		return s, err
+	}
+	s.States, err = schemas.NewStates(ctx, optsFor(names.State)...)
+	return s, err
 }

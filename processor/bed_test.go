@@ -64,16 +64,7 @@ func newBed(t *testing.T, brokers []string, prefix string) *bed {
 }
 
 func newSerdes(t *testing.T) processor.Serdes {
-	ctx := context.Background()
-	var s processor.Serdes
-	var err error
-	s.Commands, err = schemas.NewCommands(ctx)
-	require.NoError(t, err)
-	s.Events, err = schemas.NewEvents(ctx)
-	require.NoError(t, err)
-	s.Results, err = schemas.NewResults(ctx)
-	require.NoError(t, err)
-	s.States, err = schemas.NewStates(ctx)
+	s, err := processor.NewSerdes(context.Background(), topics.NewNames(""), nil)
 	require.NoError(t, err)
 	return s
 }

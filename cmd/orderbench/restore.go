@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/processor"
 )
 
 // restoreRun is the outcome of restoring a large order.state.
@@ -48,7 +49,7 @@ func runRestore(ctx context.Context, cfg config) (restoreRun, error) {
 	if err != nil {
 		return restoreRun{}, err
 	}
-	serdes, err := newSerdes(ctx)
+	serdes, err := processor.NewSerdes(ctx, names, nil)
 	if err != nil {
 		return restoreRun{}, err
 	}

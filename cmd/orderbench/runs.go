@@ -15,7 +15,6 @@ import (
 
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/processor"
-	"github.com/orderlog/orderlog/schemas"
 	"github.com/orderlog/orderlog/topics"
 )
 
@@ -31,22 +30,6 @@ func newTopics(ctx context.Context, cfg config, prefix string) (topics.Names, er
 	defer cl.Close()
 	_, err = set.Ensure(ctx, kadm.NewClient(cl))
 	return set.Names(), err
-}
-
-func newSerdes(ctx context.Context) (processor.Serdes, error) {
-	var s processor.Serdes
-	var err error
-	if s.Commands, err = schemas.NewCommands(ctx); err != nil {
-		return s, err
-	}
-	if s.Events, err = schemas.NewEvents(ctx); err != nil {
-		return s, err
-	}
-	if s.Results, err = schemas.NewResults(ctx); err != nil {
-		return s, err
-	}
-	s.States, err = schemas.NewStates(ctx)
-	return s, err
 }
 
 // startProcessor runs an in-process processor and waits until it is ready.
@@ -87,7 +70,7 @@ func runProcessor(ctx context.Context, cfg config, name string, recs []*kgo.Reco
 	if err != nil {
 		return run{}, err
 	}
-	serdes, err := newSerdes(ctx)
+	serdes, err := processor.NewSerdes(ctx, names, nil)
 	if err != nil {
 		return run{}, err
 	}

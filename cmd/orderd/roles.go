@@ -71,18 +71,8 @@ func lookupRole(name string) *roleSpec {
 
 func newProcessor(ctx context.Context, d deps) (Role, error) {
 	n := d.topics.Names()
-	var s processor.Serdes
-	var err error
-	if s.Commands, err = schemas.NewCommands(ctx, d.serdeOpts(n.Commands)...); err != nil {
-		return nil, err
-	}
-	if s.Events, err = schemas.NewEvents(ctx, d.serdeOpts(n.Events)...); err != nil {
-		return nil, err
-	}
-	if s.Results, err = schemas.NewResults(ctx, d.serdeOpts(n.Results)...); err != nil {
-		return nil, err
-	}
-	if s.States, err = schemas.NewStates(ctx, d.serdeOpts(n.State)...); err != nil {
+	s, err := processor.NewSerdes(ctx, n, d.serdeOpts)
+	if err != nil {
 		return nil, err
 	}
 	p, err := processor.New(processor.Config{

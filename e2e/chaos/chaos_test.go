@@ -18,7 +18,6 @@ import (
 
 	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/processor"
-	"github.com/orderlog/orderlog/schemas"
 	"github.com/orderlog/orderlog/topics"
 )
 
@@ -184,16 +183,7 @@ func verify(ctx context.Context, t *testing.T, brokers []string, adm *kadm.Clien
 }
 
 func serdes(t *testing.T) processor.Serdes {
-	ctx := context.Background()
-	var s processor.Serdes
-	var err error
-	s.Commands, err = schemas.NewCommands(ctx)
-	require.NoError(t, err)
-	s.Events, err = schemas.NewEvents(ctx)
-	require.NoError(t, err)
-	s.Results, err = schemas.NewResults(ctx)
-	require.NoError(t, err)
-	s.States, err = schemas.NewStates(ctx)
+	s, err := processor.NewSerdes(context.Background(), topics.NewNames(""), nil)
 	require.NoError(t, err)
 	return s
 }
