@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -68,6 +69,8 @@ type applier struct {
 	minuteTTL     time.Duration // per-minute counters expire this long after their minute
 	maxChain      int           // events per script call
 	pipelineSize  int           // script calls per round trip (chunk)
+
+	arenas sync.Pool // *jsonArena, one per chunk in flight
 }
 
 // base is what the projection of an order is believed to be before a batch:
@@ -132,7 +135,11 @@ func (a *applier) apply(ctx context.Context, events []order.Event) ([]Result, er
 // in order, on one goroutine while this one plans and renders the next
 // chunk: Go's work (folding, JSON) and Redis's overlap.
 func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[string][]int, bases map[string]base, events []order.Event) ([]*call, [][2]int64, error) {
-	chunks := make(chan []script, 1)
+	type chunk struct {
+		scripts []script
+		arena   *jsonArena
+	}
+	chunks := make(chan chunk, 1)
 	var calls []*call
 	var replies [][2]int64
 	var execErr error
@@ -143,7 +150,9 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 			if execErr != nil {
 				continue // drain
 			}
-			out, err := a.exec(ctx, ch)
+			out, err := a.exec(ctx, ch.scripts)
+			ch.arena.reset()
+			a.arenas.Put(ch.arena)
 			if err != nil {
 				execErr = err
 				continue
@@ -154,11 +163,15 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 	now := a.now()
 	sent := 0
 	send := func() {
+		arena, _ := a.arenas.Get().(*jsonArena)
+		if arena == nil {
+			arena = newJSONArena()
+		}
 		sc := make([]script, 0, len(calls)-sent)
 		for _, c := range calls[sent:] {
-			sc = append(sc, a.script(c, now))
+			sc = append(sc, a.script(c, now, arena))
 		}
-		chunks <- sc
+		chunks <- chunk{sc, arena}
 		sent = len(calls)
 	}
 	for _, id := range ids {

@@ -25,7 +25,7 @@ const bedPartitions = 3
 // bed is a Kafka cluster (kfake or the real broker) with orderlog's topics,
 // the real redis-server and a key prefix of the test's own.
 type bed struct {
-	t        *testing.T
+	t        testing.TB
 	brokers  []string
 	group    string // prefix for consumer groups
 	names    topics.Names
@@ -49,7 +49,7 @@ func realBed(t *testing.T) *bed {
 	return newBed(t, rdb, testenv.KafkaBrokers(t), testenv.TopicPrefix(t))
 }
 
-func newBed(t *testing.T, rdb *redis.Client, brokers []string, topicPrefix string) *bed {
+func newBed(t testing.TB, rdb *redis.Client, brokers []string, topicPrefix string) *bed {
 	ctx := context.Background()
 	set, err := topics.New(topics.Config{Prefix: topicPrefix, Partitions: bedPartitions, ReplicationFactor: 1})
 	require.NoError(t, err)

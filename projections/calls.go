@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -29,30 +30,68 @@ func (c *call) last() int64 { return c.first + int64(len(c.idx)) - 1 }
 // computed here), and runs the base says are duplicates or after a gap (no
 // view: the script only confirms what they are).
 func (a *applier) plan(calls []*call, id string, b base, idxs []int, events []order.Event) []*call {
-	known, view := b.version, b.view
+	known, hasView := b.version, b.view != nil
+	var view View // evolved in place: one copy per call, not per event
+	if hasView {
+		view = *b.view
+	}
 	var cur *call
+	flush := func() {
+		if cur != nil && cur.applying {
+			after := view
+			cur.view = &after
+		}
+		if cur != nil {
+			calls = append(calls, cur)
+		}
+	}
 	for _, ix := range idxs {
 		e := &events[ix]
-		applying := view != nil && e.Seq == known+1
+		applying := hasView && e.Seq == known+1
 		if cur == nil || cur.applying != applying || len(cur.idx) >= a.maxChain || cur.last()+1 != e.Seq {
-			if cur != nil {
-				calls = append(calls, cur)
+			flush()
+			cur = &call{orderID: id, first: e.Seq, applying: applying}
+			if applying {
+				before := view
+				cur.before = &before
 			}
-			cur = &call{orderID: id, first: e.Seq, applying: applying, before: view}
 		}
 		cur.idx = append(cur.idx, ix)
 		if applying {
-			next := Evolve(*view, *e)
-			view, known = &next, e.Seq
-			cur.view = view
+			view = Evolve(view, *e)
+			known = e.Seq
 			cur.events = append(cur.events, e)
 		}
 	}
-	if cur != nil {
-		calls = append(calls, cur)
-	}
+	flush()
 	return calls
 }
+
+// jsonArena renders JSON for a chunk of calls into one growing buffer, so
+// that a chunk costs a few allocations instead of one per view and event.
+// The slices it returns stay valid (a grown buffer leaves the old one to
+// them) until the arena is reset, after the chunk has been sent.
+type jsonArena struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func newJSONArena() *jsonArena {
+	a := &jsonArena{}
+	a.enc = json.NewEncoder(&a.buf) // escapes HTML, as json.Marshal does
+	return a
+}
+
+func (a *jsonArena) marshal(v any) ([]byte, error) {
+	start := a.buf.Len()
+	if err := a.enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := a.buf.Bytes()
+	return b[start : len(b)-1 : len(b)-1], nil // without Encode's newline
+}
+
+func (a *jsonArena) reset() { a.buf.Reset() }
 
 // script is a call's KEYS and ARGV, as applySource reads them.
 type script struct {
@@ -84,21 +123,21 @@ func (s *script) op(code, key string, args ...any) {
 // status counter moved from the status before the run to the status after
 // it, and the revenue. The script applies a run whole or not at all, so the
 // writes of a run can be summed.
-func (a *applier) script(c *call, now time.Time) script {
+func (a *applier) script(c *call, now time.Time, buf *jsonArena) script {
 	s := script{keys: []string{a.k.order(c.orderID)}}
 	if !c.applying {
 		s.args = []any{len(c.idx), c.first, ""}
 		return s
 	}
 	s.keys = append(s.keys, a.k.orderEvents(c.orderID))
-	view, err := json.Marshal(c.view)
+	view, err := buf.marshal(c.view)
 	if err != nil { // a View always marshals; a failure is a bug
 		panic(fmt.Sprintf("marshal view of order %s: %v", c.orderID, err))
 	}
 	s.args = make([]any, 0, 3+len(c.events)*6)
 	s.args = append(s.args, len(c.idx), c.first, view)
 	for _, e := range c.events {
-		b, err := json.Marshal(e)
+		b, err := buf.marshal(e)
 		if err != nil { // an order.Event always marshals; a failure is a bug
 			panic(fmt.Sprintf("marshal event %s of order %s: %v", e.ID, e.OrderID, err))
 		}

@@ -48,7 +48,8 @@ type Config struct {
 	// MaxPollRecords bounds a batch (default 5000).
 	MaxPollRecords int
 	// PipelineSize is the script calls sent per Redis round trip (default
-	// 500); MaxChain the events of one order per call (default 256).
+	// 200: the next chunk is rendered while Redis runs one); MaxChain the
+	// events of one order per call (default 256).
 	PipelineSize int
 	MaxChain     int
 	// RetryBackoff is the wait before a held partition (a gap, an
@@ -90,7 +91,7 @@ func (c *Config) validate() error {
 	setDefault(&c.MinuteCounterTTL, 24*time.Hour)
 	setDefault(&c.CacheSize, 10_000)
 	setDefault(&c.MaxPollRecords, 5000)
-	setDefault(&c.PipelineSize, 500)
+	setDefault(&c.PipelineSize, 200)
 	setDefault(&c.MaxChain, 256)
 	setDefault(&c.RetryBackoff, 500*time.Millisecond)
 	setDefault(&c.MaxRetryBackoff, 30*time.Second)
