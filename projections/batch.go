@@ -64,7 +64,11 @@ func (p *Projector) handle(ctx context.Context, cl *kgo.Client, fs kgo.Fetches) 
 		} else {
 			p.release(fp.Partition)
 		}
-		lag := max(fp.HighWatermark-next, 0)
+		end := fp.HighWatermark
+		if fp.LastStableOffset >= 0 { // read_committed: an open transaction cannot be read yet
+			end = fp.LastStableOffset
+		}
+		lag := max(end-next, 0)
 		label := strconv.Itoa(int(fp.Partition))
 		p.metrics.lagEvents.WithLabelValues(label).Set(float64(lag))
 		switch {

@@ -118,8 +118,8 @@
 // readers switch atomically (every Reader call resolves the pointer once).
 // It then goes on as the live projector of the new prefix; stop the old
 // prefix's projectors and delete its keys with DeletePrefix, which refuses
-// the active prefix and never touches the pointer or the active prefix's
-// keys.
+// unless the pointer is set, refuses the active prefix, and never touches
+// the pointer or the active prefix's keys.
 //
 // # Metrics
 //

@@ -322,14 +322,15 @@ func TestProjectorHoldsAPartitionAtAnUndecodableRecord(t *testing.T) {
 // A rebuild projects the whole log under a new prefix while readers keep
 // reading the old one, switches them atomically once caught up, and the old
 // keys can then be deleted without touching the new ones.
-func TestRebuildUnderANewPrefixThenSwitch(t *testing.T) {
-	b := kfakeBed(t)
+func testRebuildUnderANewPrefixThenSwitch(t *testing.T, b *bed) {
 	ctx := context.Background()
 	pa, pb := b.prefix+"a:", b.prefix+"b:"
 	h := genHistory(13, 300, 60, time.Now())
+	_, err := DeletePrefix(ctx, b.rdb, b.pointer, pa)
+	require.ErrorContains(t, err, "is not set", "without a pointer, nothing is deleted")
 	half := len(h.log) / 2
 	b.produce(h.log[:half]...)
-	_, err := Activate(ctx, b.rdb, b.pointer, pa)
+	_, err = Activate(ctx, b.rdb, b.pointer, pa)
 	require.NoError(t, err)
 	cfgA := b.config("a")
 	cfgA.Prefix = pa
@@ -374,6 +375,14 @@ func TestRebuildUnderANewPrefixThenSwitch(t *testing.T) {
 	requireSameKeys(t, wantB, snapshot(t, b.rdb, pb))
 	assert.Equal(t, pb, b.rdb.Get(ctx, b.pointer).Val())
 	stopB()
+}
+
+func TestRebuildUnderANewPrefixThenSwitchOnKfake(t *testing.T) {
+	testRebuildUnderANewPrefixThenSwitch(t, kfakeBed(t))
+}
+
+func TestRebuildUnderANewPrefixThenSwitchOnRealKafka(t *testing.T) {
+	testRebuildUnderANewPrefixThenSwitch(t, realBed(t))
 }
 
 // Deleting a prefix that is the start of the active one ("orderlog:" and

@@ -147,7 +147,8 @@ func ActivePrefix(ctx context.Context, rdb redis.UniversalClient, pointerKey, de
 
 // DeletePrefix deletes the keys of a projection that readers no longer use
 // (SCAN and UNLINK, a batch at a time) and returns how many it deleted. It
-// refuses the active prefix, and never deletes the pointer key or a key of
+// refuses unless the pointer key names the active prefix, refuses that
+// prefix, and never deletes the pointer key or a key of
 // the active projection (a prefix may be the start of the active one, as
 // "orderlog:" is of "orderlog:order:"; a key that could be the active
 // one's is kept).
@@ -155,9 +156,12 @@ func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, pointerKey, pr
 	if err := ValidatePrefix(prefix); err != nil {
 		return 0, err
 	}
-	active, err := ActivePrefix(ctx, rdb, pointerKey, DefaultPrefix)
+	active, err := ActivePrefix(ctx, rdb, pointerKey, "")
 	if err != nil {
 		return 0, err
+	}
+	if active == "" {
+		return 0, fmt.Errorf("%s is not set, so which prefix readers use is unknown; Activate the one they use first", pointerKey)
 	}
 	if active == prefix {
 		return 0, fmt.Errorf("prefix %q is the active one (%s); activate another first", prefix, pointerKey)
