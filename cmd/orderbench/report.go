@@ -70,7 +70,7 @@ func (r report) summary() string {
 
 func (r report) markdown() string {
 	var b strings.Builder
-	b.WriteString("# Performance\n\nWritten by `make bench` (`cmd/orderbench`); do not edit the figures by hand.\n\n")
+	b.WriteString("# Performance\n\nWritten by `make bench` (`cmd/orderbench`); do not edit the figures by hand. Where the time goes, and what was changed to get here: [performance-analysis.md](performance-analysis.md).\n\n")
 	fmt.Fprintf(&b, "Run %s on %s. Load: %d order lifecycles of 9 JSON commands (create with 2 lines, shipping, place, initiate, authorize, reserve, capture, ship, deliver), interleaved across orders, %d partitions. The processor, the load generator and the measuring consumer share the machine's cores, as do the pipe's.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), r.machine, r.cfg.orders, r.cfg.partitions)
 	b.WriteString("| run | commands | commands/s | p50 | p99 | p999 |\n|---|---|---|---|---|---|\n")
