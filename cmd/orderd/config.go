@@ -40,6 +40,16 @@ type Config struct {
 	SessionTimeout     time.Duration
 	MaxPollRecords     int
 	ShutdownTimeout    time.Duration
+	Redis              RedisConfig
+	ProjectorGroup     string
+}
+
+// RedisConfig is where the projector writes the read models.
+type RedisConfig struct {
+	Addr     string
+	Password string
+	TLS      bool
+	Prefix   string
 }
 
 // envPrefix goes in front of every setting's environment variable: the flag
@@ -81,6 +91,11 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", 10*time.Second, "how long the group waits for a silent processor before moving its partitions")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
+	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models (projector)")
+	fs.StringVar(&c.Redis.Password, "redis-password", "", "Redis AUTH password (prefer the variable: flags show in ps)")
+	fs.BoolVar(&c.Redis.TLS, "redis-tls", false, "connect to Redis over TLS")
+	fs.StringVar(&c.Redis.Prefix, "redis-prefix", "orderlog:", "prefix of every read-model key")
+	fs.StringVar(&c.ProjectorGroup, "projector-group", "orderlog-projector", "consumer group of the projectors")
 	return fs
 }
 
@@ -189,6 +204,15 @@ func (c *Config) validate() error {
 	}
 	if c.MaxPollRecords < 1 {
 		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)
+	}
+	if err := checkHostPort(c.Redis.Addr); err != nil {
+		bad("redis-addr", "%q: %v", c.Redis.Addr, err)
+	}
+	if strings.TrimSpace(c.Redis.Prefix) == "" {
+		bad("redis-prefix", "must not be empty")
+	}
+	if strings.TrimSpace(c.ProjectorGroup) == "" {
+		bad("projector-group", "must not be empty")
 	}
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be > 0, got %s", c.ShutdownTimeout)

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/orderlog/orderlog/processor"
+	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/schemas"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -31,6 +34,7 @@ type roleSpec struct {
 
 var roles = []roleSpec{
 	{name: "processor", build: newProcessor},
+	{name: "projector", build: newProjector},
 }
 
 // deps are what every role may use.
@@ -92,4 +96,47 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 		return nil, fmt.Errorf("processor: %w", err)
 	}
 	return p, nil
+}
+
+func newProjector(ctx context.Context, d deps) (Role, error) {
+	events, err := schemas.NewEvents(ctx, d.serdeOpts(d.topics.Names().Events)...)
+	if err != nil {
+		return nil, err
+	}
+	opts := &redis.Options{Addr: d.cfg.Redis.Addr, Password: d.cfg.Redis.Password}
+	if d.cfg.Redis.TLS {
+		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	rdb := redis.NewClient(opts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("redis at %s: %w", d.cfg.Redis.Addr, err)
+	}
+	p, err := projections.New(projections.Config{
+		Brokers:    d.cfg.Brokers,
+		Group:      d.cfg.ProjectorGroup,
+		Topic:      d.topics.Names().Events,
+		Events:     events,
+		Redis:      rdb,
+		Prefix:     d.cfg.Redis.Prefix,
+		ClientOpts: d.kafkaOpts,
+		Logger:     d.log.With("role", "projector"),
+		Metrics:    projections.NewMetrics(d.metrics),
+	})
+	if err != nil {
+		rdb.Close()
+		return nil, err
+	}
+	return closingRole{Role: p, close: rdb.Close}, nil
+}
+
+// closingRole closes what the role used once it has stopped.
+type closingRole struct {
+	Role
+	close func() error
+}
+
+func (r closingRole) Run(ctx context.Context) error {
+	defer r.close()
+	return r.Role.Run(ctx)
 }

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/testenv"
+)
+
+// TestProcessorAndProjectorRolesTogether runs both roles in one orderd on
+// kfake and a real redis-server: a command sent to order.commands ends up as
+// an order view in Redis.
+func TestProcessorAndProjectorRolesTogether(t *testing.T) {
+	redisAddr := testenv.RedisAddr(t)
+	prefix := "orderd-test-" + time.Now().Format("150405.000000") + ":"
+	brokers := newKfake(t)
+	o := startRun(t, brokers, "--topic-prefix=unit.", "--roles=processor,projector",
+		"--redis-addr="+redisAddr, "--redis-prefix="+prefix)
+	o.eventually("/readyz", 200, "ready: processor, projector")
+	o.eventually("/metrics", 200, "orderlog_projector_")
+
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("unit.order.commands"))
+	require.NoError(t, err)
+	defer cl.Close()
+	cmd := `{"commandId":"c-1","type":"CreateOrder","orderId":"o-1","data":{"customerId":"cust-1","currency":"USD"}}`
+	require.NoError(t, cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte("o-1"), Value: []byte(cmd)}).FirstErr())
+
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	require.Eventually(t, func() bool {
+		v, err := rdb.HGet(context.Background(), prefix+"order:o-1", "version").Result()
+		return err == nil && v == "1"
+	}, 20*time.Second, 50*time.Millisecond, "the order view reaches Redis")
+	require.Equal(t, 0, o.stop())
+}
