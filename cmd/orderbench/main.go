@@ -26,6 +26,7 @@ type config struct {
 	doc        string
 	cpuProfile string
 	maxPoll    int
+	redisAddr  string
 }
 
 func main() {
@@ -37,6 +38,7 @@ func main() {
 	flag.IntVar(&cfg.halfSecs, "half-load-seconds", 15, "length of the run at half the measured peak")
 	flag.StringVar(&cfg.doc, "doc", "", "write the figures as markdown to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the full-speed processor run here")
+	flag.StringVar(&cfg.redisAddr, "redis", envOr("ORDERLOG_REDIS_ADDR", ""), "Redis for the projector run (ORDERLOG_REDIS_ADDR; empty skips it)")
 	flag.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most (0: the processor's default)")
 	flag.Parse()
 	cfg.brokers = strings.Split(*brokers, ",")
@@ -89,6 +91,12 @@ func bench(ctx context.Context, cfg config) error {
 			return fmt.Errorf("restore: %w", err)
 		}
 		fmt.Println(r.restore)
+	}
+	if cfg.redisAddr != "" {
+		if r.projector, err = runProjector(ctx, cfg); err != nil {
+			return fmt.Errorf("projector: %w", err)
+		}
+		fmt.Println(r.projector)
 	}
 	fmt.Print(r.summary())
 	if cfg.doc != "" {

@@ -14,6 +14,7 @@ type report struct {
 	cfg              config
 	pipe, full, half run
 	restore          restoreRun
+	projector        projectorRun
 }
 
 func machine() string {
@@ -52,6 +53,11 @@ func (r report) targets() []target {
 			target{fmt.Sprintf("restore of %d states", r.restore.states), "<= 10 s", r.restore.restore.Round(time.Millisecond).String(), r.restore.restore <= 10*time.Second},
 			target{"memory per order state", "<= 2048 B", fmt.Sprintf("%.0f B", r.restore.bytesPerOrd), r.restore.bytesPerOrd <= 2048})
 	}
+	if r.projector.events > 0 {
+		ts = append(ts, target{"projector into Redis", ">= 50000 events/s",
+			fmt.Sprintf("%.0f events/s (%.2f of redis-benchmark -P 16 SET)", r.projector.perSecond(), r.projector.perSecond()/r.projector.redisSetRPS),
+			r.projector.perSecond() >= 50000})
+	}
 	return ts
 }
 
@@ -82,6 +88,10 @@ func (r report) markdown() string {
 	if r.restore.states > 0 {
 		fmt.Fprintf(&b, "Restore: %d order states (%d B each as Avro, delivered orders with 2 lines) restored into memory in %s (%.0f states/s); %.0f B of heap per order.\n\n",
 			r.restore.states, r.restore.avgValue, r.restore.restore.Round(time.Millisecond), float64(r.restore.states)/r.restore.restore.Seconds(), r.restore.bytesPerOrd)
+	}
+	if r.projector.events > 0 {
+		fmt.Fprintf(&b, "Projector: %d events (the same lifecycles, decided and written to order.events beforehand) applied to Redis in %s: %.0f events/s; redis-benchmark -P 16 SET on the same server: %.0f/s.\n\n",
+			r.projector.events, r.projector.elapsed.Round(time.Millisecond), r.projector.perSecond(), r.projector.redisSetRPS)
 	}
 	b.WriteString("| target | want | measured | |\n|---|---|---|---|\n")
 	for _, t := range r.targets() {

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/projections"
+	"github.com/orderlog/orderlog/schemas"
+)
+
+// projectorRun is the outcome of projecting a log of events into Redis.
+type projectorRun struct {
+	events      int
+	elapsed     time.Duration
+	redisSetRPS float64 // redis-benchmark -P 16 SET on the same server
+}
+
+func (r projectorRun) perSecond() float64 { return float64(r.events) / r.elapsed.Seconds() }
+
+func (r projectorRun) String() string {
+	return fmt.Sprintf("%-28s %8d events %8.0f events/s (redis-benchmark -P 16 SET: %.0f/s, ratio %.2f)",
+		"projector into Redis", r.events, r.perSecond(), r.redisSetRPS, r.perSecond()/r.redisSetRPS)
+}
+
+// lifecycleEvents decides n lifecycles and returns their events.
+func lifecycleEvents(prefix string, n int) []order.Event {
+	var out []order.Event
+	for i := range n {
+		var s order.State
+		for j, c := range lifecycle(fmt.Sprintf("%s-%06d", prefix, i)) {
+			c.Time = time.Now().UTC().Truncate(time.Millisecond).Add(time.Duration(j) * time.Millisecond)
+			evs, err := order.Decide(s, c)
+			if err != nil {
+				panic(err)
+			}
+			for _, e := range evs {
+				s = order.Evolve(s, e)
+			}
+			out = append(out, evs...)
+		}
+	}
+	return out
+}
+
+// runProjector writes the events of cfg.orders lifecycles to order.events,
+// then measures how fast a projector applies them all to Redis.
+func runProjector(ctx context.Context, cfg config) (projectorRun, error) {
+	prefix := fmt.Sprintf("proj-%d.", time.Now().UnixNano())
+	names, err := newTopics(ctx, cfg, prefix)
+	if err != nil {
+		return projectorRun{}, err
+	}
+	serde, err := schemas.NewEvents(ctx)
+	if err != nil {
+		return projectorRun{}, err
+	}
+	events := lifecycleEvents(prefix, cfg.orders)
+	producer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		return projectorRun{}, err
+	}
+	defer producer.Close()
+	var wg sync.WaitGroup
+	for _, e := range events {
+		v, err := serde.Encode(e)
+		if err != nil {
+			return projectorRun{}, err
+		}
+		wg.Add(1)
+		producer.Produce(ctx, &kgo.Record{Topic: names.Events, Key: []byte(e.OrderID), Value: v}, func(*kgo.Record, error) { wg.Done() })
+	}
+	wg.Wait()
+	if err := producer.Flush(ctx); err != nil {
+		return projectorRun{}, err
+	}
+
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
+	defer rdb.Close()
+	reg := prometheus.NewRegistry()
+	p, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
+		Events: serde, Redis: rdb, Prefix: prefix, Metrics: projections.NewMetrics(reg)})
+	if err != nil {
+		return projectorRun{}, err
+	}
+	pctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- p.Run(pctx) }()
+	defer func() { cancel(); <-done }()
+	for {
+		n, err := counterSum(reg, "orderlog_projector_events_total")
+		if err != nil {
+			return projectorRun{}, err
+		}
+		if int(n) >= len(events) {
+			break
+		}
+		select {
+		case err := <-done:
+			return projectorRun{}, fmt.Errorf("projector stopped: %v", err)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	res := projectorRun{events: len(events), elapsed: time.Since(start)}
+	res.redisSetRPS, err = redisBenchmark(ctx, cfg.redisAddr)
+	return res, err
+}
+
+func counterSum(reg *prometheus.Registry, name string) (float64, error) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			for _, m := range mf.GetMetric() {
+				sum += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return sum, nil
+}
+
+var rpsRe = regexp.MustCompile(`SET: ([0-9.]+) requests per second`)
+
+// redisBenchmark runs redis-benchmark's pipelined SET against addr.
+func redisBenchmark(ctx context.Context, addr string) (float64, error) {
+	host, port, _ := strings.Cut(addr, ":")
+	out, err := exec.CommandContext(ctx, "redis-benchmark", "-h", host, "-p", port, "-t", "set", "-n", "300000", "-P", "16", "-q").CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("redis-benchmark: %v: %s", err, out)
+	}
+	m := rpsRe.FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("redis-benchmark: no SET figure in %q", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
