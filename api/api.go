@@ -1,0 +1,148 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/projections"
+)
+
+// CommandSender puts a command on order.commands. An error means the
+// command may not have reached Kafka; the API answers 503.
+type CommandSender interface {
+	Send(ctx context.Context, c order.Command) error
+}
+
+// ResultWaiter returns the result of a command once it arrives on
+// order.command-results, or ctx's error.
+type ResultWaiter interface {
+	Wait(ctx context.Context, commandID string) (order.CommandResult, error)
+}
+
+// Config is what a Server needs; Reader, Commands, Results and JWTKey are
+// required.
+type Config struct {
+	Reader   *projections.Reader
+	Commands CommandSender
+	Results  ResultWaiter
+	// JWTKey is the HMAC key bearer tokens are signed with.
+	JWTKey []byte
+	// Timeout bounds a write: sending the command and waiting for its
+	// result (default 5 s). Waiting for the projection to reach the
+	// result's version (read your writes) is bounded by it again.
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// Server is the HTTP API. It is safe for concurrent use.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New checks cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	var errs []error
+	if cfg.Reader == nil {
+		errs = append(errs, errors.New("api: Reader is nil"))
+	}
+	if cfg.Commands == nil {
+		errs = append(errs, errors.New("api: Commands (CommandSender) is nil"))
+	}
+	if cfg.Results == nil {
+		errs = append(errs, errors.New("api: Results (ResultWaiter) is nil"))
+	}
+	if len(cfg.JWTKey) == 0 {
+		errs = append(errs, errors.New("api: JWTKey is empty"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	for _, r := range s.routes() {
+		var h http.Handler = r.handler
+		if !r.public {
+			h = s.authenticate(h)
+		}
+		s.mux.Handle(r.pattern(), h)
+	}
+	return s, nil
+}
+
+// Handler returns the API's handler; it serves everything under /api/v1.
+func (s *Server) Handler() http.Handler { return s.logRequests(s.mux) }
+
+// route is one endpoint; routes() is what the mux registers and what the
+// OpenAPI document must describe.
+type route struct {
+	method, path string
+	handler      http.HandlerFunc
+	public       bool
+}
+
+func (r route) pattern() string { return r.method + " " + r.path }
+
+// Prefix is the path every route starts with.
+const Prefix = "/api/v1"
+
+func (s *Server) routes() []route {
+	return []route{
+		{method: "GET", path: Prefix + "/openapi.json", handler: s.openAPI, public: true},
+		{method: "POST", path: Prefix + "/orders", handler: s.createOrder},
+		{method: "GET", path: Prefix + "/orders", handler: s.listOrders},
+		{method: "GET", path: Prefix + "/orders/{id}", handler: s.getOrder},
+		{method: "PUT", path: Prefix + "/orders/{id}", handler: s.updateOrder},
+		{method: "DELETE", path: Prefix + "/orders/{id}", handler: s.cancelOrder},
+		{method: "POST", path: Prefix + "/orders/{id}/items", handler: s.addItems},
+		{method: "PUT", path: Prefix + "/orders/{id}/items/{itemId}", handler: s.updateItem},
+		{method: "DELETE", path: Prefix + "/orders/{id}/items/{itemId}", handler: s.removeItem},
+		{method: "POST", path: Prefix + "/orders/{id}/ship", handler: s.shipOrder},
+		{method: "GET", path: Prefix + "/orders/{id}/status", handler: s.orderStatus},
+		{method: "GET", path: Prefix + "/orders/{id}/events", handler: s.orderEvents},
+		{method: "GET", path: Prefix + "/events", handler: s.eventsByType},
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.log.LogAttrs(r.Context(), slog.LevelDebug, "http request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

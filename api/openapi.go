@@ -1,0 +1,184 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+)
+
+// obj is a JSON object of the OpenAPI document.
+type obj = map[string]any
+
+// OpenAPI returns the OpenAPI 3 document of the API. TestOpenAPIMatchesMux
+// checks that it describes exactly the routes the server registers.
+func OpenAPI() obj {
+	idParam := param("id", "path", "the order id", true)
+	itemParam := param("itemId", "path", "the product id of the line", true)
+	ifMatch := param("If-Match", "header", `the order version the change expects, as "3"; a mismatch is 412`, false)
+	idem := param("Idempotency-Key", "header", "becomes the commandId: a retry with the same key is answered as the original", false)
+	write := func(summary, body string, created bool, params ...obj) obj {
+		o := op(summary, append([]obj{idem}, params...), writeResponses(created))
+		if body != "" {
+			o["requestBody"] = obj{"required": true, "content": jsonContent(ref(body))}
+		}
+		return o
+	}
+	orderID := []obj{idParam, ifMatch}
+	return obj{
+		"openapi": "3.0.3",
+		"info": obj{"title": "orderlog API", "version": "1",
+			"description": "Writes put a command on order.commands and answer once its result arrives; reads come from the Redis projections."},
+		"servers":    []obj{{"url": Prefix}},
+		"security":   []obj{{"bearer": []string{}}},
+		"components": components(),
+		"paths": obj{
+			"/openapi.json": obj{"get": withSecurity(op("This document", nil, obj{"200": resp("the OpenAPI document", nil)}), nil)},
+			"/orders": obj{
+				"post": write("Create an order (CreateOrder)", "CreateOrder", true),
+				"get": op("List orders, newest first", []obj{
+					param("customer", "query", "only this customer's orders (a customer always sees only its own)", false),
+					param("status", "query", "only orders now in this status", false),
+					param("cursor", "query", "the next cursor of the previous page", false),
+					param("limit", "query", "page size, 1 to 1000 (default 50)", false),
+				}, readResponses("OrderList")),
+			},
+			"/orders/{id}": obj{
+				"get": op("Get an order, now or as of a version or time (time travel)", []obj{idParam,
+					param("version", "query", "the order as of this version", false),
+					param("at", "query", "the order as of this RFC 3339 time", false),
+				}, readResponses("Order")),
+				"put":    write("Update shipping and/or billing details", "OrderUpdate", false, orderID...),
+				"delete": write("Cancel an order (CancelOrder); reason in the body or ?reason=", "", false, orderID...),
+			},
+			"/orders/{id}/items": obj{"post": write("Add items (AddItems)", "AddItems", false, orderID...)},
+			"/orders/{id}/items/{itemId}": obj{
+				"put":    write("Set a line's quantity and price (UpdateItems)", "ItemUpdate", false, append(orderID, itemParam)...),
+				"delete": write("Remove a line (RemoveItems)", "", false, append(orderID, itemParam)...),
+			},
+			"/orders/{id}/ship":   obj{"post": write("Ship the order (ShipOrder); admin or service", "ShipOrder", false, orderID...)},
+			"/orders/{id}/status": obj{"get": op("The order's status, history and tracking", []obj{idParam}, readResponses("OrderStatus"))},
+			"/orders/{id}/events": obj{"get": op("The order's events (audit trail)", []obj{idParam,
+				param("from", "query", "first sequence number", false),
+				param("to", "query", "last sequence number", false),
+			}, readResponses("EventList"))},
+			"/events": obj{"get": op("Events of one type, newest first; admin or service", []obj{
+				param("type", "query", "the event type, as ORDER_CREATED", true),
+				param("from", "query", "RFC 3339 lower bound of the event time", false),
+				param("to", "query", "RFC 3339 upper bound of the event time", false),
+				param("limit", "query", "at most this many (default 100)", false),
+			}, readResponses("EventList"))},
+		},
+	}
+}
+
+func op(summary string, params []obj, responses obj) obj {
+	o := obj{"summary": summary, "responses": responses}
+	if len(params) > 0 {
+		o["parameters"] = params
+	}
+	return o
+}
+
+func withSecurity(o obj, sec []obj) obj {
+	if sec == nil {
+		sec = []obj{}
+	}
+	o["security"] = sec
+	return o
+}
+
+func param(name, in, desc string, required bool) obj {
+	return obj{"name": name, "in": in, "description": desc, "required": required, "schema": obj{"type": "string"}}
+}
+
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+
+func jsonContent(schema obj) obj { return obj{"application/json": obj{"schema": schema}} }
+
+func resp(desc string, schema obj) obj {
+	r := obj{"description": desc}
+	if schema != nil {
+		r["content"] = jsonContent(schema)
+	}
+	return r
+}
+
+func errResp(desc string) obj { return resp(desc, ref("Error")) }
+
+func readResponses(schema string) obj {
+	return obj{
+		"200": resp("OK", ref(schema)),
+		"400": errResp("a bad parameter, named in field"),
+		"401": errResp("no valid bearer token"),
+		"403": errResp("the role may not do this"),
+		"404": errResp("no such order, or another customer's"),
+	}
+}
+
+func writeResponses(created bool) obj {
+	r := obj{
+		"200": resp("accepted, or a duplicate answered as the original; the order as of the new version, ETag the version", ref("Order")),
+		"400": errResp("a bad body or header, named in field"),
+		"401": errResp("no valid bearer token"),
+		"403": errResp("the role may not do this"),
+		"404": errResp("ORDER_NOT_FOUND"),
+		"409": errResp("VERSION_CONFLICT"),
+		"412": errResp("VERSION_CONFLICT against If-Match"),
+		"422": errResp("the command was rejected: code, message, field"),
+		"503": errResp("the command could not be sent to Kafka"),
+		"504": errResp("no result within the timeout"),
+	}
+	if created {
+		r["201"] = resp("created; Location names the order, ETag its version", ref("Order"))
+	}
+	return r
+}
+
+func components() obj {
+	str, integer := obj{"type": "string"}, obj{"type": "integer", "format": "int64"}
+	object := func(props obj, required ...string) obj {
+		o := obj{"type": "object", "properties": props}
+		if len(required) > 0 {
+			o["required"] = required
+		}
+		return o
+	}
+	lineItem := object(obj{"productId": str, "name": str, "quantity": integer, "unitPrice": integer}, "productId", "quantity")
+	address := object(obj{"line1": str, "line2": str, "city": str, "state": str, "postalCode": str, "country": str})
+	shipping := object(obj{"recipientName": str, "address": address, "method": str})
+	billing := object(obj{"name": str, "email": str, "address": address})
+	items := obj{"type": "array", "items": lineItem}
+	return obj{
+		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+			"description": "HMAC-signed; claims sub and role (customer, admin or service)"}},
+		"schemas": obj{
+			"Error": object(obj{"code": str, "message": str, "field": str}, "code", "message"),
+			"CreateOrder": object(obj{"orderId": str, "customerId": str, "currency": str, "orderNumber": str,
+				"sourceChannel": str, "items": items, "shipping": shipping, "billing": billing}, "currency"),
+			"OrderUpdate": object(obj{"shipping": shipping, "billing": billing}),
+			"AddItems":    object(obj{"items": items}, "items"),
+			"ItemUpdate":  object(obj{"quantity": integer, "unitPrice": integer, "name": str}, "quantity"),
+			"ShipOrder":   object(obj{"shipmentId": str, "carrier": str, "trackingNumber": str, "trackingUrl": str}),
+			"Order": object(obj{"orderId": str, "orderNumber": str, "customerId": str, "currency": str, "status": str,
+				"version": integer, "lines": obj{"type": "array", "items": obj{"type": "object"}}, "totals": obj{"type": "object"},
+				"statusHistory": obj{"type": "array", "items": obj{"type": "object"}}}),
+			"OrderList":   object(obj{"orders": obj{"type": "array", "items": ref("Order")}, "next": str}),
+			"OrderStatus": object(obj{"orderId": str, "status": str, "version": integer, "statusHistory": obj{"type": "array", "items": obj{"type": "object"}}}),
+			"EventList":   object(obj{"events": obj{"type": "array", "items": obj{"type": "object"}}}),
+		},
+	}
+}
+
+// openAPIPaths lists "METHOD /full/path" for every operation of the document.
+func openAPIPaths(doc obj) []string {
+	var out []string
+	for path, item := range doc["paths"].(obj) {
+		for method := range item.(obj) {
+			out = append(out, strings.ToUpper(method)+" "+Prefix+path)
+		}
+	}
+	return out
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, OpenAPI())
+}
