@@ -19,6 +19,7 @@ type fixture struct {
 	t     *testing.T
 	h     http.Handler
 	kafka *fakeKafka
+	side  *readSide
 	alice *client // customer
 	bob   *client // another customer
 	admin *client
@@ -32,7 +33,7 @@ func newFixture(t *testing.T) *fixture {
 		Timeout: 5 * time.Second, Logger: testLogger()})
 	require.NoError(t, err)
 	h := srv.Handler()
-	return &fixture{t: t, h: h, kafka: fk, alice: as(t, h, "alice", RoleCustomer), bob: as(t, h, "bob", RoleCustomer),
+	return &fixture{t: t, h: h, kafka: fk, side: side, alice: as(t, h, "alice", RoleCustomer), bob: as(t, h, "bob", RoleCustomer),
 		admin: as(t, h, "root", RoleAdmin), svc: as(t, h, "saga", RoleService)}
 }
 
