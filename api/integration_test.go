@@ -1,0 +1,99 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/processor"
+	"github.com/orderlog/orderlog/projections"
+)
+
+// TestCreateAndReadBackThroughKafka runs the whole write path in process:
+// HTTP → KafkaSender → order.commands on kfake → processor → results and
+// events → KafkaResults and the projector (real Redis) → HTTP.
+func TestCreateAndReadBackThroughKafka(t *testing.T) {
+	side := newReadSide(t)
+	ctx := context.Background()
+	serdes, err := processor.NewSerdes(ctx, side.names, nil)
+	require.NoError(t, err)
+	p, err := processor.New(processor.Config{Brokers: side.brokers, Group: "orderd", TransactionalID: "orderd-1",
+		Topics: side.names, Serdes: serdes, Logger: testLogger(), TransactionTimeout: 5 * time.Second})
+	require.NoError(t, err)
+	runBackground(t, p.Run)
+
+	producer, err := kgo.NewClient(kgo.SeedBrokers(side.brokers...), kgo.ProducerLinger(0))
+	require.NoError(t, err)
+	t.Cleanup(producer.Close)
+	results, err := NewKafkaResults(ResultsConfig{Brokers: side.brokers, Topic: side.names.Results, Results: serdes.Results, Logger: testLogger()})
+	require.NoError(t, err)
+	runBackground(t, results.Run)
+
+	srv, err := New(Config{Reader: side.reader, Commands: NewKafkaSender(producer, side.names.Commands), Results: results,
+		JWTKey: testKey, Timeout: 20 * time.Second, Logger: testLogger()})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	tok, err := Token(testKey, "alice", RoleCustomer)
+	require.NoError(t, err)
+	call := func(method, path string, body any, headers ...string) (*http.Response, []byte) {
+		t.Helper()
+		var b []byte
+		if body != nil {
+			b, err = json.Marshal(body)
+			require.NoError(t, err)
+		}
+		req, err := http.NewRequest(method, hs.URL+path, bytes.NewReader(b))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := hs.Client().Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out bytes.Buffer
+		_, err = out.ReadFrom(resp.Body)
+		require.NoError(t, err)
+		return resp, out.Bytes()
+	}
+
+	create := map[string]any{"currency": "USD", "items": []order.LineItem{item}}
+	resp, body := call("POST", "/api/v1/orders", create, "Idempotency-Key", "create-1")
+	require.Equal(t, http.StatusCreated, resp.StatusCode, string(body))
+	created := decodeBytes[projections.View](t, body)
+	require.Equal(t, "alice", created.CustomerID)
+	require.Equal(t, etag(created.Version), resp.Header.Get("ETag"))
+	loc := resp.Header.Get("Location")
+	require.Equal(t, "/api/v1/orders/"+created.OrderID, loc)
+
+	// Read your writes: the order is there at once.
+	resp, body = call("GET", loc, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	got := decodeBytes[projections.View](t, body)
+	require.Equal(t, created.OrderID, got.OrderID)
+	require.Equal(t, created.Version, got.Version)
+	require.Len(t, got.Lines, 1)
+
+	// A retry with the same key is answered as the original.
+	resp, body = call("POST", "/api/v1/orders", create, "Idempotency-Key", "create-1")
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.Equal(t, etag(created.Version), resp.Header.Get("ETag"))
+
+	// A change with If-Match, then the same If-Match again conflicts.
+	add := map[string]any{"items": []order.LineItem{{ProductID: "sku-2", Quantity: 1, UnitPrice: 250}}}
+	resp, body = call("POST", loc+"/items", add, "If-Match", etag(created.Version))
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.Len(t, decodeBytes[projections.View](t, body).Lines, 2)
+	resp, body = call("POST", loc+"/items", add, "If-Match", etag(created.Version))
+	require.Equal(t, http.StatusPreconditionFailed, resp.StatusCode, string(body))
+	require.Equal(t, "VERSION_CONFLICT", decodeBytes[Error](t, body).Code)
+}
