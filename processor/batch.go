@@ -82,6 +82,9 @@ func (b *batch) add(r *kgo.Record) error {
 		return nil
 	}
 	cmd, err := schemas.DecodeCommand(r.Value, h.serdes.Commands)
+	if errors.Is(err, schemas.ErrRegistryUnavailable) {
+		return fmt.Errorf("command at %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err) // abort and retry
+	}
 	if err != nil {
 		b.deadLetter(r, err.Error())
 		return nil

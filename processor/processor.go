@@ -220,12 +220,11 @@ func (p *Processor) sessionOpts(ctx context.Context) []kgo.Opt {
 		kgo.MetadataMinAge(100*time.Millisecond),
 		kgo.OnPartitionsAssigned(func(actx context.Context, _ *kgo.Client, m map[string][]int32) {
 			parts := m[p.cfg.Topics.Commands]
-			if err := p.restore(actx, parts); err != nil {
-				// Without its state a partition must not be processed: the
-				// stores stay unrestored, commands of it abort their batch,
-				// and the next rebalance tries again.
-				p.log.Error("restore failed", "partitions", parts, "error", err)
-			}
+			// Stop retrying when the partitions go away or the member stops.
+			rctx, cancel := context.WithCancel(actx)
+			defer cancel()
+			defer context.AfterFunc(ctx, cancel)()
+			p.restoreUntilDone(rctx, parts)
 			p.metrics.partitions.Add(float64(len(parts)))
 			p.joined.Store(true)
 		}),

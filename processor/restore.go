@@ -2,6 +2,7 @@ package processor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -27,6 +28,28 @@ import (
 // markers of the previous owner's last transaction, which the broker writes
 // after answering EndTxn. Reading read_committed up to the high watermark
 // waits until every transaction that wrote before it has ended.
+// restoreUntilDone restores parts, retrying with backoff until it succeeds
+// or ctx ends (the partitions were taken away). A partition without its
+// state must never be processed: fetching starts only when this returns, and
+// until then the member is not ready.
+func (p *Processor) restoreUntilDone(ctx context.Context, parts []int32) {
+	backoff := 200 * time.Millisecond
+	for {
+		err := p.restore(ctx, parts)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		p.metrics.restoreErrors.Inc()
+		p.log.Error("restore failed; retrying", "partitions", parts, "error", err, "retryIn", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 10*time.Second)
+	}
+}
+
 func (p *Processor) restore(ctx context.Context, parts []int32) error {
 	if len(parts) == 0 {
 		return nil
@@ -113,17 +136,23 @@ func (p *Processor) readStates(ctx context.Context, want map[int32]int64, consum
 		})
 		var wg sync.WaitGroup
 		var n atomic.Int64
+		errs := make([]error, len(parts))
 		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-		for _, fp := range parts {
+		for i, fp := range parts {
 			wg.Add(1)
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				n.Add(int64(p.restorePartition(fp)))
+				c, err := p.restorePartition(fp)
+				n.Add(int64(c))
+				errs[i] = err
 			}()
 		}
 		wg.Wait()
 		records += int(n.Load())
+		if err := errors.Join(errs...); err != nil {
+			return records, err
+		}
 		if time.Since(lastLog) > 2*time.Second {
 			p.log.Info("restoring", "records", records, "partitionsLeft", len(want))
 			lastLog = time.Now()
@@ -133,11 +162,13 @@ func (p *Processor) readStates(ctx context.Context, want map[int32]int64, consum
 }
 
 // restorePartition puts one fetched partition's state records in its store
-// and returns how many it read.
-func (p *Processor) restorePartition(fp kgo.FetchTopicPartition) int {
+// and returns how many it read. A record it cannot decode fails the restore:
+// skipping it would leave the order at an older state and the next command
+// would be decided on it.
+func (p *Processor) restorePartition(fp kgo.FetchTopicPartition) (int, error) {
 	store, ok := p.stores.storeForRestore(fp.Partition)
 	if !ok {
-		return 0
+		return 0, nil
 	}
 	records := 0
 	for _, r := range fp.Records {
@@ -151,11 +182,9 @@ func (p *Processor) restorePartition(fp kgo.FetchTopicPartition) int {
 		}
 		st, err := p.cfg.Serdes.States.Decode(r.Value)
 		if err != nil {
-			p.metrics.restoreErrors.Inc()
-			p.log.Error("restore: undecodable state record skipped", "partition", fp.Partition, "offset", r.Offset, "key", string(r.Key), "error", err)
-			continue
+			return records, fmt.Errorf("restore: state of order %q at %s/%d@%d: %w", r.Key, fp.Topic, fp.Partition, r.Offset, err)
 		}
 		store.Put(string(r.Key), st)
 	}
-	return records
+	return records, nil
 }

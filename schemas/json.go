@@ -88,15 +88,19 @@ func CommandJSON(c order.Command) ([]byte, error) {
 }
 
 // DecodeCommand reads a command value from order.commands in either form:
-// JSON (first byte '{') or Avro through avro. Every failure wraps
-// ErrBadCommand and says what is wrong.
+// JSON (first byte '{') or Avro through avro. Every failure of the input
+// wraps ErrBadCommand and says what is wrong; a registry that cannot be
+// reached gives ErrRegistryUnavailable instead.
 func DecodeCommand(b []byte, avro *Serde[order.Command]) (order.Command, error) {
 	if IsJSON(b) {
 		return ParseCommandJSON(b)
 	}
 	c, err := avro.Decode(b)
+	if errors.Is(err, ErrRegistryUnavailable) {
+		return c, err // not the command's fault: retry, do not dead-letter
+	}
 	if err != nil {
-		return c, fmt.Errorf("%w: %v", ErrBadCommand, err)
+		return c, fmt.Errorf("%w: %w", ErrBadCommand, err)
 	}
 	if c.Data == nil {
 		return c, fmt.Errorf("%w: Avro command %s has no data", ErrBadCommand, c.ID)

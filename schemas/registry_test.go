@@ -103,3 +103,28 @@ func TestConfluentFramingWithARealRegistry(t *testing.T) {
 	}
 	confluentRoundTrip(t, url, "t-"+strconv.FormatInt(int64(os.Getpid()), 10)+".order.events-value")
 }
+
+// TestRegistryOutageIsNotPoison: a registry that cannot answer must not turn
+// a good command into a dead letter; a schema it does not know is poison.
+func TestRegistryOutageIsNotPoison(t *testing.T) {
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	cl, err := sr.NewClient(sr.URLs(down.URL))
+	require.NoError(t, err)
+	s, err := NewCommands(context.Background())
+	require.NoError(t, err)
+	s.registry = cl
+	_, err = DecodeCommand([]byte{0, 0, 0, 0, 42, 0}, s)
+	assert.ErrorIs(t, err, ErrRegistryUnavailable)
+	assert.NotErrorIs(t, err, ErrBadCommand)
+
+	known := fakeRegistry(t)
+	cl, err = sr.NewClient(sr.URLs(known.URL))
+	require.NoError(t, err)
+	s.registry = cl
+	_, err = DecodeCommand([]byte{0, 0, 0, 0, 42, 0}, s)
+	assert.ErrorIs(t, err, ErrBadCommand)
+	assert.ErrorIs(t, err, ErrUnknownSchema)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -22,6 +23,11 @@ var ErrFraming = errors.New("not Avro single-object or Confluent framed")
 // ErrUnknownSchema is returned (wrapped) when the writer's schema cannot be
 // found: an unknown fingerprint, or a registry id the registry does not know.
 var ErrUnknownSchema = errors.New("unknown writer schema")
+
+// ErrRegistryUnavailable is returned (wrapped) when the schema registry
+// could not be asked for a writer schema (network, 5xx): the data may be
+// good, so callers retry rather than treat it as poison.
+var ErrRegistryUnavailable = errors.New("schema registry unavailable")
 
 // version is one schema version: its codec (which parses and checks the
 // schema and gives its fingerprint) and the mapper that writes and reads
@@ -252,8 +258,15 @@ func (s *Serde[T]) byRegistryID(id int) (*version, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	sch, err := s.registry.SchemaByID(ctx, id)
-	if err != nil {
+	var re *sr.ResponseError
+	switch {
+	case err == nil:
+	case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:
 		return nil, fmt.Errorf("%w: schema id %d: %v", ErrUnknownSchema, id, err)
+	default:
+		// The registry could not answer: the data may be fine, so this is
+		// not poison; the caller should retry.
+		return nil, fmt.Errorf("%w: schema id %d: %v", ErrRegistryUnavailable, id, err)
 	}
 	v, err = newVersion(sch.Schema)
 	if err != nil {
