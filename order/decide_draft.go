@@ -110,6 +110,9 @@ func (b *builder) updateItems(d UpdateItems) error {
 }
 
 func (b *builder) applyDiscount(d ApplyDiscount) error {
+	if err := b.room("discounts", len(b.state.Discounts)); err != nil {
+		return err
+	}
 	disc := DiscountApplied{Code: strings.ToUpper(d.Code), Description: d.Description, PercentBps: d.PercentBps, FixedAmount: d.FixedAmount}
 	if d.Code != "" {
 		promo, ok := b.policy.PromoCodes[disc.Code]
@@ -159,6 +162,7 @@ func (b *builder) calculateTax(d CalculateTax) error {
 		country, region = b.state.Shipping.Address.Country, b.state.Shipping.Address.State
 	}
 	b.emitTax(country, region)
+	b.flagIfHighValue()
 	return nil
 }
 
@@ -177,13 +181,25 @@ func (b *builder) placeOrder() error {
 		b.emitTax(b.state.Shipping.Address.Country, b.state.Shipping.Address.State)
 	}
 	b.moveTo(StatusPlaced, "order placed")
-	total := b.state.Totals().Total
-	if limit := b.policy.threshold(b.state.Currency); limit > 0 && total > limit {
-		b.emit(OrderFlagged{Code: "HIGH_VALUE", RequiresApproval: true, FlaggedBy: ServiceID,
-			Reason: "total " + FormatMoney(total, b.state.Currency) + " is above the approval threshold of " + FormatMoney(limit, b.state.Currency)})
-	}
+	b.flagIfHighValue()
 	return nil
 }
+
+// flagIfHighValue flags a placed order whose total is above the approval
+// threshold, once: at placing, or when a later change (shipping, tax) takes
+// the total over it.
+func (b *builder) flagIfHighValue() {
+	if b.state.Status != StatusPlaced || slices.ContainsFunc(b.state.Flags, func(f Flag) bool { return f.Code == flagHighValue }) {
+		return
+	}
+	total := b.state.Totals().Total
+	if limit := b.policy.threshold(b.state.Currency); limit > 0 && total > limit {
+		b.emit(OrderFlagged{Code: flagHighValue, RequiresApproval: true, FlaggedBy: ServiceID,
+			Reason: "total " + FormatMoney(total, b.state.Currency) + " is above the approval threshold of " + FormatMoney(limit, b.state.Currency)})
+	}
+}
+
+const flagHighValue = "HIGH_VALUE"
 
 func (b *builder) updateShipping(in ShippingInput, field string) error {
 	if err := b.text(field+".recipientName", in.RecipientName, true); err != nil {
@@ -203,11 +219,24 @@ func (b *builder) updateShipping(in ShippingInput, field string) error {
 	if err := b.sameTaxJurisdiction(field+".address", in.Address); err != nil {
 		return err
 	}
+	if b.state.Payment.Status != PayNone {
+		cur := int64(0)
+		if b.state.Shipping != nil {
+			cur = b.state.Shipping.Cost
+		}
+		if m.Cost != cur {
+			return precondition("payment has started for the total with shipping %s; a method costing %s would change it",
+				FormatMoney(cur, b.state.Currency), FormatMoney(m.Cost, b.state.Currency))
+		}
+	}
 	b.emit(ShippingDetailsUpdated{RecipientName: in.RecipientName, ShippingAddress: in.Address, ShippingMethod: method,
 		EstimatedDeliveryDate: b.now().Add(time.Duration(m.Days) * 24 * time.Hour), ShippingCost: m.Cost, Currency: b.state.Currency})
-	if b.state.Tax.Calculated && b.state.Payment.Status == PayNone {
+	// Tax follows the address once it was calculated, and always once the
+	// order is placed (placing computes it from the address it has).
+	if (b.state.Tax.Calculated || b.state.Status == StatusPlaced) && b.state.Payment.Status == PayNone {
 		b.emitTax(in.Address.Country, in.Address.State)
 	}
+	b.flagIfHighValue()
 	return nil
 }
 
@@ -240,6 +269,7 @@ func (b *builder) changeShippingAddress(d ChangeShippingAddress) error {
 	if b.state.Tax.Calculated && b.state.Payment.Status == PayNone {
 		b.emitTax(d.Address.Country, d.Address.State)
 	}
+	b.flagIfHighValue()
 	return nil
 }
 

@@ -6,6 +6,9 @@ import (
 )
 
 func (b *builder) reserveInventory(d ReserveInventory) error {
+	if err := b.room("reservations", len(b.state.Reservations)); err != nil {
+		return err
+	}
 	if err := b.text("data.reservationId", d.ReservationID, true); err != nil {
 		return err
 	}
@@ -47,6 +50,9 @@ func (b *builder) releaseInventory(d ReleaseInventory) error {
 }
 
 func (b *builder) tracking(shipmentID, carrier, number, url, field string) error {
+	if err := b.room("tracking numbers", len(b.state.Tracking)); err != nil {
+		return err
+	}
 	if err := b.text(field+".carrier", carrier, true); err != nil {
 		return err
 	}
@@ -94,6 +100,9 @@ func (b *builder) deliverOrder(d DeliverOrder) error {
 }
 
 func (b *builder) requestReturn(d RequestReturn) error {
+	if err := b.room("returns", len(b.state.Returns)); err != nil {
+		return err
+	}
 	if err := b.text("data.returnId", d.ReturnID, true); err != nil {
 		return err
 	}
@@ -162,6 +171,9 @@ func mulDiv(a, b, c int64) int64 {
 }
 
 func (b *builder) addNote(text string, admin bool) error {
+	if err := b.room("notes", len(b.state.Notes)); err != nil {
+		return err
+	}
 	if err := b.text("data.text", text, true); err != nil {
 		return err
 	}
@@ -174,6 +186,9 @@ func (b *builder) addNote(text string, admin bool) error {
 }
 
 func (b *builder) flagOrder(d FlagOrder) error {
+	if err := b.room("flags", len(b.state.Flags)); err != nil {
+		return err
+	}
 	if err := b.text("data.code", d.Code, true); err != nil {
 		return err
 	}

@@ -165,3 +165,12 @@ func TestWrongPayloadForType(t *testing.T) {
 	_, err = order.Decide(draft(t), c)
 	assert.Equal(t, order.CodeValidationFailed, order.CodeOf(err))
 }
+
+func TestListsAreBounded(t *testing.T) {
+	s := placed(t)
+	for range order.DefaultPolicy().MaxEntries - len(s.Notes) {
+		s = run(t, s, cmd(order.AddCustomerNote{Text: "n"}))
+	}
+	_, err := order.Decide(s, cmd(order.AddCustomerNote{Text: "one too many"}))
+	assert.Equal(t, order.CodeLimitExceeded, order.CodeOf(err))
+}

@@ -24,6 +24,10 @@ type Policy struct {
 	MaxQuantity  int64
 	MaxUnitPrice int64
 	MaxTextLen   int
+	// MaxEntries bounds every list an order accumulates (notes, flags,
+	// tracking numbers, reservations, discounts, returns), so an order's
+	// state stays well under a Kafka record's size limit.
+	MaxEntries int
 }
 
 // ShippingMethod prices one way of shipping.
@@ -67,6 +71,7 @@ func DefaultPolicy() Policy {
 		MaxQuantity:  10_000,
 		MaxUnitPrice: 10_000_000_000,
 		MaxTextLen:   2000,
+		MaxEntries:   100,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -161,6 +162,9 @@ func genCommand(c chooser, s order.State, n int) order.Command {
 	return cm
 }
 
+// highValue is the default policy's approval threshold for USD.
+var highValue = order.DefaultPolicy().ApprovalThreshold["*"]
+
 // checkInvariants lists the rules that must hold in every reachable state.
 func checkInvariants(s order.State) error {
 	t := s.Totals()
@@ -180,6 +184,10 @@ func checkInvariants(s order.State) error {
 		return fmt.Errorf("cancelled order keeps captured money without a refund request")
 	case s.Status != order.StatusDraft && s.Status != order.StatusCancelled && len(s.Lines) == 0:
 		return fmt.Errorf("order in %s has no items", s.Status)
+	case (p.Status == order.PayInitiated || p.Status == order.PayAuthorized || p.Status == order.PayCaptured) && p.Amount != t.Total:
+		return fmt.Errorf("payment of %d for an order whose total is now %d", p.Amount, t.Total)
+	case s.Status == order.StatusPlaced && t.Total > highValue && !slices.ContainsFunc(s.Flags, func(f order.Flag) bool { return f.Code == "HIGH_VALUE" }):
+		return fmt.Errorf("placed order of %d above the approval threshold is not flagged", t.Total)
 	case len(s.Recent) > order.RecentCommandWindow:
 		return fmt.Errorf("recent window holds %d commands", len(s.Recent))
 	}

@@ -118,6 +118,19 @@ func TestRules(t *testing.T) {
 		{"no return of more than was ordered", delivered, cmd(order.RequestReturn{ReturnID: "ret-1", Reason: "x", Items: []order.ItemQuantity{{ProductID: "sku-1", Quantity: 3}}}),
 			nil, order.CodeValidationFailed, "data.items[0].quantity"},
 
+		{"shipping cost cannot change once payment started", func(t *testing.T) order.State {
+			return run(t, placed(t), cmd(order.InitiatePayment{PaymentID: "p", PaymentMethod: "CARD"}))
+		}, cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "J", Address: nyAddress, Method: "OVERNIGHT"}}),
+			nil, order.CodePreconditionFailed, ""},
+		{"same shipping cost after payment started is fine", func(t *testing.T) order.State {
+			return run(t, placed(t), cmd(order.InitiatePayment{PaymentID: "p", PaymentMethod: "CARD"}))
+		}, cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane Doe", Address: nyAddress}}),
+			E(order.EvtShippingDetailsUpdated), "", ""},
+		{"a change that takes a placed order over the threshold flags it", func(t *testing.T) order.State {
+			return run(t, order.State{}, append(created(order.LineItem{ProductID: "tv", Quantity: 1, UnitPrice: 99_000}), cmd(order.PlaceOrder{}))...)
+		}, cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "J", Address: nyAddress, Method: "OVERNIGHT"}}),
+			E(order.EvtShippingDetailsUpdated, order.EvtTaxCalculated, order.EvtOrderFlagged), "", ""},
+
 		// Notes, flags, notifications.
 		{"customer note", placed, cmd(order.AddCustomerNote{Text: "leave at door"}), E(order.EvtCustomerNoteAdded), "", ""},
 		{"empty note", placed, cmd(order.AddAdminNote{Text: "  "}), nil, order.CodeValidationFailed, "data.text"},

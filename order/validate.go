@@ -87,3 +87,11 @@ func positive(field string, v int64) error {
 	}
 	return nil
 }
+
+// room refuses a command that would add to a list already at the limit.
+func (b *builder) room(what string, n int) error {
+	if n >= b.policy.MaxEntries {
+		return overLimit("data", "the order already has %d %s, at most %d are allowed", n, what, b.policy.MaxEntries)
+	}
+	return nil
+}
