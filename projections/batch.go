@@ -143,6 +143,9 @@ func (p *Projector) count(events []order.Event, results []Result) {
 		n[r.Outcome]++
 		if r.Outcome == Applied {
 			p.metrics.eventAge.Observe(now.Sub(events[i].Time).Seconds())
+			if p.cfg.OnApplied != nil {
+				p.cfg.OnApplied(events[i], now)
+			}
 		}
 	}
 	for o := Applied; o <= Stale; o++ {

@@ -97,6 +97,22 @@ func bench(ctx context.Context, cfg config) error {
 			return fmt.Errorf("projector: %w", err)
 		}
 		fmt.Println(r.projector)
+		// The read side's peak is the whole pipeline's (processor and
+		// projector on the same cores): measure it, then run at half of it.
+		peakRecs, _ := lifecycles(fmt.Sprintf("vp%d", time.Now().Unix()), cfg.orders)
+		peak, err := runVisible(ctx, cfg, peakRecs, 0)
+		if err != nil {
+			return fmt.Errorf("command to visible, full speed: %w", err)
+		}
+		peak.name = "visible in Redis, full speed"
+		fmt.Println(peak)
+		vhalf := peak.perSecond() / 2
+		vrecs, _ := lifecycles(fmt.Sprintf("v%d", time.Now().Unix()), max(1, int(vhalf*float64(cfg.halfSecs))/9))
+		if r.visible, err = runVisible(ctx, cfg, vrecs, vhalf); err != nil {
+			return fmt.Errorf("command to visible: %w", err)
+		}
+		r.visiblePeak = peak
+		fmt.Println(r.visible)
 	}
 	fmt.Print(r.summary())
 	if cfg.doc != "" {
