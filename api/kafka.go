@@ -49,8 +49,12 @@ type ResultsConfig struct {
 	Topic   string
 	Results *schemas.Serde[order.CommandResult]
 	// Retain is how long a result nobody waits for (yet) is kept, and how
-	// far back in the topic the consumer starts (default 1 min).
+	// far back in the topic the consumer starts (default 30 s).
 	Retain time.Duration
+	// MaxEarly bounds the results kept for no waiter (default 100000):
+	// every API process reads every result, most of them for commands
+	// another process sent, so the oldest are dropped first.
+	MaxEarly int
 	// ClientOpts are extra franz-go options (TLS, SASL, logging).
 	ClientOpts []kgo.Opt
 	Logger     *slog.Logger
@@ -69,11 +73,19 @@ type KafkaResults struct {
 	mu      sync.Mutex
 	waiters map[string][]chan order.CommandResult
 	early   map[string]early
+	order   []earlyRef // early's entries, oldest first (some taken since)
+	n       uint64
+}
+
+type earlyRef struct {
+	id string
+	n  uint64
 }
 
 type early struct {
 	res order.CommandResult
 	at  time.Time
+	n   uint64 // which delivery, so an old earlyRef never drops a newer one
 }
 
 // NewKafkaResults creates the consumer; Run consumes.
@@ -82,7 +94,10 @@ func NewKafkaResults(cfg ResultsConfig) (*KafkaResults, error) {
 		return nil, errors.New("api: ResultsConfig needs Brokers, Topic and Results")
 	}
 	if cfg.Retain <= 0 {
-		cfg.Retain = time.Minute
+		cfg.Retain = 30 * time.Second
+	}
+	if cfg.MaxEarly <= 0 {
+		cfg.MaxEarly = 100_000
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -137,7 +152,12 @@ func (k *KafkaResults) deliver(res order.CommandResult) {
 	defer k.mu.Unlock()
 	ws := k.waiters[res.CommandID]
 	if len(ws) == 0 {
-		k.early[res.CommandID] = early{res: res, at: time.Now()}
+		k.n++
+		k.early[res.CommandID] = early{res: res, at: time.Now(), n: k.n}
+		k.order = append(k.order, earlyRef{id: res.CommandID, n: k.n})
+		for len(k.early) > k.cfg.MaxEarly && len(k.order) > 0 {
+			k.dropOldest()
+		}
 		return
 	}
 	delete(k.waiters, res.CommandID)
@@ -149,10 +169,23 @@ func (k *KafkaResults) deliver(res order.CommandResult) {
 func (k *KafkaResults) prune(now time.Time) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	for id, e := range k.early {
-		if now.Sub(e.at) > k.cfg.Retain {
-			delete(k.early, id)
+	for len(k.order) > 0 {
+		if e, ok := k.early[k.order[0].id]; ok && e.n == k.order[0].n && now.Sub(e.at) <= k.cfg.Retain {
+			return
 		}
+		k.dropOldest()
+	}
+}
+
+// dropOldest forgets the oldest early result (if it was not taken).
+func (k *KafkaResults) dropOldest() {
+	if ref := k.order[0]; k.early[ref.id].n == ref.n {
+		delete(k.early, ref.id)
+	}
+	k.order[0] = earlyRef{}
+	k.order = k.order[1:]
+	if len(k.order) == 0 {
+		k.order = nil // let the backing array go
 	}
 }
 

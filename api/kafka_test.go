@@ -11,7 +11,7 @@ import (
 )
 
 func TestKafkaResultsDeliversEarlyLateAndOnce(t *testing.T) {
-	k := &KafkaResults{cfg: ResultsConfig{Retain: time.Minute}, waiters: map[string][]chan order.CommandResult{}, early: map[string]early{}}
+	k := &KafkaResults{cfg: ResultsConfig{Retain: time.Minute, MaxEarly: 100}, waiters: map[string][]chan order.CommandResult{}, early: map[string]early{}}
 	ctx := context.Background()
 
 	// A result that arrives before its waiter is kept for it, once.
@@ -43,4 +43,20 @@ func TestKafkaResultsDeliversEarlyLateAndOnce(t *testing.T) {
 	k.deliver(order.CommandResult{CommandID: "c-3"})
 	k.prune(time.Now().Add(2 * time.Minute))
 	require.Empty(t, k.early)
+	require.Empty(t, k.order)
+}
+
+func TestKafkaResultsKeepsAtMostMaxEarly(t *testing.T) {
+	k := &KafkaResults{cfg: ResultsConfig{Retain: time.Minute, MaxEarly: 2}, waiters: map[string][]chan order.CommandResult{}, early: map[string]early{}}
+	k.deliver(order.CommandResult{CommandID: "a"})
+	res, err := k.Wait(context.Background(), "a")
+	require.NoError(t, err)
+	require.Equal(t, "a", res.CommandID)
+	k.deliver(order.CommandResult{CommandID: "a", Status: order.ResultDuplicate}) // delivered again
+	k.deliver(order.CommandResult{CommandID: "b"})
+	k.deliver(order.CommandResult{CommandID: "c"})
+	require.Len(t, k.early, 2)
+	require.NotContains(t, k.early, "a", "the oldest goes first")
+	k.prune(time.Now())
+	require.Len(t, k.early, 2, "young results stay")
 }
