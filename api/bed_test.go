@@ -63,14 +63,25 @@ func cluster(t *testing.T) ([]string, topics.Names) {
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
-	set, err := topics.New(topics.Config{Partitions: 3, ReplicationFactor: 1})
+	return c.ListenAddrs(), ensureTopics(t, c.ListenAddrs(), "")
+}
+
+// realCluster is the test bed's broker (skipping without one), under topic
+// names of this test's own.
+func realCluster(t *testing.T) ([]string, topics.Names) {
+	brokers := testenv.KafkaBrokers(t)
+	return brokers, ensureTopics(t, brokers, testenv.TopicPrefix(t))
+}
+
+func ensureTopics(t *testing.T, brokers []string, prefix string) topics.Names {
+	set, err := topics.New(topics.Config{Prefix: prefix, Partitions: 3, ReplicationFactor: 1})
 	require.NoError(t, err)
-	adm, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	adm, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	require.NoError(t, err)
 	defer adm.Close()
 	_, err = set.Ensure(context.Background(), kadm.NewClient(adm))
 	require.NoError(t, err)
-	return c.ListenAddrs(), set.Names()
+	return set.Names()
 }
 
 // runBackground runs fn until the test ends.
@@ -99,11 +110,15 @@ type readSide struct {
 }
 
 func newReadSide(t *testing.T) *readSide {
+	return newReadSideOn(t, cluster)
+}
+
+func newReadSideOn(t *testing.T, kafka func(*testing.T) ([]string, topics.Names)) *readSide {
 	rdb, prefix := testRedis(t) // skips before starting anything without Redis
-	brokers, names := cluster(t)
+	brokers, names := kafka(t)
 	serde, err := schemas.NewEvents(context.Background())
 	require.NoError(t, err)
-	p, err := projections.New(projections.Config{Brokers: brokers, Group: "projector", Topic: names.Events, Events: serde,
+	p, err := projections.New(projections.Config{Brokers: brokers, Group: names.Events + "-projector", Topic: names.Events, Events: serde,
 		Redis: rdb, Prefix: prefix, PointerKey: prefix + "active-prefix", Logger: testLogger(),
 		RetryBackoff: 50 * time.Millisecond, MaxRetryBackoff: 200 * time.Millisecond})
 	require.NoError(t, err)

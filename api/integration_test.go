@@ -21,11 +21,20 @@ import (
 // HTTP → KafkaSender → order.commands on kfake → processor → results and
 // events → KafkaResults and the projector (real Redis) → HTTP.
 func TestCreateAndReadBackThroughKafka(t *testing.T) {
-	side := newReadSide(t)
+	createAndReadBack(t, newReadSideOn(t, cluster))
+}
+
+// TestCreateAndReadBackThroughARealBroker is the same on the test bed's
+// Kafka.
+func TestCreateAndReadBackThroughARealBroker(t *testing.T) {
+	createAndReadBack(t, newReadSideOn(t, realCluster))
+}
+
+func createAndReadBack(t *testing.T, side *readSide) {
 	ctx := context.Background()
 	serdes, err := processor.NewSerdes(ctx, side.names, nil)
 	require.NoError(t, err)
-	p, err := processor.New(processor.Config{Brokers: side.brokers, Group: "orderd", TransactionalID: "orderd-1",
+	p, err := processor.New(processor.Config{Brokers: side.brokers, Group: side.names.Commands + "-orderd", TransactionalID: side.names.Commands + "-orderd-1",
 		Topics: side.names, Serdes: serdes, Logger: testLogger(), TransactionTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	runBackground(t, p.Run)
