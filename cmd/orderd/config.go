@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ type Config struct {
 	ShutdownTimeout    time.Duration
 	Redis              RedisConfig
 	ProjectorGroup     string
+	APIAddr            string
+	JWTKey             string
+	APITimeout         time.Duration
 }
 
 // RedisConfig is where the projector writes the read models.
@@ -96,6 +100,9 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.BoolVar(&c.Redis.TLS, "redis-tls", false, "connect to Redis over TLS")
 	fs.StringVar(&c.Redis.Prefix, "redis-prefix", "orderlog:", "prefix of every read-model key")
 	fs.StringVar(&c.ProjectorGroup, "projector-group", "orderlog-projector", "consumer group of the projectors")
+	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:8080", "listen address of the HTTP API (api role)")
+	fs.StringVar(&c.JWTKey, "jwt-key", "", "HMAC key of the API's bearer tokens (api role; prefer the variable)")
+	fs.DurationVar(&c.APITimeout, "api-timeout", 5*time.Second, "how long an API write waits for its command's result")
 	return fs
 }
 
@@ -210,6 +217,17 @@ func (c *Config) validate() error {
 	}
 	if strings.TrimSpace(c.Redis.Prefix) == "" {
 		bad("redis-prefix", "must not be empty")
+	}
+	if slices.Contains(c.Roles, "api") {
+		if err := checkHostPort(c.APIAddr); err != nil {
+			bad("api-addr", "%q: %v", c.APIAddr, err)
+		}
+		if len(c.JWTKey) < 32 {
+			bad("jwt-key", "the api role needs an HMAC key of at least 32 bytes, got %d", len(c.JWTKey))
+		}
+	}
+	if c.APITimeout <= 0 {
+		bad("api-timeout", "must be > 0, got %s", c.APITimeout)
 	}
 	if strings.TrimSpace(c.ProjectorGroup) == "" {
 		bad("projector-group", "must not be empty")

@@ -99,7 +99,7 @@ func TestLoadNamesTheBadSetting(t *testing.T) {
 		{name: "partitions not a number", env: env("ORDERLOG_PARTITIONS", "six"),
 			want: []string{`ORDERLOG_PARTITIONS="six": parse error`}},
 		{name: "unknown role", args: []string{"--roles=processor,projecter"},
-			want: []string{`ORDERLOG_ROLES / --roles: unknown role "projecter" (known: processor, projector)`}},
+			want: []string{`ORDERLOG_ROLES / --roles: unknown role "projecter" (known: processor, projector, api)`}},
 		{name: "role twice", args: []string{"--roles=processor,processor"}, want: []string{`role "processor" is listed twice`}},
 		{name: "no role", args: []string{"--roles= , "}, want: []string{"ORDERLOG_ROLES / --roles: name at least one role"}},
 		{name: "no broker", args: []string{"--kafka-brokers="}, want: []string{"ORDERLOG_KAFKA_BROKERS / --kafka-brokers: must name at least one broker"}},

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/api"
 	"github.com/orderlog/orderlog/internal/testenv"
 )
 
@@ -36,5 +40,38 @@ func TestProcessorAndProjectorRolesTogether(t *testing.T) {
 		v, err := rdb.HGet(context.Background(), prefix+"order:o-1", "version").Result()
 		return err == nil && v == "1"
 	}, 20*time.Second, 50*time.Millisecond, "the order view reaches Redis")
+	require.Equal(t, 0, o.stop())
+}
+
+// TestAllRolesServeTheAPI runs processor, projector and api in one orderd
+// on kfake and a real redis-server: an order created over HTTP is read back.
+func TestAllRolesServeTheAPI(t *testing.T) {
+	redisAddr := testenv.RedisAddr(t)
+	prefix := "orderd-api-" + time.Now().Format("150405.000000") + ":"
+	key := "0123456789abcdef0123456789abcdef"
+	apiAddr := freeAddr(t)
+	o := startRun(t, newKfake(t), "--topic-prefix=unit.", "--roles=processor,projector,api",
+		"--redis-addr="+redisAddr, "--redis-prefix="+prefix, "--api-addr="+apiAddr, "--jwt-key="+key)
+	o.eventually("/readyz", 200, "ready: processor, projector, api")
+
+	tok, err := api.Token([]byte(key), "alice", api.RoleCustomer)
+	require.NoError(t, err)
+	call := func(method, path, body string) (*http.Response, string) {
+		req, err := http.NewRequest(method, "http://"+apiAddr+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	resp, body := call("POST", "/api/v1/orders", `{"currency":"USD","items":[{"productId":"sku-1","quantity":2,"unitPrice":1999}]}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+	resp, body = call("GET", resp.Header.Get("Location"), "")
+	require.Equal(t, http.StatusOK, resp.StatusCode, body)
+	require.Contains(t, body, `"sku-1"`)
+	resp, _ = call("GET", "/api/v1/openapi.json", "")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, 0, o.stop())
 }

@@ -35,6 +35,7 @@ type roleSpec struct {
 var roles = []roleSpec{
 	{name: "processor", build: newProcessor},
 	{name: "projector", build: newProjector},
+	{name: "api", build: newAPI},
 }
 
 // deps are what every role may use.
@@ -98,19 +99,27 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 	return p, nil
 }
 
-func newProjector(ctx context.Context, d deps) (Role, error) {
-	events, err := schemas.NewEvents(ctx, d.serdeOpts(d.topics.Names().Events)...)
-	if err != nil {
-		return nil, err
-	}
-	opts := &redis.Options{Addr: d.cfg.Redis.Addr, Password: d.cfg.Redis.Password}
-	if d.cfg.Redis.TLS {
+func newRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
+	opts := &redis.Options{Addr: cfg.Addr, Password: cfg.Password}
+	if cfg.TLS {
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	rdb := redis.NewClient(opts)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis at %s: %w", d.cfg.Redis.Addr, err)
+		return nil, fmt.Errorf("redis at %s: %w", cfg.Addr, err)
+	}
+	return rdb, nil
+}
+
+func newProjector(ctx context.Context, d deps) (Role, error) {
+	events, err := schemas.NewEvents(ctx, d.serdeOpts(d.topics.Names().Events)...)
+	if err != nil {
+		return nil, err
+	}
+	rdb, err := newRedis(ctx, d.cfg.Redis)
+	if err != nil {
+		return nil, err
 	}
 	p, err := projections.New(projections.Config{
 		Brokers:    d.cfg.Brokers,
