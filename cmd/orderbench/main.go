@@ -100,7 +100,7 @@ func bench(ctx context.Context, cfg config) error {
 		// The read side's peak is the whole pipeline's (processor and
 		// projector on the same cores): measure it, then run at half of it.
 		peakRecs, _ := lifecycles(fmt.Sprintf("vp%d", time.Now().Unix()), cfg.orders)
-		peak, err := runVisible(ctx, cfg, peakRecs, 0)
+		peak, _, err := runVisible(ctx, cfg, peakRecs, 0)
 		if err != nil {
 			return fmt.Errorf("command to visible, full speed: %w", err)
 		}
@@ -108,11 +108,20 @@ func bench(ctx context.Context, cfg config) error {
 		fmt.Println(peak)
 		vhalf := peak.perSecond() / 2
 		vrecs, _ := lifecycles(fmt.Sprintf("v%d", time.Now().Unix()), max(1, int(vhalf*float64(cfg.halfSecs))/9))
-		if r.visible, err = runVisible(ctx, cfg, vrecs, vhalf); err != nil {
+		var vprefix string
+		if r.visible, vprefix, err = runVisible(ctx, cfg, vrecs, vhalf); err != nil {
 			return fmt.Errorf("command to visible: %w", err)
 		}
 		r.visiblePeak = peak
 		fmt.Println(r.visible)
+		ids := make([]string, 0, len(vrecs)/9)
+		for _, rec := range vrecs[:len(vrecs)/9] {
+			ids = append(ids, string(rec.Key))
+		}
+		if r.apiGet, err = runAPIGet(ctx, cfg, vprefix, ids, 1000, 10*time.Second); err != nil {
+			return fmt.Errorf("api get: %w", err)
+		}
+		fmt.Println(r.apiGet)
 	}
 	fmt.Print(r.summary())
 	if cfg.doc != "" {

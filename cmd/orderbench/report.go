@@ -15,6 +15,7 @@ type report struct {
 	pipe, full, half run
 	visiblePeak      run // processor and projector together at full speed
 	visible          run // command produced -> visible in Redis, at half of visiblePeak
+	apiGet           run // GET /orders/{id} at 1,000 requests/s
 	restore          restoreRun
 	projector        projectorRun
 }
@@ -59,6 +60,10 @@ func (r report) targets() []target {
 		ts = append(ts, target{"p99 command->visible in Redis at half of peak", "<= 100 ms",
 			r.visible.lat.pct(0.99).Round(100 * time.Microsecond).String(), r.visible.lat.pct(0.99) <= 100*time.Millisecond})
 	}
+	if r.apiGet.lat != nil {
+		ts = append(ts, target{"API GET /orders/{id} p99 at 1000 req/s", "<= 5 ms",
+			r.apiGet.lat.pct(0.99).Round(10 * time.Microsecond).String(), r.apiGet.lat.pct(0.99) <= 5*time.Millisecond})
+	}
 	if r.projector.events > 0 {
 		ts = append(ts, target{"projector into Redis", ">= 50000 events/s",
 			fmt.Sprintf("%.0f events/s (%.2f of redis-benchmark -P 16 SET)", r.projector.perSecond(), r.projector.perSecond()/r.projector.redisSetRPS),
@@ -89,6 +94,9 @@ func (r report) markdown() string {
 	runs := []run{r.pipe, r.full, r.half}
 	if r.visible.lat != nil {
 		runs = append(runs, r.visiblePeak, r.visible)
+	}
+	if r.apiGet.lat != nil {
+		runs = append(runs, r.apiGet)
 	}
 	for _, x := range runs {
 		fmt.Fprintf(&b, "| %s | %d | %.0f | %s | %s | %s |\n", x.name, x.commands, x.perSecond(),

@@ -21,19 +21,19 @@ const eventsPerLifecycle = 14
 // projector and measures, per event, from its command's produce timestamp
 // (the event's timestamp) to the moment the projector saw it written to
 // Redis: command produced to visible in the read model.
-func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float64) (run, error) {
+func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float64) (run, string, error) {
 	prefix := fmt.Sprintf("vis-%d.", time.Now().UnixNano())
 	names, err := newTopics(ctx, cfg, prefix)
 	if err != nil {
-		return run{}, err
+		return run{}, "", err
 	}
 	serdes, err := processor.NewSerdes(ctx, names, nil)
 	if err != nil {
-		return run{}, err
+		return run{}, "", err
 	}
 	_, stop, err := startProcessor(ctx, cfg, names, serdes, prefix+"orderd")
 	if err != nil {
-		return run{}, err
+		return run{}, "", err
 	}
 	defer stop()
 
@@ -52,7 +52,7 @@ func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float6
 			}
 		}})
 	if err != nil {
-		return run{}, err
+		return run{}, "", err
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	pdone := make(chan error, 1)
@@ -64,19 +64,19 @@ func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float6
 
 	producer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ProducerLinger(time.Millisecond))
 	if err != nil {
-		return run{}, err
+		return run{}, "", err
 	}
 	defer producer.Close()
 	start := time.Now()
 	if err := produce(ctx, producer, names.Commands, recs, rate, func(int) {}); err != nil {
-		return run{}, err
+		return run{}, "", err
 	}
 	select {
 	case end := <-done:
-		return run{name: fmt.Sprintf("visible in Redis at %.0f cmd/s", rate), commands: len(recs), elapsed: end.Sub(start), lat: lat, rate: rate}, nil
+		return run{name: fmt.Sprintf("visible in Redis at %.0f cmd/s", rate), commands: len(recs), elapsed: end.Sub(start), lat: lat, rate: rate}, prefix, nil
 	case err := <-pdone:
-		return run{}, fmt.Errorf("projector stopped: %v", err)
+		return run{}, "", fmt.Errorf("projector stopped: %v", err)
 	case <-ctx.Done():
-		return run{}, ctx.Err()
+		return run{}, "", ctx.Err()
 	}
 }
