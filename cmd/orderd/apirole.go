@@ -35,7 +35,7 @@ func newAPI(ctx context.Context, d deps) (Role, error) {
 		return nil, err
 	}
 	fail := func(err error) (Role, error) { rdb.Close(); return nil, err }
-	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: d.cfg.Redis.Prefix})
+	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: d.cfg.Redis.Prefix, PointerKey: d.cfg.Redis.PointerKey})
 	if err != nil {
 		return fail(err)
 	}

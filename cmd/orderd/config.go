@@ -54,6 +54,12 @@ type RedisConfig struct {
 	Password string
 	TLS      bool
 	Prefix   string
+	// PointerKey holds the prefix readers use (projections' active prefix).
+	PointerKey string
+	// RebuildPrefix, if set, makes the projector rebuild the read models
+	// from the start of the log under this prefix and switch readers to it
+	// once caught up.
+	RebuildPrefix string
 }
 
 // envPrefix goes in front of every setting's environment variable: the flag
@@ -99,6 +105,8 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.Redis.Password, "redis-password", "", "Redis AUTH password (prefer the variable: flags show in ps)")
 	fs.BoolVar(&c.Redis.TLS, "redis-tls", false, "connect to Redis over TLS")
 	fs.StringVar(&c.Redis.Prefix, "redis-prefix", "orderlog:", "prefix of every read-model key")
+	fs.StringVar(&c.Redis.PointerKey, "redis-pointer-key", "orderlog:active-prefix", "Redis key naming the prefix readers use (a rebuild switches it)")
+	fs.StringVar(&c.Redis.RebuildPrefix, "rebuild-prefix", "", "projector: rebuild the read models under this new prefix from the start of the log, then switch readers to it")
 	fs.StringVar(&c.ProjectorGroup, "projector-group", "orderlog-projector", "consumer group of the projectors")
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:8080", "listen address of the HTTP API (api role)")
 	fs.StringVar(&c.JWTKey, "jwt-key", "", "HMAC key of the API's bearer tokens (api role; prefer the variable)")

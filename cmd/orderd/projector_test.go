@@ -75,3 +75,32 @@ func TestAllRolesServeTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, 0, o.stop())
 }
+
+// TestRebuildPrefixSwitchesReaders: a second orderd with --rebuild-prefix
+// projects the log again under a new prefix and points readers to it.
+func TestRebuildPrefixSwitchesReaders(t *testing.T) {
+	redisAddr := testenv.RedisAddr(t)
+	stamp := time.Now().Format("150405.000000")
+	oldPrefix, newPrefix, pointer := "orderd-old-"+stamp+":", "orderd-new-"+stamp+":", "orderd-pointer-"+stamp
+	brokers := newKfake(t)
+	live := startRun(t, brokers, "--topic-prefix=unit.", "--roles=processor,projector", "--redis-addr="+redisAddr,
+		"--redis-prefix="+oldPrefix, "--redis-pointer-key="+pointer)
+	live.eventually("/readyz", 200, "ready")
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic("unit.order.commands"))
+	require.NoError(t, err)
+	defer cl.Close()
+	cmd := `{"commandId":"c-1","type":"CreateOrder","orderId":"o-1","data":{"customerId":"cust-1","currency":"USD"}}`
+	require.NoError(t, cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte("o-1"), Value: []byte(cmd)}).FirstErr())
+	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
+	defer rdb.Close()
+	version := func(prefix string) string { return rdb.HGet(context.Background(), prefix+"order:o-1", "version").Val() }
+	require.Eventually(t, func() bool { return version(oldPrefix) == "1" }, 20*time.Second, 50*time.Millisecond)
+
+	rebuild := startRun(t, brokers, "--topic-prefix=unit.", "--roles=projector", "--redis-addr="+redisAddr,
+		"--redis-prefix="+oldPrefix, "--redis-pointer-key="+pointer, "--rebuild-prefix="+newPrefix)
+	require.Eventually(t, func() bool {
+		return rdb.Get(context.Background(), pointer).Val() == newPrefix && version(newPrefix) == "1"
+	}, 30*time.Second, 50*time.Millisecond, "the rebuild caught up and switched readers")
+	require.Equal(t, 0, rebuild.stop())
+	require.Equal(t, 0, live.stop())
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -121,23 +122,45 @@ func newProjector(ctx context.Context, d deps) (Role, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := projections.New(projections.Config{
+	cfg := projections.Config{
 		Brokers:    d.cfg.Brokers,
 		Group:      d.cfg.ProjectorGroup,
 		Topic:      d.topics.Names().Events,
 		Events:     events,
 		Redis:      rdb,
 		Prefix:     d.cfg.Redis.Prefix,
+		PointerKey: d.cfg.Redis.PointerKey,
 		ClientOpts: d.kafkaOpts,
 		Logger:     d.log.With("role", "projector"),
 		Metrics:    projections.NewMetrics(d.metrics),
-	})
+	}
+	if np := d.cfg.Redis.RebuildPrefix; np != "" {
+		// A rebuild projects the log under the new prefix next to the one
+		// readers use, switches them when caught up, and goes on as the
+		// live projector of the new prefix.
+		return closingRole{Role: &funcRole{run: func(ctx context.Context) error { return projections.Rebuild(ctx, cfg, np) }}, close: rdb.Close}, nil
+	}
+	p, err := projections.New(cfg)
 	if err != nil {
 		rdb.Close()
 		return nil, err
 	}
 	return closingRole{Role: p, close: rdb.Close}, nil
 }
+
+// funcRole is a role that is ready as soon as it runs.
+type funcRole struct {
+	run     func(context.Context) error
+	running atomic.Bool
+}
+
+func (f *funcRole) Run(ctx context.Context) error {
+	f.running.Store(true)
+	defer f.running.Store(false)
+	return f.run(ctx)
+}
+
+func (f *funcRole) Ready() bool { return f.running.Load() }
 
 // closingRole closes what the role used once it has stopped.
 type closingRole struct {
