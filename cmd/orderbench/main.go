@@ -70,6 +70,12 @@ func bench(ctx context.Context, cfg config) error {
 	recs, ids := lifecycles(fmt.Sprintf("b%d", time.Now().Unix()), cfg.orders)
 	fmt.Printf("load: %d orders, %d commands, %d partitions\n", cfg.orders, len(recs), cfg.partitions)
 
+	// Warm the broker (JIT, page cache, first topic creations) so the
+	// first measured run is not the one that pays for it.
+	wrecs, _ := lifecycles(fmt.Sprintf("w%d", time.Now().Unix()), min(cfg.orders, 2000))
+	if _, err := runPipe(ctx, cfg, wrecs); err != nil {
+		return fmt.Errorf("warm-up: %w", err)
+	}
 	var err error
 	if r.pipe, err = runPipe(ctx, cfg, recs); err != nil {
 		return fmt.Errorf("pipe: %w", err)
