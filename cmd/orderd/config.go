@@ -46,6 +46,10 @@ type Config struct {
 	APIAddr            string
 	JWTKey             string
 	APITimeout         time.Duration
+	// Dev runs everything in one process on an embedded Kafka and Redis
+	// (dev.go); dev holds them once run has started them.
+	Dev bool
+	dev *devEnv
 }
 
 // RedisConfig is where the projector writes the read models.
@@ -111,6 +115,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:8080", "listen address of the HTTP API (api role)")
 	fs.StringVar(&c.JWTKey, "jwt-key", "", "HMAC key of the API's bearer tokens (api role; prefer the variable)")
 	fs.DurationVar(&c.APITimeout, "api-timeout", 5*time.Second, "how long an API write waits for its command's result")
+	fs.BoolVar(&c.Dev, "dev", false, "dev mode: embedded Kafka (kfake) and Redis (miniredis), roles processor,projector,api, demo traffic; nothing is kept")
 	return fs
 }
 
@@ -152,6 +157,11 @@ func Load(args []string, lookup func(string) (string, bool), out io.Writer) (Con
 	}
 	if err := errors.Join(errs...); err != nil {
 		return c, err
+	}
+	if c.Dev {
+		if err := c.devDefaults(explicitSettings(fs, lookup)); err != nil {
+			return c, err
+		}
 	}
 	if c.TransactionalID == "" {
 		c.TransactionalID = newTransactionalID()

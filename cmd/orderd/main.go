@@ -65,6 +65,14 @@ func run(ctx context.Context, args []string, lookup func(string) (string, bool),
 	}
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
+	if cfg.Dev {
+		d, err := startDev(&cfg, stdout)
+		if err != nil {
+			log.Error("orderd failed", "error", err)
+			return 1
+		}
+		defer d.Close()
+	}
 	log.Info("orderd starting", "roles", cfg.Roles, "brokers", cfg.Brokers, "topicPrefix", cfg.TopicPrefix,
 		"group", cfg.Group, "transactionalId", cfg.TransactionalID, "schemaRegistry", cfg.SchemaRegistryURL,
 		"httpAddr", cfg.HTTPAddr, "kafkaTLS", cfg.Kafka.TLS, "saslMechanism", cfg.Kafka.SASLMechanism)
@@ -151,6 +159,9 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Reg
 			return nil, fmt.Errorf("start role %s: %w", name, err)
 		}
 		out = append(out, namedRole{name: name, Role: r})
+	}
+	if cfg.dev != nil {
+		out = append(out, namedRole{name: "dev", Role: &devRole{env: cfg.dev, d: d, others: out}})
 	}
 	return out, nil
 }
