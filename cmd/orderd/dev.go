@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -210,9 +211,13 @@ func (r *devRole) banner(demo []string) error {
 	apiURL := "http://" + cfg.APIAddr + "/api/v1"
 	var b strings.Builder
 	fmt.Fprintf(&b, "\norderd dev mode is ready: Kafka (kfake) and Redis (miniredis) are embedded, in memory.\n\n")
-	fmt.Fprintf(&b, "  API       %s   (OpenAPI: %s/openapi.json)\n", apiURL, apiURL)
-	fmt.Fprintf(&b, "  try       curl -H \"Authorization: Bearer %s\" '%s/orders?status=DELIVERED'\n", tok, apiURL)
-	fmt.Fprintf(&b, "            (an admin token; the JWT key of this run is %s)\n", cfg.JWTKey)
+	if slices.Contains(cfg.Roles, "api") {
+		fmt.Fprintf(&b, "  API       %s   (OpenAPI: %s/openapi.json)\n", apiURL, apiURL)
+		fmt.Fprintf(&b, "  try       curl -H \"Authorization: Bearer %s\" '%s/orders?status=DELIVERED'\n", tok, apiURL)
+		fmt.Fprintf(&b, "            (an admin token; the JWT key of this run is %s)\n", cfg.JWTKey)
+	} else {
+		fmt.Fprintf(&b, "  API       not running (--roles %s)\n", strings.Join(cfg.Roles, ","))
+	}
 	fmt.Fprintf(&b, "  metrics   http://%s/metrics\n", cfg.HTTPAddr)
 	fmt.Fprintf(&b, "  ready     http://%s/readyz\n", cfg.HTTPAddr)
 	fmt.Fprintf(&b, "  events    kcat -C -b %s -t %s   (Avro single-object values)\n", strings.Join(cfg.Brokers, ","), r.d.topics.Names().Events)
