@@ -53,8 +53,9 @@ func newCluster(t *testing.T, partitions int32) *cluster {
 	return c
 }
 
-// startProcessor runs a processor on the cluster until the test ends.
-func (c *cluster) startProcessor(t *testing.T) {
+// startProcessor runs a processor on the cluster until the test ends or
+// stop is called.
+func (c *cluster) startProcessor(t *testing.T) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	serdes, err := processor.NewSerdes(ctx, c.names, nil)
@@ -71,7 +72,8 @@ func (c *cluster) startProcessor(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
 	deadline := time.Now().Add(30 * time.Second)
 	for !p.Ready() {
 		if time.Now().After(deadline) {
@@ -79,6 +81,7 @@ func (c *cluster) startProcessor(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	return stop
 }
 
 type result struct {
