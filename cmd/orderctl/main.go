@@ -38,6 +38,7 @@ type globals struct {
 	TopicPrefix string
 	RedisAddr   string
 	RedisPrefix string
+	PointerKey  string
 	Output      string
 }
 
@@ -59,13 +60,14 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.TopicPrefix, "topic-prefix", g.TopicPrefix, `put in front of every topic name ("staging." gives staging.order.events) (`+envName("topic-prefix")+")")
 	fs.StringVar(&g.RedisAddr, "redis-addr", g.RedisAddr, "Redis host:port of the read models ("+envName("redis-addr")+")")
 	fs.StringVar(&g.RedisPrefix, "redis-prefix", g.RedisPrefix, "prefix of every read-model key, used while the pointer key is unset ("+envName("redis-prefix")+")")
+	fs.StringVar(&g.PointerKey, "redis-pointer-key", g.PointerKey, "Redis key naming the active read-model prefix ("+envName("redis-pointer-key")+")")
 	fs.StringVar(&g.Output, "output", g.Output, "output format: table or json ("+envName("output")+")")
 }
 
 func (g *globals) fromEnv(lookup func(string) (string, bool)) {
 	for name, p := range map[string]*string{
 		"kafka-brokers": &g.Brokers, "topic-prefix": &g.TopicPrefix, "redis-addr": &g.RedisAddr,
-		"redis-prefix": &g.RedisPrefix, "output": &g.Output,
+		"redis-prefix": &g.RedisPrefix, "redis-pointer-key": &g.PointerKey, "output": &g.Output,
 	} {
 		if v, ok := lookup(envName(name)); ok && v != "" {
 			*p = v
@@ -131,7 +133,7 @@ func main() {
 }
 
 func defaultGlobals() globals {
-	return globals{Brokers: "127.0.0.1:9092", RedisAddr: "127.0.0.1:6379", RedisPrefix: "orderlog:", Output: "table"}
+	return globals{Brokers: "127.0.0.1:9092", RedisAddr: "127.0.0.1:6379", RedisPrefix: "orderlog:", PointerKey: "orderlog:active-prefix", Output: "table"}
 }
 
 // run is orderctl with args, returning its exit code.
