@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -261,18 +260,16 @@ func readDLQ(ctx context.Context, g *globals) ([]*kgo.Record, error) {
 	byPart := map[int32][]*kgo.Record{}
 	if len(from) > 0 {
 		cl, err := g.client(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
-			kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 		if err != nil {
 			return nil, err
 		}
 		defer cl.Close()
 		for len(want) > 0 {
-			// The end may be a transaction marker or aborted records that a
-			// read_committed consumer never sees: stop when nothing more
-			// comes for a while.
-			pctx, cancel := context.WithTimeout(ctx, time.Second)
-			fs := cl.PollFetches(pctx)
-			cancel()
+			// Control records are kept so that a log ending in a
+			// transaction marker still reaches its end offset (as the
+			// processor's restore does); they are not dead letters.
+			fs := cl.PollFetches(ctx)
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
@@ -285,15 +282,14 @@ func readDLQ(ctx context.Context, g *globals) ([]*kgo.Record, error) {
 			if ferr != nil {
 				return nil, ferr
 			}
-			if fs.NumRecords() == 0 {
-				break
-			}
 			fs.EachRecord(func(r *kgo.Record) {
 				end, ok := want[r.Partition]
 				if !ok || r.Offset >= end {
 					return
 				}
-				byPart[r.Partition] = append(byPart[r.Partition], r)
+				if !r.Attrs.IsControl() {
+					byPart[r.Partition] = append(byPart[r.Partition], r)
+				}
 				if r.Offset+1 >= end {
 					delete(want, r.Partition)
 				}
