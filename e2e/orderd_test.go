@@ -72,6 +72,19 @@ func startOrderd(t *testing.T, b bed, prefix string, settings ...string) *proc {
 	require.NoError(t, p.cmd.Start())
 	go func() { p.err = p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
+		if t.Failed() {
+			// What the process counted, before it stops: commands decided,
+			// transactions, lag, restarts.
+			if code, body, err := p.get("/metrics"); err == nil && code == http.StatusOK {
+				var ours []string
+				for line := range strings.Lines(body) {
+					if strings.HasPrefix(line, "orderlog_") {
+						ours = append(ours, strings.TrimSpace(line))
+					}
+				}
+				t.Logf("orderd metrics before stop:\n%s", strings.Join(ours, "\n"))
+			}
+		}
 		p.stop()
 		if t.Failed() {
 			t.Logf("orderd log (%s):\n%s", p.logPath, p.logs())

@@ -106,13 +106,13 @@ type event struct {
 // (single-object encoding) when registry is empty.
 func pythonReadEvents(t *testing.T, b bed, topic string, n int, registry, schemaFile string) []event {
 	t.Helper()
-	args := []string{"testdata/read_events.py", "--bootstrap", b.brokers, "--topic", topic, "--count", strconv.Itoa(n), "--timeout", "30"}
+	args := []string{"testdata/read_events.py", "--bootstrap", b.brokers, "--topic", topic, "--count", strconv.Itoa(n), "--timeout", "60"}
 	if registry != "" {
 		args = append(args, "--registry", registry)
 	} else {
 		args = append(args, "--schema", schemaFile)
 	}
-	out := tool(t, 60*time.Second, "", "python3", args...)
+	out := tool(t, 120*time.Second, "", "python3", args...)
 	var evs []event
 	for line := range strings.Lines(out) {
 		var e event

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderlog/orderlog/integration"
 	"github.com/orderlog/orderlog/order"
 )
 
@@ -25,10 +26,21 @@ const (
 	KindCommand Kind = "command"
 	KindResult  Kind = "command_result"
 	KindState   Kind = "order_state"
+
+	// The integration contract with outside systems (package integration).
+	KindPaymentRequest      Kind = "payment_request"
+	KindPaymentResult       Kind = "payment_result"
+	KindInventoryRequest    Kind = "inventory_request"
+	KindInventoryResult     Kind = "inventory_result"
+	KindShippingRequest     Kind = "shipping_request"
+	KindShippingResult      Kind = "shipping_result"
+	KindNotificationRequest Kind = "notification_request"
 )
 
 // Kinds lists every schema kind.
-var Kinds = []Kind{KindEvent, KindCommand, KindResult, KindState}
+var Kinds = []Kind{KindEvent, KindCommand, KindResult, KindState,
+	KindPaymentRequest, KindPaymentResult, KindInventoryRequest, KindInventoryResult,
+	KindShippingRequest, KindShippingResult, KindNotificationRequest}
 
 type spec struct {
 	typ  reflect.Type
@@ -45,6 +57,20 @@ var specs = map[Kind]spec{
 		"The answer to one command on order.command-results."},
 	KindState: {reflect.TypeFor[order.State](), "OrderState",
 		"The processor's snapshot of one order on the compacted order.state topic."},
+	KindPaymentRequest: {reflect.TypeFor[integration.PaymentRequest](), "PaymentRequest",
+		"Asks the payment gateway to authorize, capture, void or refund an order's payment (payment.requests)."},
+	KindPaymentResult: {reflect.TypeFor[integration.PaymentResult](), "PaymentResult",
+		"The payment gateway's answer to one PaymentRequest (payment.results)."},
+	KindInventoryRequest: {reflect.TypeFor[integration.InventoryRequest](), "InventoryRequest",
+		"Asks the inventory service to reserve, release or restock an order's items (inventory.requests)."},
+	KindInventoryResult: {reflect.TypeFor[integration.InventoryResult](), "InventoryResult",
+		"The inventory service's answer to one InventoryRequest (inventory.results)."},
+	KindShippingRequest: {reflect.TypeFor[integration.ShippingRequest](), "ShippingRequest",
+		"Asks the carrier to dispatch one shipment of an order (shipping.requests)."},
+	KindShippingResult: {reflect.TypeFor[integration.ShippingResult](), "ShippingResult",
+		"The carrier's news about one shipment: shipped with tracking, delivered, or failed (shipping.results)."},
+	KindNotificationRequest: {reflect.TypeFor[integration.NotificationRequest](), "NotificationRequest",
+		"Asks the customer service to notify the customer (notification.requests); it has no answer."},
 }
 
 // Current returns the text of the current schema of kind k.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -92,6 +93,20 @@ func NewCommands(ctx context.Context, opts ...Option) (*Serde[order.Command], er
 // NewResults returns the Serde of order.command-results values.
 func NewResults(ctx context.Context, opts ...Option) (*Serde[order.CommandResult], error) {
 	return newSerde[order.CommandResult](ctx, KindResult, opts)
+}
+
+// New returns the Serde of kind k for Go type T; T must be the type kind k
+// is generated from (the integration kinds: New[integration.PaymentRequest](ctx,
+// KindPaymentRequest), ...).
+func New[T any](ctx context.Context, k Kind, opts ...Option) (*Serde[T], error) {
+	s, ok := specs[k]
+	if !ok {
+		return nil, fmt.Errorf("unknown schema kind %q", k)
+	}
+	if want := reflect.TypeFor[T](); s.typ != want {
+		return nil, fmt.Errorf("schema kind %s is for %s, not %s", k, s.typ, want)
+	}
+	return newSerde[T](ctx, k, opts)
 }
 
 // NewStates returns the Serde of order.state values.

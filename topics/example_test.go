@@ -22,4 +22,12 @@ func ExampleNew() {
 	// staging.order.state 12 compact
 	// staging.order.command-results 12 delete
 	// staging.order.commands.dlq 12 delete
+	// staging.order.saga-state 12 compact
+	// staging.payment.requests 12 delete
+	// staging.payment.results 12 delete
+	// staging.inventory.requests 12 delete
+	// staging.inventory.results 12 delete
+	// staging.shipping.requests 12 delete
+	// staging.shipping.results 12 delete
+	// staging.notification.requests 12 delete
 }

@@ -17,6 +17,17 @@ const (
 	BaseState    = "order.state"
 	BaseResults  = "order.command-results"
 	BaseDLQ      = "order.commands.dlq"
+
+	// The fulfillment saga's state and its integration contract with the
+	// outside systems (package integration).
+	BaseSagaState            = "order.saga-state"
+	BasePaymentRequests      = "payment.requests"
+	BasePaymentResults       = "payment.results"
+	BaseInventoryRequests    = "inventory.requests"
+	BaseInventoryResults     = "inventory.results"
+	BaseShippingRequests     = "shipping.requests"
+	BaseShippingResults      = "shipping.results"
+	BaseNotificationRequests = "notification.requests"
 )
 
 // Topic config keys and values used by the catalog.
@@ -73,6 +84,26 @@ var catalog = []entry{
 		configs:       deleteAfter(30 * day),
 		coPartitioned: true,
 	},
+	{
+		base:          BaseSagaState,
+		name:          func(n *Names) *string { return &n.SagaState },
+		configs:       compacted(),
+		coPartitioned: true,
+	},
+	integrationTopic(BasePaymentRequests, func(n *Names) *string { return &n.PaymentRequests }),
+	integrationTopic(BasePaymentResults, func(n *Names) *string { return &n.PaymentResults }),
+	integrationTopic(BaseInventoryRequests, func(n *Names) *string { return &n.InventoryRequests }),
+	integrationTopic(BaseInventoryResults, func(n *Names) *string { return &n.InventoryResults }),
+	integrationTopic(BaseShippingRequests, func(n *Names) *string { return &n.ShippingRequests }),
+	integrationTopic(BaseShippingResults, func(n *Names) *string { return &n.ShippingResults }),
+	integrationTopic(BaseNotificationRequests, func(n *Names) *string { return &n.NotificationRequests }),
+}
+
+// integrationTopic declares a request or result topic of an outside system:
+// keyed by orderId and co-partitioned, so the saga reads a result on the
+// partition of its order; kept a week, like commands.
+func integrationTopic(base string, name func(*Names) *string) entry {
+	return entry{base: base, name: name, configs: deleteAfter(7 * day), coPartitioned: true}
 }
 
 func deleteAfter(d time.Duration) map[string]string {
@@ -97,6 +128,15 @@ type Names struct {
 	State    string // order.state: compacted changelog of the processor's store
 	Results  string // order.command-results: one result per command
 	DLQ      string // order.commands.dlq: commands that could not be read
+
+	SagaState            string // order.saga-state: compacted state of the fulfillment saga, timers included
+	PaymentRequests      string // payment.requests: to the payment gateway
+	PaymentResults       string // payment.results: from the payment gateway
+	InventoryRequests    string // inventory.requests: to the inventory service
+	InventoryResults     string // inventory.results: from the inventory service
+	ShippingRequests     string // shipping.requests: to the carrier
+	ShippingResults      string // shipping.results: from the carrier
+	NotificationRequests string // notification.requests: to the customer service
 }
 
 // NewNames returns the topic names under prefix ("" for none). It does not

@@ -17,6 +17,15 @@ func TestNewNamesPutsThePrefixInFront(t *testing.T) {
 			State:    "order.state",
 			Results:  "order.command-results",
 			DLQ:      "order.commands.dlq",
+
+			SagaState:            "order.saga-state",
+			PaymentRequests:      "payment.requests",
+			PaymentResults:       "payment.results",
+			InventoryRequests:    "inventory.requests",
+			InventoryResults:     "inventory.results",
+			ShippingRequests:     "shipping.requests",
+			ShippingResults:      "shipping.results",
+			NotificationRequests: "notification.requests",
 		}},
 		{"staging.", Names{
 			Commands: "staging.order.commands",
@@ -24,6 +33,15 @@ func TestNewNamesPutsThePrefixInFront(t *testing.T) {
 			State:    "staging.order.state",
 			Results:  "staging.order.command-results",
 			DLQ:      "staging.order.commands.dlq",
+
+			SagaState:            "staging.order.saga-state",
+			PaymentRequests:      "staging.payment.requests",
+			PaymentResults:       "staging.payment.results",
+			InventoryRequests:    "staging.inventory.requests",
+			InventoryResults:     "staging.inventory.results",
+			ShippingRequests:     "staging.shipping.requests",
+			ShippingResults:      "staging.shipping.results",
+			NotificationRequests: "staging.notification.requests",
 		}},
 	}
 	for _, tt := range tests {
@@ -96,6 +114,11 @@ func TestSpecsDeclareTheContract(t *testing.T) {
 		"x.order.state":           {"cleanup.policy": "compact"},
 		"x.order.command-results": {"cleanup.policy": "delete", "retention.ms": "86400000"},
 		"x.order.commands.dlq":    {"cleanup.policy": "delete", "retention.ms": "2592000000"},
+		"x.order.saga-state":      {"cleanup.policy": "compact"},
+	}
+	for _, base := range []string{"payment.requests", "payment.results", "inventory.requests", "inventory.results",
+		"shipping.requests", "shipping.results", "notification.requests"} {
+		want["x."+base] = map[string]string{"cleanup.policy": "delete", "retention.ms": "604800000"}
 	}
 	specs := s.Specs()
 	if len(specs) != len(want) {

@@ -74,10 +74,12 @@ func (c *cluster) startProcessor(t *testing.T) (stop func()) {
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	stop = func() { cancel(); <-done }
 	t.Cleanup(stop)
-	deadline := time.Now().Add(30 * time.Second)
+	// Generous: under a loaded CI machine with -race a group join on kfake
+	// has been seen to take more than 30 s.
+	deadline := time.Now().Add(90 * time.Second)
 	for !p.Ready() {
 		if time.Now().After(deadline) {
-			t.Fatal("processor not ready after 30s")
+			t.Fatal("processor not ready after 90s")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -12,10 +12,10 @@ func TestTopicsCreateThenVerify(t *testing.T) {
 		t.Errorf("verify before create: exit %d stderr %q, want 1 and each missing topic", r.code, r.stderr)
 	}
 	r := c.ctl(t, "", "topics", "create", "--partitions", "3")
-	if r.code != exitOK || strings.Count(r.stdout, "created") != 5 {
+	if r.code != exitOK || strings.Count(r.stdout, "created") != 13 {
 		t.Fatalf("create: exit %d stdout %q", r.code, r.stdout)
 	}
-	if r := c.ctl(t, "", "topics", "create", "--partitions", "3"); r.code != exitOK || strings.Count(r.stdout, "exists") != 5 {
+	if r := c.ctl(t, "", "topics", "create", "--partitions", "3"); r.code != exitOK || strings.Count(r.stdout, "exists") != 13 {
 		t.Errorf("create again: exit %d stdout %q", r.code, r.stdout)
 	}
 	if r := c.ctl(t, "", "topics", "verify", "--partitions", "3"); r.code != exitOK {
