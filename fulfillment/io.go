@@ -1,0 +1,33 @@
+package fulfillment
+
+import (
+	"github.com/orderlog/orderlog/integration"
+	"github.com/orderlog/orderlog/order"
+)
+
+// Input is one thing that happened to an order: exactly one field is set,
+// or none for a clock tick (due timers fire).
+type Input struct {
+	Event     *order.Event
+	Payment   *integration.PaymentResult
+	Inventory *integration.InventoryResult
+	Shipping  *integration.ShippingResult
+}
+
+// Output is one record to write: exactly one of its fields is set.
+type Output struct {
+	Command      *order.Command                   // to order.commands
+	Payment      *integration.PaymentRequest      // to payment.requests
+	Inventory    *integration.InventoryRequest    // to inventory.requests
+	Shipping     *integration.ShippingRequest     // to shipping.requests
+	Notification *integration.NotificationRequest // to notification.requests
+	// Observed is not a record: an outside system answered (OK) or did not
+	// (timeout, UNAVAILABLE), for its circuit breaker.
+	Observed *Observation
+}
+
+// Observation is one answer, or missing answer, of an outside system.
+type Observation struct {
+	System integration.System
+	OK     bool
+}
