@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderlog/orderlog/fulfillment"
 	"github.com/orderlog/orderlog/integration"
 	"github.com/orderlog/orderlog/order"
 )
@@ -35,12 +36,16 @@ const (
 	KindShippingRequest     Kind = "shipping_request"
 	KindShippingResult      Kind = "shipping_result"
 	KindNotificationRequest Kind = "notification_request"
+
+	// KindSagaState is the fulfillment saga's state of one order on the
+	// compacted order.saga-state topic (internal to orderd).
+	KindSagaState Kind = "saga_state"
 )
 
 // Kinds lists every schema kind.
 var Kinds = []Kind{KindEvent, KindCommand, KindResult, KindState,
 	KindPaymentRequest, KindPaymentResult, KindInventoryRequest, KindInventoryResult,
-	KindShippingRequest, KindShippingResult, KindNotificationRequest}
+	KindShippingRequest, KindShippingResult, KindNotificationRequest, KindSagaState}
 
 type spec struct {
 	typ  reflect.Type
@@ -71,6 +76,8 @@ var specs = map[Kind]spec{
 		"The carrier's news about one shipment: shipped with tracking, delivered, or failed (shipping.results)."},
 	KindNotificationRequest: {reflect.TypeFor[integration.NotificationRequest](), "NotificationRequest",
 		"Asks the customer service to notify the customer (notification.requests); it has no answer."},
+	KindSagaState: {reflect.TypeFor[fulfillment.State](), "SagaState",
+		"The fulfillment saga's record of one order on the compacted order.saga-state topic: its step, the order folded from its events, outstanding requests and durable timers."},
 }
 
 // Current returns the text of the current schema of kind k.

@@ -46,6 +46,7 @@ type Config struct {
 	APIAddr            string
 	JWTKey             string
 	APITimeout         time.Duration
+	Saga               SagaConfig
 	// Dev runs everything in one process on an embedded Kafka and Redis
 	// (dev.go); dev holds them once run has started them.
 	Dev bool
@@ -64,6 +65,18 @@ type RedisConfig struct {
 	// from the start of the log under this prefix and switch readers to it
 	// once caught up.
 	RebuildPrefix string
+}
+
+// SagaConfig is the fulfillment saga's (role saga).
+type SagaConfig struct {
+	Group            string
+	PaymentTimeout   time.Duration
+	ShipmentTimeout  time.Duration
+	RequestTimeout   time.Duration
+	RequestAttempts  int
+	PaymentAttempts  int
+	AllowBackorder   bool
+	BackorderRecheck time.Duration
 }
 
 // envPrefix goes in front of every setting's environment variable: the flag
@@ -115,6 +128,14 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:8080", "listen address of the HTTP API (api role)")
 	fs.StringVar(&c.JWTKey, "jwt-key", "", "HMAC key of the API's bearer tokens (api role; prefer the variable)")
 	fs.DurationVar(&c.APITimeout, "api-timeout", 5*time.Second, "how long an API write waits for its command's result")
+	fs.StringVar(&c.Saga.Group, "saga-group", "orderlog-saga", "consumer group of the saga members")
+	fs.DurationVar(&c.Saga.PaymentTimeout, "saga-payment-timeout", 15*time.Minute, "saga: cancel a placed order whose payment is not authorized within this")
+	fs.DurationVar(&c.Saga.ShipmentTimeout, "saga-shipment-timeout", 48*time.Hour, "saga: flag an order for review when its shipments are not all handed to the carrier within this of payment")
+	fs.DurationVar(&c.Saga.RequestTimeout, "saga-request-timeout", 30*time.Second, "saga: send a request to an outside system again when it has no answer within this")
+	fs.IntVar(&c.Saga.RequestAttempts, "saga-request-attempts", 5, "saga: most times one request is sent before its failure path runs")
+	fs.IntVar(&c.Saga.PaymentAttempts, "saga-payment-attempts", 3, "saga: most payments initiated for an order after declines before it is cancelled")
+	fs.BoolVar(&c.Saga.AllowBackorder, "saga-allow-backorder", true, "saga: backorder what inventory lacks and ship the rest, instead of cancelling the order")
+	fs.DurationVar(&c.Saga.BackorderRecheck, "saga-backorder-recheck", time.Hour, "saga: how often backordered items are asked of inventory again")
 	fs.BoolVar(&c.Dev, "dev", false, "dev mode: embedded Kafka (kfake) and Redis (miniredis), roles processor,projector,api, demo traffic; nothing is kept")
 	return fs
 }
@@ -253,7 +274,30 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		bad("shutdown-timeout", "must be > 0, got %s", c.ShutdownTimeout)
 	}
+	c.validateSaga(bad)
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateSaga(bad func(string, string, ...any)) {
+	sc := c.Saga
+	if strings.TrimSpace(sc.Group) == "" {
+		bad("saga-group", "must not be empty")
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"saga-payment-timeout", sc.PaymentTimeout}, {"saga-shipment-timeout", sc.ShipmentTimeout},
+		{"saga-request-timeout", sc.RequestTimeout}, {"saga-backorder-recheck", sc.BackorderRecheck}} {
+		if d.v <= 0 {
+			bad(d.name, "must be > 0, got %s", d.v)
+		}
+	}
+	if sc.RequestAttempts < 1 || sc.RequestAttempts > 100 {
+		bad("saga-request-attempts", "must be from 1 to 100, got %d", sc.RequestAttempts)
+	}
+	if sc.PaymentAttempts < 1 || sc.PaymentAttempts > 100 {
+		bad("saga-payment-attempts", "must be from 1 to 100, got %d", sc.PaymentAttempts)
+	}
 }
 
 func (c *Config) validateRoles(bad func(string, string, ...any)) {

@@ -6,14 +6,17 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/orderlog/orderlog/fulfillment"
 	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/projections"
+	"github.com/orderlog/orderlog/saga"
 	"github.com/orderlog/orderlog/schemas"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -37,6 +40,7 @@ var roles = []roleSpec{
 	{name: "processor", build: newProcessor},
 	{name: "projector", build: newProjector},
 	{name: "api", build: newAPI},
+	{name: "saga", build: newSaga},
 }
 
 // deps are what every role may use.
@@ -98,6 +102,41 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 		return nil, fmt.Errorf("processor: %w", err)
 	}
 	return p, nil
+}
+
+func newSaga(ctx context.Context, d deps) (Role, error) {
+	n := d.topics.Names()
+	s, err := saga.NewSerdes(ctx, n, d.serdeOpts)
+	if err != nil {
+		return nil, err
+	}
+	sc := d.cfg.Saga
+	pol := fulfillment.DefaultPolicy()
+	pol.PaymentTimeout, pol.ShipmentTimeout, pol.RequestTimeout = sc.PaymentTimeout, sc.ShipmentTimeout, sc.RequestTimeout
+	pol.MaxAttempts, pol.MaxPaymentAttempts = int32(sc.RequestAttempts), int32(sc.PaymentAttempts)
+	pol.AllowBackorder, pol.BackorderRecheck = sc.AllowBackorder, sc.BackorderRecheck
+	// Retries wait a tenth of the request timeout at first, doubling, and
+	// never more than the timeout itself.
+	pol.Backoff = saga.NewBackoff(max(sc.RequestTimeout/10, 100*time.Millisecond), sc.RequestTimeout)
+	g, err := saga.New(saga.Config{
+		Brokers:    d.cfg.Brokers,
+		ClientOpts: d.kafkaOpts,
+		Group:      sc.Group,
+		// The processor of the same process has its own producer: a
+		// transactional id is one producer's.
+		TransactionalID:    d.cfg.TransactionalID + "-saga",
+		Topics:             n,
+		Serdes:             s,
+		Policy:             pol,
+		TransactionTimeout: d.cfg.TransactionTimeout,
+		SessionTimeout:     d.cfg.SessionTimeout,
+		Logger:             d.log,
+		Metrics:            saga.NewMetrics(d.metrics),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("saga: %w", err)
+	}
+	return g, nil
 }
 
 func newRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/projections"
+	"github.com/orderlog/orderlog/saga"
 )
 
 // metric is what the docs table says of one metric.
@@ -98,6 +99,7 @@ func registered() map[string]metric {
 	r := &recorder{got: map[string]metric{}}
 	processor.NewMetrics(r)
 	projections.NewMetrics(r)
+	saga.NewMetrics(r)
 	maps.Copy(r.got, orderdOnly)
 	return r.got
 }

@@ -1,0 +1,33 @@
+// Package saga runs the fulfillment saga (package fulfillment) on Kafka:
+// `orderd --roles saga`.
+//
+// A saga member is a consumer group member and a transactional producer
+// (franz-go's GroupTransactSession). It reads order.events and the results
+// topics of the outside systems (payment.results, inventory.results,
+// shipping.results) with read_committed; all are co-partitioned and keyed by
+// orderId, and the range balancer gives one member the same partitions of
+// every topic, so one member owns everything about an order. For each record
+// it calls fulfillment.Policy.React with the order's saga state, and in one
+// transaction writes what React returned (commands to order.commands,
+// requests to the outside systems, notifications), the new saga state to the
+// compacted order.saga-state topic, and the consumed offsets. A crash before
+// the commit leaves nothing behind; the next owner restores the saga state of
+// the partition from order.saga-state and reads on from the committed
+// offsets.
+//
+// Durable timers: the saga state of an order holds its timers. Between polls
+// (every Config.Tick) the member looks for due timers among the orders it
+// owns and fires them with a clock tick input, in a transaction of their
+// own: the command a timer produces and the state without the timer commit
+// together, so a timer fires exactly once whatever crashes. The clock is
+// Config.Now, so tests can move time.
+//
+// Protection: requests are retried by the fulfillment core after
+// Policy.Backoff (NewBackoff builds one on cenkalti/backoff/v5: exponential
+// with jitter, bounded); each outside system has a circuit breaker
+// (sony/gobreaker/v2) fed by the answers and missing answers the core
+// observes. While a breaker is open, requests to its system wait.
+//
+// A record that cannot be read (not Avro, unknown schema, no key) goes to
+// order.commands.dlq with the processor's dlq-* headers, and the saga goes on.
+package saga
