@@ -35,6 +35,7 @@ func (p Policy) react(s State, in Input, env Env) *reaction {
 	s.Timers = slices.Clone(s.Timers)
 	s.Shipments = slices.Clone(s.Shipments)
 	s.Log = slices.Clone(s.Log)
+	s.Undone = slices.Clone(s.Undone)
 	r := &reaction{p: p, env: env, s: s}
 	switch {
 	case in.Event != nil:
@@ -91,6 +92,7 @@ func (r *reaction) event(e order.Event) {
 	case order.PaymentAuthorized:
 		r.authorized()
 	case order.PaymentFailed:
+		r.voidFailed(d)
 		r.paymentFailed(d)
 	case order.InventoryReserved, order.ItemsBackordered:
 		r.allocated()
@@ -147,6 +149,17 @@ func (r *reaction) authorized() {
 	if want := r.unallocated(); len(want) > 0 && !r.pending(integration.Inventory, integration.InvReserve) {
 		r.send(Request{ID: fmt.Sprintf("%s-reserve-%d", r.s.OrderID, r.s.PaymentAttempts), System: integration.Inventory,
 			Action: integration.InvReserve, Items: want, AllowBackorder: r.p.AllowBackorder})
+	}
+}
+
+// voidFailed voids the authorization of a payment that failed after it was
+// authorized (its capture was declined, or never answered): the hold on the
+// customer's money would otherwise stay until it expires, once per payment
+// attempt.
+func (r *reaction) voidFailed(d order.PaymentFailed) {
+	if pay := r.s.Order.Payment; pay.ID == d.PaymentID && pay.Authorized > 0 {
+		r.send(Request{ID: pay.ID + "-void", System: integration.Payment, Action: integration.PayVoid,
+			PaymentID: pay.ID, Amount: pay.Authorized})
 	}
 }
 

@@ -79,16 +79,14 @@ func (r *reaction) lateMoney(res integration.PaymentResult) {
 		if pay.ID == res.PaymentID && pay.Status == order.PayAuthorized {
 			return // known: voided on cancellation
 		}
-		r.s.note("late authorization of " + res.PaymentID + " voided")
-		r.send(Request{ID: res.PaymentID + "-void", System: integration.Payment, Action: integration.PayVoid,
-			PaymentID: res.PaymentID, Amount: res.Amount})
+		r.undo(Request{ID: res.PaymentID + "-void", System: integration.Payment, Action: integration.PayVoid,
+			PaymentID: res.PaymentID, Amount: res.Amount}, "late authorization of "+res.PaymentID+" voided")
 	case integration.PayCapture:
 		if pay.ID == res.PaymentID && pay.Captured > 0 {
 			return // known: the cancellation requested its refund
 		}
-		r.s.note("late capture of " + res.PaymentID + " refunded")
-		r.send(Request{ID: res.PaymentID + "-late-refund", System: integration.Payment, Action: integration.PayRefund,
-			PaymentID: res.PaymentID, RefundID: "late-" + res.PaymentID, Amount: res.Amount})
+		r.undo(Request{ID: res.PaymentID + "-late-refund", System: integration.Payment, Action: integration.PayRefund,
+			PaymentID: res.PaymentID, RefundID: "late-" + res.PaymentID, Amount: res.Amount}, "late capture of "+res.PaymentID+" refunded")
 	}
 }
 
@@ -102,9 +100,8 @@ func (r *reaction) inventory(res integration.InventoryResult) {
 		if r.cancelled() && ok {
 			// Stock held for an order that no longer wants it.
 			for _, a := range res.Allocations {
-				r.s.note("late reservation " + a.ReservationID + " released")
-				r.send(Request{ID: r.s.OrderID + "-release-" + a.ReservationID, System: integration.Inventory,
-					Action: integration.InvRelease, ReservationID: a.ReservationID, Items: a.Items})
+				r.undo(Request{ID: r.s.OrderID + "-release-" + a.ReservationID, System: integration.Inventory,
+					Action: integration.InvRelease, ReservationID: a.ReservationID, Items: a.Items}, "late reservation "+a.ReservationID+" released")
 			}
 		}
 		return

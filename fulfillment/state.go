@@ -43,6 +43,10 @@ type State struct {
 	// Log keeps what the saga did outside the order's own events (a late
 	// reservation released, a late capture refunded), newest last, bounded.
 	Log []string `json:"log"`
+	// Undone lists the compensations already asked for late answers (the
+	// ids of their requests), newest last, bounded, so that a late answer
+	// repeated after its compensation was answered is not undone twice.
+	Undone []string `json:"undone,omitempty"`
 }
 
 // Request is a request to an outside system that has not been answered. The
@@ -140,6 +144,21 @@ func (s *State) shipment(id string) int {
 }
 
 const maxLog = 20
+
+// undo asks for the compensation q of a late answer, once.
+func (r *reaction) undo(q Request, line string) {
+	if slices.Contains(r.s.Undone, q.ID) {
+		return
+	}
+	r.s.Undone = append(r.s.Undone, q.ID)
+	if len(r.s.Undone) > maxUndone {
+		r.s.Undone = slices.Delete(r.s.Undone, 0, len(r.s.Undone)-maxUndone)
+	}
+	r.s.note(line)
+	r.send(q)
+}
+
+const maxUndone = 50
 
 func (s *State) note(line string) {
 	s.Log = append(s.Log, line)

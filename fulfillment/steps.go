@@ -55,6 +55,7 @@ var Transitions = []Transition{
 	{[]Step{StepReserving}, OnAllocated, "ask payment CAPTURE", StepCapturing, false},
 	{[]Step{StepCapturing}, "payment CAPTURE OK / FAILED", "CapturePayment / FailPayment", StepNone, false},
 	{[]Step{StepCapturing}, OnPaymentFailed, "InitiatePayment again", StepPaying, false},
+	{[]Step{StepCapturing, StepPaying}, "PAYMENT_FAILED of an authorized payment", "ask payment VOID of its authorization", StepNone, true},
 	{[]Step{StepCapturing}, OnCaptured, "notify confirmed; held by a review flag", StepApproval, false},
 	{[]Step{StepCapturing}, OnCaptured, "notify confirmed; ask shipping DISPATCH per reservation; start the shipment deadline", StepShipping, false},
 	{[]Step{StepApproval}, OnApproved, "ask shipping DISPATCH per reservation", StepShipping, false},
@@ -69,7 +70,7 @@ var Transitions = []Transition{
 	{anyStep, "INVENTORY_RELEASED", "ask inventory RELEASE", StepNone, true},
 	{anyStep, "REFUND_REQUESTED", "ask payment REFUND; its OK answer becomes RecordRefund", StepNone, true},
 	{[]Step{StepDelivered}, "RETURN_RECEIVED", "ask inventory RESTOCK", StepNone, true},
-	{[]Step{StepCancelled}, "late RESERVE / AUTHORIZE / CAPTURE OK", "RELEASE / VOID / REFUND it", StepNone, true},
+	{[]Step{StepCancelled}, "late RESERVE / AUTHORIZE / CAPTURE OK", "RELEASE / VOID / REFUND it, once", StepNone, true},
 	{anyStep, "no answer in time, or UNAVAILABLE", "send again after Backoff; after MaxAttempts FailPayment, CancelOrder or FlagOrder", StepNone, true},
 }
 
