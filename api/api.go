@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/orderlog/orderlog/dashboard"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/projections"
 )
@@ -38,7 +39,10 @@ type Config struct {
 	// result (default 5 s). Waiting for the projection to reach the
 	// result's version (read your writes) is bounded by it again.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// Queues, if set, gives the dashboard the projection lag and DLQ size
+	// (dashboard.KafkaQueues); without it they are reported unknown.
+	Queues dashboard.Queues
+	Logger *slog.Logger
 }
 
 // Server is the HTTP API. It is safe for concurrent use.
@@ -80,10 +84,15 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.mux.Handle(r.pattern(), h)
 	}
+	page := dashboard.Handler() // static files, no data: no token needed
+	s.mux.Handle("GET "+dashboard.Page, page)
+	s.mux.Handle("GET "+dashboard.Page+"/{$}", page)
+	s.mux.Handle("GET "+dashboard.Page+"/{file}", page)
 	return s, nil
 }
 
-// Handler returns the API's handler; it serves everything under /api/v1.
+// Handler returns the API's handler; it serves everything under /api/v1
+// and the dashboard page at /dashboard.
 func (s *Server) Handler() http.Handler { return s.logRequests(s.mux) }
 
 // route is one endpoint; routes() is what the mux registers and what the
@@ -114,6 +123,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: Prefix + "/orders/{id}/status", handler: s.orderStatus},
 		{method: "GET", path: Prefix + "/orders/{id}/events", handler: s.orderEvents},
 		{method: "GET", path: Prefix + "/events", handler: s.eventsByType},
+		{method: "GET", path: Prefix + "/dashboard", handler: s.dashboard},
 	}
 }
 

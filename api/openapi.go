@@ -66,6 +66,8 @@ func OpenAPI() obj {
 				param("to", "query", "RFC 3339 upper bound of the event time", false),
 				param("limit", "query", "at most this many (default 100)", false),
 			}, readResponses("EventList"))},
+			"/dashboard": obj{"get": op("Every number of the dashboard page (served at /dashboard); admin or service", nil,
+				readResponses("Dashboard"))},
 		},
 	}
 }
@@ -164,6 +166,13 @@ func components() obj {
 			"OrderList":   object(obj{"orders": obj{"type": "array", "items": ref("Order")}, "next": str}),
 			"OrderStatus": object(obj{"orderId": str, "status": str, "version": integer, "statusHistory": obj{"type": "array", "items": obj{"type": "object"}}}),
 			"EventList":   object(obj{"events": obj{"type": "array", "items": obj{"type": "object"}}}),
+			"Dashboard": object(obj{"at": str, "ordersByStatus": obj{"type": "object", "additionalProperties": integer},
+				"totalOrders": integer, "revenue": obj{"type": "array", "items": object(obj{"currency": str, "day": str, "amount": integer})},
+				"eventsPerMinute": obj{"type": "array", "items": object(obj{"minute": str, "total": integer, "byType": obj{"type": "object"}})},
+				"recentOrders":    obj{"type": "array", "items": obj{"type": "object"}},
+				"projectionLag":   obj{"type": "integer", "format": "int64", "nullable": true},
+				"dlqSize":         obj{"type": "integer", "format": "int64", "nullable": true},
+				"problems":        obj{"type": "array", "items": str}}),
 		},
 	}
 }

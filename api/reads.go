@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/orderlog/orderlog/dashboard"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/projections"
 )
@@ -267,4 +268,18 @@ func (s *Server) eventsByType(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, EventList{Events: nonNil(evs)})
+}
+
+// dashboard answers every number of the dashboard page (dashboard.Snapshot),
+// for admin and service.
+func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) {
+	if !requireRole(w, r, RoleAdmin, RoleService) {
+		return
+	}
+	snap, err := dashboard.Collect(r.Context(), s.cfg.Reader, s.cfg.Queues, time.Now())
+	if err != nil {
+		internalError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, snap)
 }

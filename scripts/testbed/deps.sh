@@ -3,6 +3,7 @@
 #   - Apache Kafka jars (org.apache.kafka:kafka_2.13 + kafka-tools) from Maven
 #     Central into $ORDERLOG_CACHE/kafka-<version>/libs, with a log4j2 backend
 #   - Debian's redis-server and kcat
+#   - Debian's chromium, for the dashboard's browser test (never a downloaded one)
 #   - Python's confluent-kafka and fastavro (best effort: warns, never fails)
 # Needs Go, Java 17+ and Maven already installed.
 set -euo pipefail
@@ -110,8 +111,9 @@ install_debian_packages() {
 	command -v redis-server >/dev/null || pkgs+=(redis-server)
 	command -v redis-cli >/dev/null || pkgs+=(redis-tools)
 	command -v kcat >/dev/null || pkgs+=(kcat)
+	[ -x /usr/bin/chromium ] || pkgs+=(chromium)
 	if [ ${#pkgs[@]} -eq 0 ]; then
-		log "redis-server, redis-cli and kcat already installed"
+		log "redis-server, redis-cli, kcat and chromium already installed"
 		return
 	fi
 	command -v apt-get >/dev/null || die "need ${pkgs[*]} but apt-get is not available; install them by hand"

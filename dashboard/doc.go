@@ -1,0 +1,53 @@
+// Package dashboard is orderlog's live dashboard: a page served by the api
+// role at /dashboard and the snapshot behind it, GET /api/v1/dashboard.
+//
+// # Data flow
+//
+//	browser ──GET /dashboard──▶ index.html, dashboard.js, dashboard.css (embed.FS, no token, no data)
+//	   │
+//	   └─ every 2 s ──GET /api/v1/dashboard (bearer JWT, admin or service)──▶ Collect
+//	                      ├─ projections.Reader.Counters: orders per status, revenue per
+//	                      │  currency per UTC day, events per minute (last hour)   (Redis)
+//	                      ├─ projections.Reader.Orders: the RecentLimit newest orders (Redis)
+//	                      └─ Queues: projection lag, DLQ size                       (Kafka admin)
+//
+// The page draws the events-per-minute chart itself as SVG (one bar per
+// minute with events) and links each recent order to /dashboard?order=ID,
+// which shows the order's events from GET /api/v1/orders/{id}/events. There
+// is no build step, no CDN and no inline script: the files are embedded in
+// the binary and served with Content-Security-Policy default-src 'self'.
+//
+// # Auth
+//
+// The page files are public; the numbers are not. The page takes a token
+// from its URL fragment, /dashboard#token=<JWT> (a fragment never reaches
+// a server or its logs), keeps it in sessionStorage, removes it from the
+// address bar and sends it as a bearer token; without one, or on 401/403,
+// it asks for one. api.Token makes one; dev mode's admin token works.
+//
+// # The numbers
+//
+// Orders per status, revenue and events per minute are the projector's
+// counters (projections/doc.go: stats:orders-by-status, stats:revenue,
+// stats:events:{minute}), written atomically with each event by the apply
+// script, so they are as current as the projection. Projection lag is the
+// projector group's end minus committed offsets on order.events
+// (kadm.Lag), so it can sit a little above 0 between commits; DLQ size is
+// end minus start offsets of order.commands.dlq, an upper bound of the
+// dead letters since the processor writes them in transactions and each
+// commit marker takes an offset. Both come from Queues (KafkaQueues); an
+// api.Config without Queues, or a Kafka error, leaves them null and says
+// why in Problems, which the page lists.
+//
+// # Tests
+//
+// TestDashboardShowsANewOrderInChromium builds cmd/orderd, runs it with
+// --dev, creates an order through the API and drives Debian's chromium
+// (/usr/bin/chromium, or $ORDERLOG_CHROMIUM; installed by
+// scripts/testbed/deps.sh, never downloaded) with chromedp: the order
+// appears, the page's numbers equal dev mode's Redis read with a Reader,
+// the chart has bars, the history link works; it saves dashboard.png to
+// $ORDERLOG_ARTIFACTS (or the test's artifact directory) and stops orderd
+// with SIGTERM, wanting exit status 0. It skips only when chromium is
+// missing.
+package dashboard
