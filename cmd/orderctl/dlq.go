@@ -52,7 +52,7 @@ func entryOf(r *kgo.Record, full bool) dlqEntry {
 
 func init() {
 	var partition int
-	var all bool
+	var all, progress bool
 	pickFlags := func(fs *flag.FlagSet) {
 		fs.IntVar(&partition, "partition", -1, "the DLQ partition of OFFSET (needed only when several partitions have a record at OFFSET)")
 	}
@@ -119,11 +119,13 @@ func init() {
 order.commands with its original key, value and headers, less the dlq-* headers,
 plus replayed-from-dlq-offset and replayed-from-dlq-partition. Fix what made the
 processor dead-letter it first (a missing key, an unknown schema): a command that
-still cannot be read is dead-lettered again.`,
-		example: "  orderctl dlq replay 42\n  orderctl dlq replay --all",
+still cannot be read is dead-lettered again. A progress bar on stderr counts the
+commands produced (on a terminal, or with --progress).`,
+		example: "  orderctl dlq replay 42\n  orderctl dlq replay --all --progress",
 		flags: func(fs *flag.FlagSet) {
 			pickFlags(fs)
 			fs.BoolVar(&all, "all", false, "replay every dead-lettered command")
+			fs.BoolVar(&progress, "progress", false, "draw the progress bar on stderr even when it is not a terminal")
 		},
 		run: func(ctx context.Context, g *globals, e env, args []string) int {
 			if all == (len(args) == 1) || len(args) > 1 {
@@ -138,12 +140,12 @@ still cannot be read is dead-lettered again.`,
 			if code != exitOK {
 				return code
 			}
-			return replay(ctx, g, e, recs)
+			return replay(ctx, g, e, recs, progress)
 		},
 	})
 }
 
-func replay(ctx context.Context, g *globals, e env, recs []*kgo.Record) int {
+func replay(ctx context.Context, g *globals, e env, recs []*kgo.Record, progress bool) int {
 	cl, err := g.client()
 	if err != nil {
 		fmt.Fprintf(e.stderr, "orderctl dlq replay: %v\n", err)
@@ -160,6 +162,7 @@ func replay(ctx context.Context, g *globals, e env, recs []*kgo.Record) int {
 	}
 	var done []replayed
 	code := exitOK
+	bar := newProgress(e, progress, int64(len(recs)), "replaying", "commands")
 	for _, r := range recs {
 		var hs []kgo.RecordHeader
 		for _, h := range r.Headers {
@@ -177,6 +180,12 @@ func replay(ctx context.Context, g *globals, e env, recs []*kgo.Record) int {
 			break
 		}
 		done = append(done, replayed{r.Partition, r.Offset, string(r.Key), out.Topic, out.Partition, out.Offset})
+		bar.Add(1)
+	}
+	if code == exitOK {
+		bar.Finish()
+	} else {
+		bar.Stop()
 	}
 	if g.Output == "json" {
 		printJSON(e.stdout, nonNil(done))

@@ -72,8 +72,15 @@ func TestDLQListShowReplay(t *testing.T) {
 	if r := c.ctl(t, "", "dlq", "replay", "0"); r.code != exitOK || !strings.Contains(r.stdout, "1 of 1 command(s) replayed") {
 		t.Fatalf("dlq replay 0: exit %d stdout %q", r.code, r.stdout)
 	}
-	if r := c.ctl(t, "", "dlq", "replay", "--all"); r.code != exitOK || !strings.Contains(r.stdout, "2 of 2 command(s) replayed") {
+	if r := c.ctl(t, "", "dlq", "replay", "0"); strings.Contains(r.stderr, "replaying") {
+		t.Errorf("dlq replay 0 drew a progress bar on a stderr that is not a terminal, without --progress: %q", r.stderr)
+	}
+	r := c.ctl(t, "", "dlq", "replay", "--all", "--progress")
+	if r.code != exitOK || !strings.Contains(r.stdout, "2 of 2 command(s) replayed") {
 		t.Fatalf("dlq replay --all: exit %d stdout %q", r.code, r.stdout)
+	}
+	if !strings.Contains(r.stderr, "replaying 100%") || !strings.Contains(r.stderr, "(2/2") {
+		t.Errorf("dlq replay --all --progress: no finished progress bar on stderr: %q", r.stderr)
 	}
 	cons, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c.brokers, ",")...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{c.names.Commands: {0: kgo.NewOffset().At(end.Offset)}}))
@@ -82,7 +89,7 @@ func TestDLQListShowReplay(t *testing.T) {
 	}
 	defer cons.Close()
 	var got []*kgo.Record
-	for len(got) < 3 {
+	for len(got) < 4 {
 		fs := cons.PollFetches(t.Context())
 		if t.Context().Err() != nil {
 			t.Fatal(t.Context().Err())
@@ -98,7 +105,7 @@ func TestDLQListShowReplay(t *testing.T) {
 	}
 	for i, want := range []struct {
 		key, from string
-	}{{"o-1", "0"}, {"o-1", "0"}, {"", "1"}} {
+	}{{"o-1", "0"}, {"o-1", "0"}, {"o-1", "0"}, {"", "1"}} {
 		h := headers(got[i])
 		if string(got[i].Key) != want.key || h[HeaderReplayedFrom] != want.from || h["dlq-error"] != "" {
 			t.Errorf("replayed record %d: key %q headers %v, want key %q from offset %s and no dlq-* header", i, got[i].Key, h, want.key, want.from)
