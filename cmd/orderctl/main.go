@@ -1,6 +1,10 @@
 // Command orderctl is the operators' CLI of orderlog: send a command and wait
-// for its result, create and verify the topics, inspect and replay the
-// dead-letter queue.
+// for its result; show an order (now, at a version, at a time), its history,
+// and lists of orders by customer or status from the read models; rebuild the
+// read models under a new Redis prefix and switch readers to it; create and
+// verify the topics; inspect and replay the dead-letter queue; show consumer
+// lag. Long work (rebuild, dlq replay) draws a progress bar on stderr when it
+// is a terminal or with --progress.
 //
 // Every setting is a --flag; the global ones also read ORDERLOG_* variables
 // (--kafka-brokers is ORDERLOG_KAFKA_BROKERS), a flag winning over its
@@ -239,7 +243,8 @@ func topUsage(w io.Writer, fs *flag.FlagSet) {
 	}
 	fmt.Fprintf(w, "\nGlobal flags (each also read from its ORDERLOG_* variable):\n")
 	printFlags(w, fs)
-	fmt.Fprintf(w, "\nExit codes: 0 ok, 1 error, 2 usage, 3 command rejected.\nRun orderctl COMMAND --help for a command's flags and an example.\n")
+	fmt.Fprintf(w, "\nOutput: tables for people; --output json for scripts (progress bars go to stderr).\n")
+	fmt.Fprintf(w, "Exit codes: 0 ok, 1 error, 2 usage, 3 command rejected.\nRun orderctl COMMAND --help for a command's flags and an example.\n")
 }
 
 func cmdUsage(w io.Writer, c *command, fs *flag.FlagSet) {
