@@ -99,6 +99,7 @@ const (
 	CmdFlagOrder             CommandType = "FlagOrder"
 	CmdApproveOrder          CommandType = "ApproveOrder"
 	CmdRecordNotification    CommandType = "RecordNotification"
+	CmdBackorderItems        CommandType = "BackorderItems"
 )
 
 // CreateOrder opens a draft order. Items, shipping and billing are optional.
@@ -214,15 +215,31 @@ type AddTracking struct {
 	TrackingURL    string `json:"trackingUrl,omitempty"`
 }
 
-// ShipOrder hands the order to the carrier.
-type ShipOrder struct {
-	ShipmentID     string `json:"shipmentId,omitempty"`
-	Carrier        string `json:"carrier,omitempty"`
-	TrackingNumber string `json:"trackingNumber,omitempty"`
-	TrackingURL    string `json:"trackingUrl,omitempty"`
+// BackorderItems records units of the order's lines that are out of stock:
+// not reserved, and waited for. A later ReserveInventory of the product
+// covers them. Reason defaults to "out of stock".
+type BackorderItems struct {
+	Items  []ItemQuantity `json:"items"`
+	Reason string         `json:"reason"`
 }
 
-// DeliverOrder records delivery to the customer.
+// ShipOrder hands one shipment to the carrier: Items (each at most the
+// product's reserved units not yet shipped), or every reserved unit not yet
+// shipped when Items is empty. ShipmentID defaults to "shipment-N", N the
+// number of shipments plus one. The first shipment moves the order to
+// SHIPPED; later ones (a split order, a backorder that arrived) keep it there.
+type ShipOrder struct {
+	ShipmentID     string         `json:"shipmentId,omitempty"`
+	WarehouseID    string         `json:"warehouseId,omitempty"`
+	Items          []ItemQuantity `json:"items,omitempty"`
+	Carrier        string         `json:"carrier,omitempty"`
+	TrackingNumber string         `json:"trackingNumber,omitempty"`
+	TrackingURL    string         `json:"trackingUrl,omitempty"`
+}
+
+// DeliverOrder records delivery of one shipment to the customer. ShipmentID
+// may be empty when exactly one shipment is undelivered. The order is
+// DELIVERED once every shipment is and no unit is left to ship.
 type DeliverOrder struct {
 	ShipmentID string `json:"shipmentId,omitempty"`
 	ReceivedBy string `json:"receivedBy,omitempty"`
@@ -328,6 +345,7 @@ func (AddAdminNote) CommandType() CommandType          { return CmdAddAdminNote 
 func (FlagOrder) CommandType() CommandType             { return CmdFlagOrder }
 func (ApproveOrder) CommandType() CommandType          { return CmdApproveOrder }
 func (RecordNotification) CommandType() CommandType    { return CmdRecordNotification }
+func (BackorderItems) CommandType() CommandType        { return CmdBackorderItems }
 
 // commandSamples has one zero payload per command type; it is the registry
 // behind CommandTypes and NewCommandData.
@@ -339,6 +357,7 @@ var commandSamples = []CommandData{
 	DeliverOrder{}, RequestCancellation{}, CancelOrder{}, RequestReturn{},
 	ReceiveReturn{}, RequestRefund{}, RecordRefund{}, AddCustomerNote{},
 	AddAdminNote{}, FlagOrder{}, ApproveOrder{}, RecordNotification{},
+	BackorderItems{},
 }
 
 // CommandTypes lists every command type in a stable order.

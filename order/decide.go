@@ -205,6 +205,8 @@ func (b *builder) dispatchRecords() error {
 		return b.approveOrder(d)
 	case RecordNotification:
 		return b.recordNotification(d)
+	case BackorderItems:
+		return b.backorderItems(d)
 	}
 	return invalid("type", "no rule decides %s", b.cmd.Type)
 }

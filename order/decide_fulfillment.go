@@ -70,35 +70,6 @@ func (b *builder) addTracking(d AddTracking) error {
 	return b.tracking(d.ShipmentID, d.Carrier, d.TrackingNumber, d.TrackingURL, "data")
 }
 
-func (b *builder) shipOrder(d ShipOrder) error {
-	switch {
-	case b.state.AwaitingApproval():
-		return reject(CodeApprovalRequired, "the order is flagged for review and ships only after ApproveOrder")
-	case b.state.Shipping == nil:
-		return precondition("the order has no shipping details; send UpdateShippingDetails first")
-	case !b.state.FullyReserved():
-		return precondition("inventory must be reserved for every line before shipping")
-	case b.state.CancellationRequested:
-		return precondition("cancellation was requested; the order must not ship")
-	}
-	if d.TrackingNumber != "" || d.Carrier != "" {
-		if err := b.tracking(d.ShipmentID, d.Carrier, d.TrackingNumber, d.TrackingURL, "data"); err != nil {
-			return err
-		}
-	}
-	b.moveTo(StatusShipped, "handed to carrier")
-	return nil
-}
-
-func (b *builder) deliverOrder(d DeliverOrder) error {
-	if err := b.text("data.receivedBy", d.ReceivedBy, false); err != nil {
-		return err
-	}
-	b.emit(OrderDelivered{ShipmentID: d.ShipmentID, ReceivedBy: d.ReceivedBy})
-	b.moveTo(StatusDelivered, "delivered")
-	return nil
-}
-
 func (b *builder) requestReturn(d RequestReturn) error {
 	if err := b.room("returns", len(b.state.Returns)); err != nil {
 		return err

@@ -55,8 +55,8 @@ func (b *builder) capturePayment(d CapturePayment) error {
 	if err := b.samePayment(d.PaymentID, PayAuthorized); err != nil {
 		return err
 	}
-	if !b.state.FullyReserved() {
-		return precondition("inventory must be reserved for every line before payment is captured")
+	if !b.state.FullyAllocated() {
+		return precondition("every unit must be reserved or backordered before payment is captured")
 	}
 	p := b.state.Payment
 	amount := d.Amount

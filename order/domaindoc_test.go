@@ -35,6 +35,9 @@ func generated() string {
 		if t.To != order.StatusNone {
 			to = string(t.To)
 		}
+		if t.Partial {
+			to += ", or stays (partial)"
+		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", t.Command, strings.Join(from, ", "), to)
 	}
 	b.WriteString("\n| status | id | meaning |\n|---|---|---|\n")

@@ -27,8 +27,8 @@ type EventData interface {
 	EventType() EventType
 }
 
-// The 25 event types of seed 000, then those that delivery, returns and
-// approvals need.
+// The 25 event types of seed 000, then those that delivery, returns,
+// approvals and split fulfillment need.
 const (
 	EvtOrderCreated               EventType = "ORDER_CREATED"
 	EvtOrderItemsAdded            EventType = "ORDER_ITEMS_ADDED"
@@ -60,6 +60,9 @@ const (
 	EvtOrderDelivered  EventType = "ORDER_DELIVERED"
 	EvtReturnRequested EventType = "RETURN_REQUESTED"
 	EvtReturnReceived  EventType = "RETURN_RECEIVED"
+
+	EvtItemsBackordered   EventType = "ITEMS_BACKORDERED"
+	EvtShipmentDispatched EventType = "SHIPMENT_DISPATCHED"
 )
 
 // Totals are the order's money figures after an event, recomputed from the
@@ -302,6 +305,23 @@ type ReturnReceived struct {
 	RefundAmount int64          `json:"refundAmount"`
 }
 
+// ItemsBackordered records units out of stock that the order waits for.
+type ItemsBackordered struct {
+	Items  []ItemQuantity `json:"items"`
+	Reason string         `json:"reason"`
+}
+
+// ShipmentDispatched records one shipment handed to the carrier: which
+// units, from which warehouse, with which tracking.
+type ShipmentDispatched struct {
+	ShipmentID     string         `json:"shipmentId"`
+	WarehouseID    string         `json:"warehouseId,omitempty"`
+	Items          []ItemQuantity `json:"items"`
+	Carrier        string         `json:"carrier,omitempty"`
+	TrackingNumber string         `json:"trackingNumber,omitempty"`
+	TrackingURL    string         `json:"trackingUrl,omitempty"`
+}
+
 func (OrderCreated) EventType() EventType               { return EvtOrderCreated }
 func (OrderItemsAdded) EventType() EventType            { return EvtOrderItemsAdded }
 func (OrderItemsRemoved) EventType() EventType          { return EvtOrderItemsRemoved }
@@ -331,6 +351,8 @@ func (OrderApproved) EventType() EventType              { return EvtOrderApprove
 func (OrderDelivered) EventType() EventType             { return EvtOrderDelivered }
 func (ReturnRequested) EventType() EventType            { return EvtReturnRequested }
 func (ReturnReceived) EventType() EventType             { return EvtReturnReceived }
+func (ItemsBackordered) EventType() EventType           { return EvtItemsBackordered }
+func (ShipmentDispatched) EventType() EventType         { return EvtShipmentDispatched }
 
 // eventSamples has one zero payload per event type, in contract order.
 var eventSamples = []EventData{
@@ -341,7 +363,7 @@ var eventSamples = []EventData{
 	InventoryReleased{}, OrderCancellationRequested{}, OrderCancelled{}, RefundRequested{},
 	CustomerNoteAdded{}, AdminNoteAdded{}, DiscountApplied{}, TaxCalculated{},
 	OrderFlagged{}, NotificationSent{}, OrderApproved{}, OrderDelivered{},
-	ReturnRequested{}, ReturnReceived{},
+	ReturnRequested{}, ReturnReceived{}, ItemsBackordered{}, ShipmentDispatched{},
 }
 
 // EventTypes lists every event type in contract order (seed 000's 25 first).

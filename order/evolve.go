@@ -75,12 +75,8 @@ func evolveFulfillment(s State, e Event) State {
 		s.Payment.RefundRequested = max(s.Payment.RefundRequested, s.Payment.Refunded)
 	case RefundRequested:
 		s.Payment.RefundRequested += d.Amount
-	case InventoryReserved:
-		s.Reservations = append(slices.Clip(s.Reservations), Reservation{ID: d.ReservationID, Items: d.Items})
 	case InventoryReleased:
 		s.Reservations = slices.DeleteFunc(slices.Clone(s.Reservations), func(r Reservation) bool { return r.ID == d.ReservationID })
-	case TrackingInformationAdded:
-		s.Tracking = append(slices.Clip(s.Tracking), Tracking{ShipmentID: d.ShipmentID, Carrier: d.Carrier, TrackingNumber: d.TrackingNumber, TrackingURL: d.TrackingURL})
 	case OrderCancellationRequested:
 		s.CancellationRequested = true
 		s.CancelReason = d.Reason
@@ -114,8 +110,50 @@ func evolveFulfillment(s State, e Event) State {
 		}
 	case NotificationSent:
 		s.Notifications++
+	default:
+		s = evolveShipments(s, e)
+	}
+	return s
+}
+
+// evolveShipments folds reservation, backorder, shipment, tracking and
+// delivery events.
+func evolveShipments(s State, e Event) State {
+	switch d := e.Data.(type) {
+	case InventoryReserved:
+		s.Reservations = append(slices.Clip(s.Reservations), Reservation{ID: d.ReservationID, Items: d.Items})
+		// Reserved units cover backordered ones first: a reservation never
+		// leaves reserved + backordered above the line's quantity.
+		s.Lines = slices.Clone(s.Lines)
+		for i, l := range s.Lines {
+			if l.Backordered > 0 {
+				s.Lines[i].Backordered = max(0, min(l.Backordered, l.Quantity-s.Reserved(l.ProductID)))
+			}
+		}
+	case ItemsBackordered:
+		s.Lines = slices.Clone(s.Lines)
+		for _, it := range d.Items {
+			if i, ok := s.line(it.ProductID); ok {
+				s.Lines[i].Backordered += it.Quantity
+			}
+		}
+	case ShipmentDispatched:
+		s.Shipments = append(slices.Clip(s.Shipments), Shipment{ID: d.ShipmentID, WarehouseID: d.WarehouseID, Items: d.Items,
+			Carrier: d.Carrier, TrackingNumber: d.TrackingNumber, TrackingURL: d.TrackingURL})
+	case TrackingInformationAdded:
+		s.Tracking = append(slices.Clip(s.Tracking), Tracking{ShipmentID: d.ShipmentID, Carrier: d.Carrier, TrackingNumber: d.TrackingNumber, TrackingURL: d.TrackingURL})
+		if i := s.shipment(d.ShipmentID); i >= 0 {
+			s.Shipments = slices.Clone(s.Shipments)
+			s.Shipments[i].Carrier, s.Shipments[i].TrackingNumber, s.Shipments[i].TrackingURL = d.Carrier, d.TrackingNumber, d.TrackingURL
+		}
 	case OrderDelivered:
-		// The status change that accompanies it records delivery.
+		// The status change that accompanies it (when the last shipment
+		// arrives) records the order's delivery. Orders shipped before
+		// SHIPMENT_DISPATCHED existed have no shipment to mark.
+		if i := s.shipment(d.ShipmentID); i >= 0 {
+			s.Shipments = slices.Clone(s.Shipments)
+			s.Shipments[i].Delivered = true
+		}
 	}
 	return s
 }

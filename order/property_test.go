@@ -66,14 +66,44 @@ func genCommand(c chooser, s order.State, n int) order.Command {
 		}
 		return out
 	}
+	// some names part of what is available: a random 1..avail of some lines.
+	some := func(avail func(order.Line) int64) []order.ItemQuantity {
+		out := []order.ItemQuantity{}
+		for _, l := range s.Lines {
+			if a := avail(l); a > 0 && c.intn(3) > 0 {
+				out = append(out, order.ItemQuantity{ProductID: l.ProductID, Quantity: 1 + int64(c.intn(int(min(a, 100))))})
+			}
+		}
+		return out
+	}
 	unreserved := func(l order.Line) int64 { return l.Quantity - s.Reserved(l.ProductID) }
+	unallocated := func(l order.Line) int64 { return l.Quantity - s.Reserved(l.ProductID) - l.Backordered }
+	unshipped := func(l order.Line) int64 { return s.Reserved(l.ProductID) - s.Shipped(l.ProductID) }
+	shipmentID := func() string {
+		ids := []string{"", "nope"}
+		for _, sh := range s.Shipments {
+			ids = append(ids, sh.ID)
+		}
+		if open := s.UndeliveredShipments(); len(open) > 0 {
+			ids = append(ids, open[0], open[len(open)-1])
+		}
+		return pick(ids...)
+	}
 	returnable := func(l order.Line) int64 { return l.Quantity - l.Returning }
 	t := s.Totals()
-	// Half the time pick among the commands the status allows, so sequences
-	// travel the whole lifecycle; otherwise any command at all.
+	// A third of the time pick among the commands the status allows, a third
+	// the one that moves the order on, so sequences travel the whole
+	// lifecycle; otherwise any command at all.
 	all := order.CommandTypes()
-	if allowed := order.AllowedCommands(s.Status); c.intn(2) == 0 && len(allowed) > 0 {
-		all = allowed
+	switch c.intn(3) {
+	case 0:
+		if allowed := order.AllowedCommands(s.Status); len(allowed) > 0 {
+			all = allowed
+		}
+	case 1:
+		if next := nextStep(c, s); next != "" {
+			all = []order.CommandType{next}
+		}
 	}
 	typ := all[c.intn(len(all))]
 	switch typ {
@@ -120,10 +150,23 @@ func genCommand(c chooser, s order.State, n int) order.Command {
 		data = order.ReleaseInventory{Reason: "r"}
 	case order.CmdAddTracking:
 		data = order.AddTracking{Carrier: "DHL", TrackingNumber: pick("JD01", "")}
+	case order.CmdBackorderItems:
+		data = order.BackorderItems{Items: some(unallocated), Reason: pick("out of stock", "")}
 	case order.CmdShipOrder:
-		data = order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z"}
+		// Half the time every unshipped unit, else some of them: a split.
+		d := order.ShipOrder{Carrier: pick("UPS", "DHL", ""), TrackingNumber: fmt.Sprintf("1Z%d", n), WarehouseID: pick("", "wh-east", "wh-west")}
+		switch c.intn(4) {
+		case 0:
+			d.Items = qty(unshipped)
+		case 1:
+			d.Items = some(unshipped)
+		}
+		if c.intn(6) == 0 {
+			d.ShipmentID = pick("shipment-1", fmt.Sprintf("box-%d", n))
+		}
+		data = d
 	case order.CmdDeliverOrder:
-		data = order.DeliverOrder{}
+		data = order.DeliverOrder{ShipmentID: shipmentID()}
 	case order.CmdCancelOrder:
 		data = order.CancelOrder{Reason: pick("changed mind", "")}
 	case order.CmdRequestCancellation:
@@ -162,6 +205,54 @@ func genCommand(c chooser, s order.State, n int) order.Command {
 	return cm
 }
 
+// nextStep is a command that takes the order further towards delivery
+// (and, after it, into a return), or "" when there is none.
+func nextStep(c chooser, s order.State) order.CommandType {
+	unshipped := false
+	for _, l := range s.Lines {
+		unshipped = unshipped || s.Shipped(l.ProductID) < s.Reserved(l.ProductID)
+	}
+	switch s.Status {
+	case order.StatusDraft:
+		switch {
+		case len(s.Lines) == 0:
+			return order.CmdAddItems
+		case s.Shipping == nil:
+			return order.CmdUpdateShippingDetails
+		}
+		return order.CmdPlaceOrder
+	case order.StatusPlaced, order.StatusConfirmed:
+		switch {
+		case s.AwaitingApproval():
+			return order.CmdApproveOrder
+		case !s.FullyAllocated():
+			return []order.CommandType{order.CmdReserveInventory, order.CmdReserveInventory, order.CmdBackorderItems}[c.intn(3)]
+		case s.Status == order.StatusConfirmed:
+			return order.CmdShipOrder
+		case s.Payment.Status == order.PayNone || s.Payment.Status == order.PayFailed:
+			return order.CmdInitiatePayment
+		case s.Payment.Status == order.PayInitiated:
+			return order.CmdAuthorizePayment
+		}
+		return order.CmdCapturePayment
+	case order.StatusShipped:
+		switch {
+		case s.AwaitingApproval():
+			return order.CmdApproveOrder
+		case !s.FullyShipped() && !unshipped:
+			return order.CmdReserveInventory // a backorder arrived
+		case unshipped && c.intn(2) == 0:
+			return order.CmdShipOrder
+		}
+		return order.CmdDeliverOrder
+	case order.StatusDelivered:
+		return order.CmdRequestReturn
+	case order.StatusReturnRequested:
+		return order.CmdReceiveReturn
+	}
+	return ""
+}
+
 // highValue is the default policy's approval threshold for USD.
 var highValue = order.DefaultPolicy().ApprovalThreshold["*"]
 
@@ -190,13 +281,36 @@ func checkInvariants(s order.State) error {
 		return fmt.Errorf("placed order of %d above the approval threshold is not flagged", t.Total)
 	case len(s.Recent) > order.RecentCommandWindow:
 		return fmt.Errorf("recent window holds %d commands", len(s.Recent))
+	case len(s.Shipments) > order.DefaultPolicy().MaxEntries:
+		return fmt.Errorf("%d shipments, above the policy's bound", len(s.Shipments))
 	}
 	for _, l := range s.Lines {
-		if l.Quantity <= 0 {
+		reserved, shipped := s.Reserved(l.ProductID), s.Shipped(l.ProductID)
+		switch {
+		case l.Quantity <= 0:
 			return fmt.Errorf("line %s has quantity %d", l.ProductID, l.Quantity)
+		case l.Backordered < 0:
+			return fmt.Errorf("line %s has %d backordered", l.ProductID, l.Backordered)
+		case reserved+l.Backordered > l.Quantity:
+			return fmt.Errorf("line %s: reserved %d + backordered %d above quantity %d", l.ProductID, reserved, l.Backordered, l.Quantity)
+		case shipped > reserved:
+			return fmt.Errorf("line %s: shipped %d above reserved %d", l.ProductID, shipped, reserved)
 		}
-		if s.Reserved(l.ProductID) > l.Quantity {
-			return fmt.Errorf("line %s reserves more than ordered", l.ProductID)
+	}
+	return checkDelivery(s)
+}
+
+// checkDelivery: an order past delivery has every shipment delivered and
+// nothing left to ship; one being shipped has at least one shipment.
+func checkDelivery(s order.State) error {
+	switch s.Status {
+	case order.StatusDelivered, order.StatusReturnRequested, order.StatusReturned:
+		if len(s.Shipments) == 0 || len(s.UndeliveredShipments()) > 0 || !s.FullyShipped() {
+			return fmt.Errorf("%s with shipments %+v and lines %+v: want every unit shipped and delivered", s.Status, s.Shipments, s.Lines)
+		}
+	case order.StatusShipped:
+		if len(s.Shipments) == 0 {
+			return fmt.Errorf("SHIPPED without a shipment")
 		}
 	}
 	return nil
@@ -232,10 +346,8 @@ func exercise(c chooser, steps int) error {
 			s = order.Evolve(s, e)
 			log = append(log, e)
 		}
-		if tr, _ := order.TransitionFor(cm.Type); tr.To != order.StatusNone && s.Status != tr.To {
-			return fmt.Errorf("step %d %s: status %s, the table says %s", n, cm.Type, s.Status, tr.To)
-		} else if tr.To == order.StatusNone && s.Status != before.Status {
-			return fmt.Errorf("step %d %s: status moved %s -> %s, the table says it stays", n, cm.Type, before.Status, s.Status)
+		if err := checkTransition(cm.Type, before.Status, s.Status); err != nil {
+			return fmt.Errorf("step %d %s: %w", n, cm.Type, err)
 		}
 		if err := checkInvariants(s); err != nil {
 			return fmt.Errorf("step %d %s: %w", n, cm.Type, err)
@@ -254,6 +366,19 @@ func exercise(c chooser, steps int) error {
 	return nil
 }
 
+// checkTransition checks an accepted command's status change against its
+// table row: to To, or (a partial step) nowhere.
+func checkTransition(c order.CommandType, from, to order.Status) error {
+	tr, _ := order.TransitionFor(c)
+	switch {
+	case tr.To == order.StatusNone && to != from:
+		return fmt.Errorf("status moved %s -> %s, the table says it stays", from, to)
+	case tr.To != order.StatusNone && to != tr.To && !(tr.Partial && to == from):
+		return fmt.Errorf("status %s, the table says %s", to, tr.To)
+	}
+	return nil
+}
+
 func TestPropertyRandomCommandSequences(t *testing.T) {
 	runs := 2000
 	if testing.Short() {
@@ -267,13 +392,25 @@ func TestPropertyRandomCommandSequences(t *testing.T) {
 	}
 }
 
-// explore runs random sequences and records the statuses reached and the
-// event types emitted.
-func explore(seeds, steps int) (map[order.Status]bool, map[order.EventType]bool) {
-	statuses, events := map[order.Status]bool{}, map[order.EventType]bool{}
+// coverage is what random sequences reached: statuses, event types, and the
+// split-fulfillment paths.
+type coverage struct {
+	statuses map[order.Status]bool
+	events   map[order.EventType]bool
+	// partialDeliveries counts DeliverOrder that left the order SHIPPED.
+	partialDeliveries int
+	// splitDelivered counts orders delivered in more than one shipment,
+	// backorderDelivered those delivered after a backorder.
+	splitDelivered, backorderDelivered int
+}
+
+// explore runs random sequences and records what they reached.
+func explore(seeds, steps int) coverage {
+	cov := coverage{statuses: map[order.Status]bool{}, events: map[order.EventType]bool{}}
 	for seed := range seeds {
 		c := randChooser{newRand(seed)}
 		var s order.State
+		backordered := false
 		for n := range steps {
 			cm := genCommand(c, s, n)
 			if n == 0 {
@@ -283,30 +420,50 @@ func explore(seeds, steps int) (map[order.Status]bool, map[order.EventType]bool)
 			if err != nil {
 				continue
 			}
+			before := s.Status
 			for _, e := range evs {
-				events[e.Type] = true
+				cov.events[e.Type] = true
+				backordered = backordered || e.Type == order.EvtItemsBackordered
 				s = order.Evolve(s, e)
 			}
-			statuses[s.Status] = true
+			cov.statuses[s.Status] = true
+			switch {
+			case cm.Type == order.CmdDeliverOrder && s.Status == order.StatusShipped:
+				cov.partialDeliveries++
+			case before == order.StatusShipped && s.Status == order.StatusDelivered:
+				if len(s.Shipments) > 1 {
+					cov.splitDelivered++
+				}
+				if backordered {
+					cov.backorderDelivered++
+				}
+			}
 		}
 	}
-	return statuses, events
+	return cov
 }
 
 // TestPropertyCoversTheLifecycle guards the generator: a property test whose
-// sequences never leave DRAFT would prove little. Every status is reached and
-// every event type is emitted by some sequence.
+// sequences never leave DRAFT would prove little. Every status is reached,
+// every event type is emitted by some sequence, and orders are delivered in
+// several shipments, after partial deliveries and after backorders.
 func TestPropertyCoversTheLifecycle(t *testing.T) {
-	statuses, events := explore(300, 200)
+	cov := explore(300, 200)
 	for _, st := range order.Statuses {
-		if !statuses[st] {
+		if !cov.statuses[st] {
 			t.Errorf("random sequences never reached %s", st)
 		}
 	}
 	for _, et := range order.EventTypes() {
-		if !events[et] {
+		if !cov.events[et] {
 			t.Errorf("no command sequence emitted %s", et)
 		}
+	}
+	t.Logf("partial deliveries %d, orders delivered in several shipments %d, after a backorder %d",
+		cov.partialDeliveries, cov.splitDelivered, cov.backorderDelivered)
+	if cov.partialDeliveries == 0 || cov.splitDelivered == 0 || cov.backorderDelivered == 0 {
+		t.Errorf("split fulfillment is not exercised: %d partial deliveries, %d split orders delivered, %d delivered after a backorder",
+			cov.partialDeliveries, cov.splitDelivered, cov.backorderDelivered)
 	}
 }
 

@@ -106,7 +106,7 @@ func TestRules(t *testing.T) {
 
 		// Fulfillment.
 		{"ship a confirmed order", paid, cmd(order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z"}),
-			E(order.EvtTrackingInformationAdded, order.EvtOrderStatusChanged), "", ""},
+			E(order.EvtShipmentDispatched, order.EvtTrackingInformationAdded, order.EvtOrderStatusChanged), "", ""},
 		{"no shipping before payment", placed, cmd(order.ShipOrder{}), nil, order.CodeInvalidTransition, ""},
 		{"deliver a shipped order", shipped, cmd(order.DeliverOrder{}), E(order.EvtOrderDelivered, order.EvtOrderStatusChanged), "", ""},
 

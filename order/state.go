@@ -30,6 +30,7 @@ type State struct {
 	Payment   Payment    `json:"payment"`
 
 	Reservations []Reservation `json:"reservations"`
+	Shipments    []Shipment    `json:"shipments"`
 	Tracking     []Tracking    `json:"tracking"`
 	Flags        []Flag        `json:"flags"`
 	Returns      []Return      `json:"returns"`
@@ -51,6 +52,10 @@ type Line struct {
 	UnitPrice int64  `json:"unitPrice"`
 	// Returning counts units asked back by return requests.
 	Returning int64 `json:"returning"`
+	// Backordered counts units out of stock that the order waits for: not
+	// reserved, and Reserved + Backordered <= Quantity. A reservation of the
+	// product lowers it.
+	Backordered int64 `json:"backordered"`
 }
 
 // Amount is quantity times unit price.
@@ -123,6 +128,18 @@ type Reservation struct {
 	Items []ItemQuantity `json:"items"`
 }
 
+// Shipment is one parcel handed to the carrier: some reserved units of the
+// order, from one warehouse, and whether it was delivered.
+type Shipment struct {
+	ID             string         `json:"id"`
+	WarehouseID    string         `json:"warehouseId"`
+	Items          []ItemQuantity `json:"items"`
+	Carrier        string         `json:"carrier"`
+	TrackingNumber string         `json:"trackingNumber"`
+	TrackingURL    string         `json:"trackingUrl"`
+	Delivered      bool           `json:"delivered"`
+}
+
 // Tracking is a carrier tracking number.
 type Tracking struct {
 	ShipmentID     string `json:"shipmentId"`
@@ -191,6 +208,59 @@ func (s State) FullyReserved() bool {
 		}
 	}
 	return len(s.Lines) > 0
+}
+
+// FullyAllocated reports whether every unit of every line is either
+// reserved or backordered: nothing is unaccounted for. Payment is captured,
+// and shipments leave, only then.
+func (s State) FullyAllocated() bool {
+	for _, l := range s.Lines {
+		if s.Reserved(l.ProductID)+l.Backordered < l.Quantity {
+			return false
+		}
+	}
+	return len(s.Lines) > 0
+}
+
+// Shipped returns how many units of a product left in shipments.
+func (s State) Shipped(productID string) int64 {
+	var n int64
+	for _, sh := range s.Shipments {
+		for _, it := range sh.Items {
+			if it.ProductID == productID {
+				n += it.Quantity
+			}
+		}
+	}
+	return n
+}
+
+// FullyShipped reports whether every unit of every line left in a shipment:
+// none is backordered or reserved and waiting.
+func (s State) FullyShipped() bool {
+	for _, l := range s.Lines {
+		if s.Shipped(l.ProductID) < l.Quantity {
+			return false
+		}
+	}
+	return len(s.Lines) > 0
+}
+
+// UndeliveredShipments returns the ids of the shipments not yet delivered,
+// in dispatch order.
+func (s State) UndeliveredShipments() []string {
+	var out []string
+	for _, sh := range s.Shipments {
+		if !sh.Delivered {
+			out = append(out, sh.ID)
+		}
+	}
+	return out
+}
+
+// shipment returns the index of the shipment with id, or -1.
+func (s State) shipment(id string) int {
+	return slices.IndexFunc(s.Shipments, func(sh Shipment) bool { return sh.ID == id })
 }
 
 func (s State) line(productID string) (int, bool) {

@@ -16,48 +16,55 @@ type Transition struct {
 	// To is the status the command moves the order to; StatusNone means the
 	// status does not change.
 	To Status
+	// Partial marks a command that may also leave the status as it is: a
+	// step towards To that is not the last one (DeliverOrder of one of
+	// several shipments).
+	Partial bool
 }
 
 var (
 	beforeShipment = []Status{StatusDraft, StatusPlaced, StatusConfirmed}
 	inPayment      = []Status{StatusPlaced, StatusConfirmed}
+	inFulfillment  = []Status{StatusPlaced, StatusConfirmed, StatusShipped}
 	afterCapture   = []Status{StatusConfirmed, StatusShipped, StatusDelivered, StatusCancelled, StatusReturnRequested, StatusReturned}
 	openStatuses   = []Status{StatusDraft, StatusPlaced, StatusConfirmed, StatusShipped, StatusDelivered, StatusReturnRequested}
 	anyStatus      = Statuses
 )
 
-// Transitions is the lifecycle table, one row per command type.
+// Transitions is the lifecycle table, one row per command type: command,
+// allowed while, moves to, partial.
 var Transitions = []Transition{
-	{CmdCreateOrder, []Status{StatusNone}, StatusDraft},
-	{CmdAddItems, []Status{StatusDraft}, StatusNone},
-	{CmdRemoveItems, []Status{StatusDraft}, StatusNone},
-	{CmdUpdateItems, []Status{StatusDraft}, StatusNone},
-	{CmdApplyDiscount, []Status{StatusDraft}, StatusNone},
-	{CmdCalculateTax, []Status{StatusDraft, StatusPlaced}, StatusNone},
-	{CmdPlaceOrder, []Status{StatusDraft}, StatusPlaced},
-	{CmdUpdateShippingDetails, beforeShipment, StatusNone},
-	{CmdChangeShippingAddress, beforeShipment, StatusNone},
-	{CmdUpdateBillingDetails, beforeShipment, StatusNone},
-	{CmdInitiatePayment, []Status{StatusPlaced}, StatusNone},
-	{CmdAuthorizePayment, []Status{StatusPlaced}, StatusNone},
-	{CmdFailPayment, []Status{StatusPlaced}, StatusNone},
-	{CmdCapturePayment, []Status{StatusPlaced}, StatusConfirmed},
-	{CmdReserveInventory, inPayment, StatusNone},
-	{CmdReleaseInventory, inPayment, StatusNone},
-	{CmdAddTracking, []Status{StatusConfirmed, StatusShipped}, StatusNone},
-	{CmdShipOrder, []Status{StatusConfirmed}, StatusShipped},
-	{CmdDeliverOrder, []Status{StatusShipped}, StatusDelivered},
-	{CmdRequestCancellation, inPayment, StatusNone},
-	{CmdCancelOrder, beforeShipment, StatusCancelled},
-	{CmdRequestReturn, []Status{StatusDelivered, StatusReturned}, StatusReturnRequested},
-	{CmdReceiveReturn, []Status{StatusReturnRequested}, StatusReturned},
-	{CmdRequestRefund, afterCapture, StatusNone},
-	{CmdRecordRefund, afterCapture, StatusNone},
-	{CmdAddCustomerNote, anyStatus, StatusNone},
-	{CmdAddAdminNote, anyStatus, StatusNone},
-	{CmdRecordNotification, anyStatus, StatusNone},
-	{CmdFlagOrder, openStatuses, StatusNone},
-	{CmdApproveOrder, []Status{StatusDraft, StatusPlaced, StatusConfirmed}, StatusNone},
+	{CmdCreateOrder, []Status{StatusNone}, StatusDraft, false},
+	{CmdAddItems, []Status{StatusDraft}, StatusNone, false},
+	{CmdRemoveItems, []Status{StatusDraft}, StatusNone, false},
+	{CmdUpdateItems, []Status{StatusDraft}, StatusNone, false},
+	{CmdApplyDiscount, []Status{StatusDraft}, StatusNone, false},
+	{CmdCalculateTax, []Status{StatusDraft, StatusPlaced}, StatusNone, false},
+	{CmdPlaceOrder, []Status{StatusDraft}, StatusPlaced, false},
+	{CmdUpdateShippingDetails, beforeShipment, StatusNone, false},
+	{CmdChangeShippingAddress, beforeShipment, StatusNone, false},
+	{CmdUpdateBillingDetails, beforeShipment, StatusNone, false},
+	{CmdInitiatePayment, []Status{StatusPlaced}, StatusNone, false},
+	{CmdAuthorizePayment, []Status{StatusPlaced}, StatusNone, false},
+	{CmdFailPayment, []Status{StatusPlaced}, StatusNone, false},
+	{CmdCapturePayment, []Status{StatusPlaced}, StatusConfirmed, false},
+	{CmdReserveInventory, inFulfillment, StatusNone, false},
+	{CmdReleaseInventory, inPayment, StatusNone, false},
+	{CmdAddTracking, []Status{StatusConfirmed, StatusShipped}, StatusNone, false},
+	{CmdShipOrder, []Status{StatusConfirmed, StatusShipped}, StatusShipped, false},
+	{CmdDeliverOrder, []Status{StatusShipped}, StatusDelivered, true},
+	{CmdRequestCancellation, inPayment, StatusNone, false},
+	{CmdCancelOrder, beforeShipment, StatusCancelled, false},
+	{CmdRequestReturn, []Status{StatusDelivered, StatusReturned}, StatusReturnRequested, false},
+	{CmdReceiveReturn, []Status{StatusReturnRequested}, StatusReturned, false},
+	{CmdRequestRefund, afterCapture, StatusNone, false},
+	{CmdRecordRefund, afterCapture, StatusNone, false},
+	{CmdAddCustomerNote, anyStatus, StatusNone, false},
+	{CmdAddAdminNote, anyStatus, StatusNone, false},
+	{CmdRecordNotification, anyStatus, StatusNone, false},
+	{CmdFlagOrder, openStatuses, StatusNone, false},
+	{CmdApproveOrder, []Status{StatusDraft, StatusPlaced, StatusConfirmed, StatusShipped}, StatusNone, false},
+	{CmdBackorderItems, inPayment, StatusNone, false},
 }
 
 var transitionByCommand = func() map[CommandType]Transition {
@@ -109,6 +116,9 @@ func Mermaid() string {
 		}
 		for _, f := range t.From {
 			fmt.Fprintf(&b, "    %s --> %s: %s\n", f, t.To, t.Command)
+			if t.Partial && f != t.To {
+				fmt.Fprintf(&b, "    %s --> %s: %s (partial)\n", f, f, t.Command)
+			}
 		}
 	}
 	for _, s := range Statuses {

@@ -14,7 +14,7 @@ import (
 	"github.com/orderlog/orderlog/processor"
 )
 
-const eventsPerLifecycle = 14
+const eventsPerLifecycle = 15
 
 // checkLog asserts what the log must satisfy for every order: sequence
 // numbers 1..n with no gap or duplicate, and the last state record equal to

@@ -121,8 +121,15 @@ func genCommand(r *rand.Rand, s order.State, id string, n int, at time.Time) ord
 			data = order.AddTracking{Carrier: "DHL", TrackingNumber: fmt.Sprintf("JD%d", n)}
 		case order.CmdShipOrder:
 			data = order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z" + id}
+		case order.CmdBackorderItems:
+			data = order.BackorderItems{Reason: "out of stock",
+				Items: qty(func(l order.Line) int64 { return l.Quantity - s.Reserved(l.ProductID) - l.Backordered })}
 		case order.CmdDeliverOrder:
-			data = order.DeliverOrder{ReceivedBy: "Jane"}
+			d := order.DeliverOrder{ReceivedBy: "Jane"}
+			if open := s.UndeliveredShipments(); len(open) > 0 {
+				d.ShipmentID = open[0]
+			}
+			data = d
 		case order.CmdCancelOrder:
 			data = order.CancelOrder{Reason: "changed mind"}
 		case order.CmdRequestCancellation:

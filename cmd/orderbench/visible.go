@@ -15,7 +15,7 @@ import (
 )
 
 // eventsPerLifecycle is how many events one lifecycle() emits.
-const eventsPerLifecycle = 14
+const eventsPerLifecycle = 15
 
 // runVisible sends recs at rate through an in-process processor and
 // projector and measures, per event, from its command's produce timestamp
