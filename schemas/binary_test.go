@@ -183,7 +183,7 @@ func TestSerdeWritesWhatGoavroWrites(t *testing.T) {
 	t.Run("commands", func(t *testing.T) { checkKindAgainstGoavro(t, commands, KindCommand) })
 	t.Run("results", func(t *testing.T) { checkKindAgainstGoavro(t, results, KindResult) })
 	t.Run("states", func(t *testing.T) { checkKindAgainstGoavro(t, states, KindState) })
-	require.Len(t, samples(KindEvent), 29)
+	require.Len(t, samples(KindEvent), 31)
 }
 
 // Every committed fixture, written with an old schema, decodes to what

@@ -15,7 +15,7 @@ import (
 func TestEveryEventTypeRoundTrips(t *testing.T) {
 	s, err := NewEvents(context.Background())
 	require.NoError(t, err)
-	require.Len(t, order.EventSamples(), 29)
+	require.Len(t, order.EventSamples(), 31)
 	for _, sample := range order.EventSamples() {
 		t.Run(string(sample.EventType()), func(t *testing.T) {
 			var e order.Event
