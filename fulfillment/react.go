@@ -36,6 +36,8 @@ func (p Policy) react(s State, in Input, env Env) *reaction {
 	s.Shipments = slices.Clone(s.Shipments)
 	s.Log = slices.Clone(s.Log)
 	s.Undone = slices.Clone(s.Undone)
+	s.Gateway = slices.Clone(s.Gateway)
+	s.Unrecorded = slices.Clone(s.Unrecorded)
 	r := &reaction{p: p, env: env, s: s}
 	switch {
 	case in.Event != nil:
@@ -94,7 +96,10 @@ func (r *reaction) event(e order.Event) {
 	case order.PaymentFailed:
 		r.voidFailed(d)
 		r.paymentFailed(d)
-	case order.InventoryReserved, order.ItemsBackordered:
+	case order.InventoryReserved:
+		r.s.Unrecorded = slices.DeleteFunc(r.s.Unrecorded, func(a integration.Allocation) bool { return a.ReservationID == d.ReservationID })
+		r.allocated()
+	case order.ItemsBackordered:
 		r.allocated()
 	case order.ShipmentDispatched:
 		r.dispatched(d)
@@ -112,8 +117,8 @@ func (r *reaction) event(e order.Event) {
 			r.command("cancel-requested", order.CancelOrder{Reason: "cancellation requested: " + d.Reason})
 		}
 	case order.InventoryReleased:
-		r.send(Request{ID: r.s.OrderID + "-release-" + d.ReservationID, System: integration.Inventory,
-			Action: integration.InvRelease, ReservationID: d.ReservationID, Items: items(d.Items)})
+		r.undo(Request{ID: r.s.OrderID + "-release-" + d.ReservationID, System: integration.Inventory,
+			Action: integration.InvRelease, ReservationID: d.ReservationID, Items: items(d.Items)}, "reservation "+d.ReservationID+" released")
 	case order.RefundRequested:
 		r.send(Request{ID: r.s.OrderID + "-" + d.RefundID, System: integration.Payment, Action: integration.PayRefund,
 			PaymentID: r.s.Order.Payment.ID, RefundID: d.RefundID, Amount: d.Amount})
@@ -158,8 +163,8 @@ func (r *reaction) authorized() {
 // attempt.
 func (r *reaction) voidFailed(d order.PaymentFailed) {
 	if pay := r.s.Order.Payment; pay.ID == d.PaymentID && pay.Authorized > 0 {
-		r.send(Request{ID: pay.ID + "-void", System: integration.Payment, Action: integration.PayVoid,
-			PaymentID: pay.ID, Amount: pay.Authorized})
+		r.undo(Request{ID: pay.ID + "-void", System: integration.Payment, Action: integration.PayVoid,
+			PaymentID: pay.ID, Amount: pay.Authorized}, "authorization of "+pay.ID+" voided: its payment failed")
 	}
 }
 
@@ -263,9 +268,16 @@ func (r *reaction) orderCancelled() {
 	r.s.clearTimer(TimerPaymentDeadline)
 	r.s.clearTimer(TimerShipmentDeadline)
 	r.s.clearTimer(TimerBackorderRecheck)
-	if pay := r.s.Order.Payment; pay.Status == order.PayAuthorized {
-		r.send(Request{ID: pay.ID + "-void", System: integration.Payment, Action: integration.PayVoid,
-			PaymentID: pay.ID, Amount: pay.Authorized})
+	r.undoMoney()
+	for _, a := range r.s.Unrecorded { // refused by the cancelled order
+		r.undo(Request{ID: r.s.OrderID + "-release-" + a.ReservationID, System: integration.Inventory,
+			Action: integration.InvRelease, ReservationID: a.ReservationID, Items: a.Items}, "reservation "+a.ReservationID+" released: the order was cancelled before recording it")
+	}
+	r.s.Unrecorded = nil
+	for i, sh := range r.s.Shipments {
+		if sh.Left && !sh.Shipped {
+			r.stray(i) // the carrier has it, but the order refused ShipOrder
+		}
 	}
 	r.notify("order-cancelled", "your order was cancelled: "+r.s.Order.CancelReason)
 }

@@ -2,6 +2,7 @@ package fulfillment
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -174,8 +175,11 @@ func (r *reaction) fire(t Timer) {
 		if len(want) == 0 {
 			return
 		}
+		r.s.setTimer(TimerBackorderRecheck, r.env.Now.Add(r.p.BackorderRecheck))
+		if slices.ContainsFunc(r.s.Requests, func(q Request) bool { return isRecheck(q.ID) }) {
+			return // one re-check at a time: two could both reserve the same units
+		}
 		r.send(Request{ID: fmt.Sprintf("%s-recheck-%d", r.s.OrderID, r.env.Now.UnixMilli()), System: integration.Inventory,
 			Action: integration.InvReserve, Items: want, AllowBackorder: true})
-		r.s.setTimer(TimerBackorderRecheck, r.env.Now.Add(r.p.BackorderRecheck))
 	}
 }

@@ -47,6 +47,15 @@ type State struct {
 	// ids of their requests), newest last, bounded, so that a late answer
 	// repeated after its compensation was answered is not undone twice.
 	Undone []string `json:"undone,omitempty"`
+	// Gateway lists what the payment gateway confirmed, "AUTHORIZE:<id>"
+	// and "CAPTURE:<id>", so a cancellation that overtakes the command
+	// recording it (and makes the order refuse that command) still undoes
+	// the money.
+	Gateway []string `json:"gateway,omitempty"`
+	// Unrecorded holds the allocations the saga asked the order to record
+	// (ReserveInventory) whose INVENTORY_RESERVED has not come: if the order
+	// is cancelled first, it refuses them, and the saga releases them.
+	Unrecorded []integration.Allocation `json:"unrecorded,omitempty"`
 }
 
 // Request is a request to an outside system that has not been answered. The
@@ -83,6 +92,10 @@ type Shipment struct {
 	Items         []integration.Item `json:"items"`
 	Shipped       bool               `json:"shipped"`
 	Delivered     bool               `json:"delivered"`
+	// Left: the carrier answered SHIPPED or DELIVERED. Stray: it did so for
+	// an order being cancelled, and a person was told to recall it.
+	Left  bool `json:"left,omitempty"`
+	Stray bool `json:"stray,omitempty"`
 }
 
 // Timer names.
