@@ -704,3 +704,100 @@ func TestMermaidAndTableCover(t *testing.T) {
 		}
 	}
 }
+
+func TestCancellationOvertakesRecords(t *testing.T) {
+	t.Run("capture confirmed, CapturePayment refused", func(t *testing.T) {
+		w := newWorld(t, DefaultPolicy())
+		var h hold
+		w.payment = func(q integration.PaymentRequest) []integration.PaymentResult {
+			if q.Action == integration.PayCapture && len(h.payments) == 0 {
+				h.payments = append(h.payments, q)
+				return nil
+			}
+			return w.payOK(q)
+		}
+		w.place(item("sku-1", 2, 1000))
+		w.expect(order.StatusPlaced, StepCapturing, true)
+		if err := w.decide(w.cmd(order.RequestCancellation{Reason: "changed my mind"})); err != nil {
+			t.Fatal(err)
+		}
+		// The gateway's OK is read before the saga's CancelOrder is decided.
+		w.feed(Input{Payment: new(paymentResult(h.payments[0], integration.OutcomeOK))})
+		w.run()
+		if len(w.rejected) != 1 || w.rejected[0].cmd.Type != order.CmdCapturePayment {
+			t.Fatalf("rejections %+v, want the CapturePayment refused", w.rejected)
+		}
+		w.expect(order.StatusCancelled, StepCancelled, false)
+		refunds := w.payments(integration.PayRefund)
+		if len(refunds) != 1 || refunds[0].RefundID != "late-"+h.payments[0].PaymentID || refunds[0].Amount != h.payments[0].Amount {
+			t.Errorf("refunds %+v, want the confirmed capture refunded", refunds)
+		}
+		if v := w.payments(integration.PayVoid); len(v) != 0 {
+			t.Errorf("voided a captured payment: %+v", v)
+		}
+	})
+	t.Run("carrier shipped, ShipOrder refused", func(t *testing.T) {
+		w := newWorld(t, DefaultPolicy())
+		var held []integration.ShippingRequest
+		w.shipping = func(q integration.ShippingRequest) []integration.ShippingResult {
+			held = append(held, q)
+			return nil
+		}
+		w.place(item("sku-1", 1, 1000))
+		w.feed(Input{Shipping: new(shipped(held[0]))}) // ShipOrder waits in the queue
+		if err := w.decide(w.cmd(order.RequestCancellation{Reason: "too late?"})); err != nil {
+			t.Fatal(err)
+		}
+		w.run()
+		w.feed(Input{Shipping: new(delivered(held[0]))})
+		w.run()
+		w.expect(order.StatusCancelled, StepCancelled, false)
+		notes := count(w.ord.Notes, func(n order.Note) bool { return strings.HasPrefix(n.Text, "SHIPPED_AFTER_CANCELLATION") })
+		if notes != 1 {
+			t.Errorf("%d SHIPPED_AFTER_CANCELLATION notes, want 1 (notes %+v)", notes, w.ord.Notes)
+		}
+		if n := len(w.sagaCommands(order.CmdDeliverOrder)); n != 0 {
+			t.Errorf("%d DeliverOrder for a cancelled order", n)
+		}
+	})
+}
+
+func TestDeliveredWithoutShipped(t *testing.T) {
+	w := newWorld(t, DefaultPolicy())
+	w.shipping = func(q integration.ShippingRequest) []integration.ShippingResult {
+		return []integration.ShippingResult{delivered(q)} // the SHIPPED answer was lost
+	}
+	w.place(item("sku-1", 1, 1000))
+	w.noRejections()
+	w.expect(order.StatusDelivered, StepDelivered, false)
+	if len(w.shippings()) != 1 {
+		t.Errorf("%d dispatches", len(w.shippings()))
+	}
+}
+
+func TestLateCaptureAfterGivingUp(t *testing.T) {
+	w := newWorld(t, DefaultPolicy())
+	var first []integration.PaymentRequest
+	w.payment = func(q integration.PaymentRequest) []integration.PaymentResult {
+		if q.Action == integration.PayCapture && strings.HasSuffix(q.PaymentID, "-pay-1") {
+			first = append(first, q) // captured, but no answer reaches the saga in time
+			return nil
+		}
+		return w.payOK(q)
+	}
+	w.place(item("sku-1", 1, 1000))
+	w.settle(time.Hour)
+	w.expect(order.StatusDelivered, StepDelivered, false)
+	if w.ord.Payment.ID == first[0].PaymentID {
+		t.Fatal("the first payment was kept")
+	}
+	w.feed(Input{Payment: new(paymentResult(first[0], integration.OutcomeOK))})
+	w.run()
+	refunds := w.payments(integration.PayRefund)
+	if len(refunds) != 1 || refunds[0].PaymentID != first[0].PaymentID {
+		t.Errorf("refunds %+v, want the first payment's late capture refunded", refunds)
+	}
+	if w.ord.Payment.Refunded != 0 {
+		t.Error("the order's own payment was refunded")
+	}
+}

@@ -73,7 +73,7 @@ type world struct {
 	rejected []rejection
 	moves    []move
 	observed []Observation
-	reacts   int
+	fed      map[string]bool // requestIds of the results fed to the saga
 }
 
 func newWorld(t testing.TB, p Policy) *world {
@@ -84,6 +84,7 @@ func newWorld(t testing.TB, p Policy) *world {
 	w := &world{
 		t: t, p: p, dec: order.Decider{Policy: order.DefaultPolicy()}, now: t0,
 		open:        map[integration.System]bool{},
+		fed:         map[string]bool{},
 		stock:       map[string]map[string]int64{"wh-east": {"sku-1": 100, "sku-2": 100, "sku-3": 100}},
 		autoDeliver: true,
 	}
@@ -147,7 +148,9 @@ func (w *world) feed(in Input) {
 	if !reflect.DeepEqual(before, w.saga) {
 		w.t.Fatalf("react changed its input state on %s", describe(in))
 	}
-	w.reacts++
+	if id := resultID(in); id != "" {
+		w.fed[id] = true
+	}
 	for _, m := range r.moves {
 		if !allows(m.from, m.to, m.on) {
 			w.t.Errorf("move %s -> %s on %q is not in the step table (input %s)", stepName(m.from), stepName(m.to), m.on, describe(in))
@@ -172,6 +175,18 @@ func (w *world) feed(in Input) {
 			w.pending = append(w.pending, o)
 		}
 	}
+}
+
+func resultID(in Input) string {
+	switch {
+	case in.Payment != nil:
+		return in.Payment.RequestID
+	case in.Inventory != nil:
+		return in.Inventory.RequestID
+	case in.Shipping != nil:
+		return in.Shipping.RequestID
+	}
+	return ""
 }
 
 func countSet(o Output) int {
