@@ -203,6 +203,13 @@ func (s *Saga) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, due []ke
 		} else if p := produceErr.Load(); p != nil {
 			reason = (*p).Error()
 		}
+		if err != nil {
+			// Not a rebalance: a record the saga cannot write. Say so
+			// loudly and do not spin; the batch is polled again.
+			s.log.Error("saga transaction aborted; the batch will be polled again", "records", fs.NumRecords(), "reason", reason)
+			time.Sleep(time.Second)
+			return nil
+		}
 		s.log.Info("saga transaction aborted; the batch will be polled again", "records", fs.NumRecords(), "reason", reason)
 		return nil
 	}

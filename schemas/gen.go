@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"path"
 	"reflect"
 	"strings"
 	"time"
@@ -56,14 +57,14 @@ var (
 )
 
 type generator struct {
-	defined map[string]bool
+	defined map[string]reflect.Type
 	names   map[reflect.Type]string // top-level renames
 	docs    map[reflect.Type]string
 }
 
 // generate renders the Avro schema of Go type t, named name.
 func generate(t reflect.Type, name, doc string) (string, error) {
-	g := &generator{defined: map[string]bool{}, names: map[reflect.Type]string{t: name}, docs: map[reflect.Type]string{t: doc}}
+	g := &generator{defined: map[string]reflect.Type{}, names: map[reflect.Type]string{t: name}, docs: map[reflect.Type]string{t: doc}}
 	s, err := g.schema(t)
 	if err != nil {
 		return "", err
@@ -131,19 +132,26 @@ func (g *generator) union(samples any) (any, error) {
 	return out, nil
 }
 
+// recordName is t's record name: its Go name, or, when another Go type of
+// that name is already in the schema (order.Shipment and
+// fulfillment.Shipment in the saga state), its package's name in front.
 func (g *generator) recordName(t reflect.Type) string {
 	if n, ok := g.names[t]; ok {
 		return n
+	}
+	if other, ok := g.defined[t.Name()]; ok && other != t {
+		pkg := path.Base(t.PkgPath())
+		return strings.ToUpper(pkg[:1]) + pkg[1:] + t.Name()
 	}
 	return t.Name()
 }
 
 func (g *generator) record(t reflect.Type) (any, error) {
 	name := g.recordName(t)
-	if g.defined[name] {
+	if _, ok := g.defined[name]; ok {
 		return Namespace + "." + name, nil
 	}
-	g.defined[name] = true
+	g.defined[name] = t
 	fields := []any{}
 	for _, f := range jsonFields(t) {
 		s, err := g.schema(f.typ)

@@ -9,9 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/api"
+	"github.com/orderlog/orderlog/dashboard"
 	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/schemas"
 )
@@ -54,6 +56,7 @@ func newAPI(ctx context.Context, d deps) (Role, error) {
 		return fail(fmt.Errorf("api producer: %w", err))
 	}
 	srv, err := api.New(api.Config{Reader: reader, Commands: api.NewKafkaSender(producer, n.Commands), Results: results,
+		Queues: dashboard.NewKafkaQueues(kadm.NewClient(producer), n.Events, n.DLQ, d.cfg.ProjectorGroup),
 		JWTKey: []byte(d.cfg.JWTKey), Timeout: d.cfg.APITimeout, Logger: d.log.With("role", "api")})
 	if err != nil {
 		producer.Close()

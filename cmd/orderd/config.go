@@ -47,6 +47,7 @@ type Config struct {
 	JWTKey             string
 	APITimeout         time.Duration
 	Saga               SagaConfig
+	Sim                SimConfig
 	// Dev runs everything in one process on an embedded Kafka and Redis
 	// (dev.go); dev holds them once run has started them.
 	Dev bool
@@ -77,6 +78,21 @@ type SagaConfig struct {
 	PaymentAttempts  int
 	AllowBackorder   bool
 	BackorderRecheck time.Duration
+}
+
+// SimConfig is the simulated outside systems' (role simulators).
+type SimConfig struct {
+	Group               string
+	Seed                int64
+	LatencyMin          time.Duration
+	LatencyMax          time.Duration
+	PaymentDeclineRate  float64
+	ShippingFailureRate float64
+	UnavailableRate     float64
+	DropRate            float64
+	Warehouses          []string
+	Stock               int64
+	DeliveryDelay       time.Duration
 }
 
 // envPrefix goes in front of every setting's environment variable: the flag
@@ -136,6 +152,17 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.IntVar(&c.Saga.PaymentAttempts, "saga-payment-attempts", 3, "saga: most payments initiated for an order after declines before it is cancelled")
 	fs.BoolVar(&c.Saga.AllowBackorder, "saga-allow-backorder", true, "saga: backorder what inventory lacks and ship the rest, instead of cancelling the order")
 	fs.DurationVar(&c.Saga.BackorderRecheck, "saga-backorder-recheck", time.Hour, "saga: how often backordered items are asked of inventory again")
+	fs.StringVar(&c.Sim.Group, "sim-group", "orderlog-simulators", "simulators: consumer group of the requests topics")
+	fs.Int64Var(&c.Sim.Seed, "sim-seed", 1, "simulators: seed of the random outcomes and latencies (same seed, same answers)")
+	fs.DurationVar(&c.Sim.LatencyMin, "sim-latency-min", 50*time.Millisecond, "simulators: shortest time to answer a request")
+	fs.DurationVar(&c.Sim.LatencyMax, "sim-latency-max", 300*time.Millisecond, "simulators: longest time to answer a request")
+	fs.Float64Var(&c.Sim.PaymentDeclineRate, "sim-payment-decline-rate", 0, "simulators: share of payment authorizations and captures declined (0 to 1)")
+	fs.Float64Var(&c.Sim.ShippingFailureRate, "sim-shipping-failure-rate", 0, "simulators: share of shipments the carrier refuses (0 to 1)")
+	fs.Float64Var(&c.Sim.UnavailableRate, "sim-unavailable-rate", 0, "simulators: share of requests answered UNAVAILABLE, by every system (0 to 1)")
+	fs.Float64Var(&c.Sim.DropRate, "sim-drop-rate", 0, "simulators: share of requests never answered, by every system (0 to 1)")
+	fs.Var(listValue{&c.Sim.Warehouses}, "sim-warehouses", "simulators: warehouses, comma-separated, in the order stock is taken from them")
+	fs.Int64Var(&c.Sim.Stock, "sim-stock", 1000, "simulators: units of every product in every warehouse at start")
+	fs.DurationVar(&c.Sim.DeliveryDelay, "sim-delivery-delay", 2*time.Second, "simulators: time from a shipment's SHIPPED to its DELIVERED answer")
 	fs.BoolVar(&c.Dev, "dev", false, "dev mode: embedded Kafka (kfake) and Redis (miniredis), roles processor,projector,api, demo traffic; nothing is kept")
 	return fs
 }
@@ -143,7 +170,8 @@ func flagSet(c *Config) *flag.FlagSet {
 // defaults are the values of the settings whose zero value is not the
 // default and which flag.FlagSet cannot express (lists).
 func defaults() Config {
-	return Config{Roles: []string{"processor"}, Brokers: []string{"127.0.0.1:9092"}}
+	return Config{Roles: []string{"processor"}, Brokers: []string{"127.0.0.1:9092"},
+		Sim: SimConfig{Warehouses: []string{"wh-east", "wh-west"}}}
 }
 
 // errHelp is returned by Load for --help, after the usage was written.
@@ -275,6 +303,7 @@ func (c *Config) validate() error {
 		bad("shutdown-timeout", "must be > 0, got %s", c.ShutdownTimeout)
 	}
 	c.validateSaga(bad)
+	c.validateSim(bad)
 	return errors.Join(errs...)
 }
 
@@ -297,6 +326,31 @@ func (c *Config) validateSaga(bad func(string, string, ...any)) {
 	}
 	if sc.PaymentAttempts < 1 || sc.PaymentAttempts > 100 {
 		bad("saga-payment-attempts", "must be from 1 to 100, got %d", sc.PaymentAttempts)
+	}
+}
+
+func (c *Config) validateSim(bad func(string, string, ...any)) {
+	sc := c.Sim
+	if strings.TrimSpace(sc.Group) == "" {
+		bad("sim-group", "must not be empty")
+	}
+	if sc.LatencyMin < 0 || sc.LatencyMax < sc.LatencyMin {
+		bad("sim-latency-max", "must be >= %s (sim-latency-min) >= 0, got %s", sc.LatencyMin, sc.LatencyMax)
+	}
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"sim-payment-decline-rate", sc.PaymentDeclineRate}, {"sim-shipping-failure-rate", sc.ShippingFailureRate},
+		{"sim-unavailable-rate", sc.UnavailableRate}, {"sim-drop-rate", sc.DropRate}} {
+		if r.v < 0 || r.v > 1 {
+			bad(r.name, "must be from 0 to 1, got %g", r.v)
+		}
+	}
+	if len(sc.Warehouses) == 0 {
+		bad("sim-warehouses", "name at least one warehouse")
+	}
+	if sc.Stock < 0 {
+		bad("sim-stock", "must be >= 0, got %d", sc.Stock)
 	}
 }
 
@@ -368,6 +422,8 @@ variable; a flag wins over its variable, the variable over the default.
 			r.def = strings.Join(d.Roles, ",")
 		case "kafka-brokers":
 			r.def = strings.Join(d.Brokers, ",")
+		case "sim-warehouses":
+			r.def = strings.Join(d.Sim.Warehouses, ",")
 		case "transactional-id":
 			r.def = defaultTxnID
 		}

@@ -56,7 +56,7 @@ func (c *Config) devDefaults(set map[string]bool) error {
 		}
 	}
 	if !set["roles"] {
-		c.Roles = []string{"processor", "projector", "api"}
+		c.Roles = []string{"processor", "projector", "api", "saga", "simulators"}
 	}
 	if c.JWTKey == "" {
 		var b [32]byte
@@ -143,9 +143,12 @@ func (r *devRole) othersReady() bool {
 	return true
 }
 
-// demoOrders are the demo traffic: two orders delivered, one placed, one
-// cancelled, as commands on order.commands.
-func demoOrders() [][]order.Command {
+// demoOrders are the demo traffic, as commands on order.commands. With the
+// saga running, three orders are placed and the saga (with the simulated
+// payment, inventory and carrier) takes them to DELIVERED; without it, two
+// are driven to DELIVERED by commands and one stays PLACED. A fourth is
+// cancelled as a draft.
+func demoOrders(withSaga bool) [][]order.Command {
 	addr := order.Address{Line1: "1 Main St", City: "New York", State: "NY", PostalCode: "10001", Country: "US"}
 	cmds := func(id, customer string, datas ...order.CommandData) []order.Command {
 		out := make([]order.Command, len(datas))
@@ -170,6 +173,14 @@ func demoOrders() [][]order.Command {
 			order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z" + id},
 			order.DeliverOrder{ReceivedBy: "Jane"})
 	}
+	bill := order.UpdateBillingDetails{BillingInput: order.BillingInput{Name: "Jane Smith", Email: "jane@example.com", Address: addr}}
+	if withSaga {
+		placed := func(id, customer string) []order.Command {
+			return cmds(id, customer, create(customer), ship, bill, order.PlaceOrder{})
+		}
+		return [][]order.Command{placed("demo-1", "alice"), placed("demo-2", "bob"), placed("demo-3", "alice"),
+			cmds("demo-4", "bob", create("bob"), order.CancelOrder{Reason: "changed my mind"})}
+	}
 	return [][]order.Command{
 		delivered("demo-1", "alice"),
 		delivered("demo-2", "bob"),
@@ -189,7 +200,7 @@ func (r *devRole) sendDemo(ctx context.Context) ([]string, error) {
 	defer cl.Close()
 	var recs []*kgo.Record
 	var ids []string
-	for _, cmds := range demoOrders() {
+	for _, cmds := range demoOrders(slices.Contains(r.d.cfg.Roles, "saga")) {
 		ids = append(ids, cmds[0].OrderID)
 		for _, c := range cmds {
 			v, err := schemas.CommandJSON(c)
@@ -215,6 +226,7 @@ func (r *devRole) banner(demo []string) error {
 		fmt.Fprintf(&b, "  API       %s   (OpenAPI: %s/openapi.json)\n", apiURL, apiURL)
 		fmt.Fprintf(&b, "  try       curl -H \"Authorization: Bearer %s\" '%s/orders?status=DELIVERED'\n", tok, apiURL)
 		fmt.Fprintf(&b, "            (an admin token; the JWT key of this run is %s)\n", cfg.JWTKey)
+		fmt.Fprintf(&b, "  dashboard http://%s/dashboard#token=%s\n", cfg.APIAddr, tok)
 	} else {
 		fmt.Fprintf(&b, "  API       not running (--roles %s)\n", strings.Join(cfg.Roles, ","))
 	}
@@ -222,7 +234,12 @@ func (r *devRole) banner(demo []string) error {
 	fmt.Fprintf(&b, "  ready     http://%s/readyz\n", cfg.HTTPAddr)
 	fmt.Fprintf(&b, "  events    kcat -C -b %s -t %s   (Avro single-object values)\n", strings.Join(cfg.Brokers, ","), r.d.topics.Names().Events)
 	fmt.Fprintf(&b, "  Redis     redis-cli -p %s   (read models under %q)\n", portOf(r.env.redis.Addr()), cfg.Redis.Prefix)
-	fmt.Fprintf(&b, "  demo      orders %s (demo-1, demo-2 DELIVERED, demo-3 PLACED, demo-4 CANCELLED)\n", strings.Join(demo, ", "))
+	if slices.Contains(cfg.Roles, "saga") {
+		fmt.Fprintf(&b, "  demo      orders %s: demo-1..3 placed, the saga takes them through payment, stock and shipping\n", strings.Join(demo, ", "))
+		fmt.Fprintf(&b, "            to DELIVERED in a few seconds (simulated outside systems); demo-4 CANCELLED\n")
+	} else {
+		fmt.Fprintf(&b, "  demo      orders %s (demo-1, demo-2 DELIVERED, demo-3 PLACED, demo-4 CANCELLED)\n", strings.Join(demo, ", "))
+	}
 	fmt.Fprintf(&b, "\nCtrl-C stops everything. Nothing is kept on exit: Kafka and Redis vanish with the process.\n\n")
 	_, err = io.WriteString(r.env.stdout, b.String())
 	return err

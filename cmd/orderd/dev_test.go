@@ -31,14 +31,14 @@ func TestDevModeServesTheAPIWithDemoOrders(t *testing.T) {
 		}
 	}()
 	o := &orderd{t: t, addr: httpAddr}
-	o.eventually("/readyz", 200, "ready: processor, projector, api, dev")
+	o.eventually("/readyz", 200, "ready: processor, projector, api, saga, simulators, dev")
 	t.Logf("ready after %s", time.Since(started).Round(time.Millisecond))
 	require.Less(t, time.Since(started), 10*time.Second, "dev mode is ready within 10 s")
 
 	banner := stdout.String()
 	for _, want := range []string{"http://" + apiAddr + "/api/v1", "http://" + httpAddr + "/metrics",
 		"http://" + httpAddr + "/readyz", "kcat -C -b 127.0.0.1:", "-t order.events", "Nothing is kept on exit",
-		"/orders?status=DELIVERED"} {
+		"/orders?status=DELIVERED", "/dashboard#token="} {
 		require.Contains(t, banner, want)
 	}
 	m := regexp.MustCompile(`curl -H "Authorization: Bearer ([^"]+)" '([^']+)'`).FindStringSubmatch(banner)
@@ -59,7 +59,7 @@ func TestDevModeServesTheAPIWithDemoOrders(t *testing.T) {
 	require.Eventually(t, func() bool {
 		code, body := call("GET", deliveredURL, "")
 		return code == 200 && strings.Contains(body, `"demo-1"`) && strings.Contains(body, `"demo-2"`)
-	}, 10*time.Second, 50*time.Millisecond, "the delivered demo orders are listed")
+	}, 30*time.Second, 50*time.Millisecond, "the saga delivers the placed demo orders (simulated payment, stock, carrier)")
 	require.Eventually(t, func() bool {
 		code, body := call("GET", "http://"+apiAddr+"/api/v1/orders", "")
 		return code == 200 && strings.Contains(body, `"demo-3"`) && strings.Contains(body, `"demo-4"`)

@@ -18,6 +18,7 @@ import (
 	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/saga"
 	"github.com/orderlog/orderlog/schemas"
+	"github.com/orderlog/orderlog/simulators"
 	"github.com/orderlog/orderlog/topics"
 )
 
@@ -41,6 +42,7 @@ var roles = []roleSpec{
 	{name: "projector", build: newProjector},
 	{name: "api", build: newAPI},
 	{name: "saga", build: newSaga},
+	{name: "simulators", build: newSimulators},
 }
 
 // deps are what every role may use.
@@ -137,6 +139,27 @@ func newSaga(ctx context.Context, d deps) (Role, error) {
 		return nil, fmt.Errorf("saga: %w", err)
 	}
 	return g, nil
+}
+
+func newSimulators(_ context.Context, d deps) (Role, error) {
+	sc := d.cfg.Sim
+	c := simulators.DefaultConfig()
+	c.Brokers, c.ClientOpts, c.Topics, c.Group = d.cfg.Brokers, d.kafkaOpts, d.topics.Names(), sc.Group
+	c.SerdeOptions, c.Logger, c.Metrics, c.Seed = d.serdeOpts, d.log, simulators.NewMetrics(d.metrics), sc.Seed
+	behave := func(b *simulators.Behavior, failure float64) {
+		b.Latency = simulators.Latency{Min: sc.LatencyMin, Max: sc.LatencyMax}
+		b.FailureRate, b.UnavailableRate, b.DropRate = failure, sc.UnavailableRate, sc.DropRate
+	}
+	behave(&c.Payment, sc.PaymentDeclineRate)
+	behave(&c.Inventory.Behavior, 0)
+	behave(&c.Shipping.Behavior, sc.ShippingFailureRate)
+	c.Inventory.Warehouses, c.Inventory.DefaultStock = sc.Warehouses, sc.Stock
+	c.Shipping.DeliveryDelay = sc.DeliveryDelay
+	s, err := simulators.New(c)
+	if err != nil {
+		return nil, fmt.Errorf("simulators: %w", err)
+	}
+	return s, nil
 }
 
 func newRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/saga"
+	"github.com/orderlog/orderlog/simulators"
 )
 
 // metric is what the docs table says of one metric.
@@ -100,6 +101,7 @@ func registered() map[string]metric {
 	processor.NewMetrics(r)
 	projections.NewMetrics(r)
 	saga.NewMetrics(r)
+	simulators.NewMetrics(r)
 	maps.Copy(r.got, orderdOnly)
 	return r.got
 }
