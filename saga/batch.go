@@ -84,10 +84,12 @@ func (b *batch) tick(k key) {
 		return
 	}
 	st := b.state(k)
-	if due, ok := st.NextDue(); !ok || due.After(b.now) {
+	due, ok := st.NextDue()
+	if !ok || due.After(b.now) {
 		return // a record of this batch moved or cleared the timer
 	}
 	b.ticks++
+	b.s.log.Debug("durable timer due", "orderId", k.orderID, "correlationId", st.CorrelationID, "due", due, "step", st.Step)
 	b.react(k, fulfillment.Input{})
 }
 
@@ -128,6 +130,8 @@ func (b *batch) output(k key, o fulfillment.Output) error {
 		return nil
 	case o.Command != nil:
 		topic, kind = t.Commands, "command"
+		b.s.log.Debug("saga command", "orderId", o.Command.OrderID, "commandId", o.Command.ID,
+			"correlationId", o.Command.CorrelationID, "type", o.Command.Type)
 		v, err = sd.Commands.Encode(*o.Command)
 		headers = append(headers, kgo.RecordHeader{Key: processor.HeaderCommandType, Value: []byte(o.Command.Type)},
 			kgo.RecordHeader{Key: processor.HeaderCorrelationID, Value: []byte(o.Command.CorrelationID)})
