@@ -241,12 +241,16 @@ func (r *reaction) dispatched(d order.ShipmentDispatched) {
 		d.ShipmentID, d.Carrier, d.TrackingNumber))
 	if !slices.ContainsFunc(r.s.Shipments, func(sh Shipment) bool { return !sh.Shipped }) && !r.backordered() {
 		r.s.clearTimer(TimerShipmentDeadline)
+		// Everything is with the carrier: a DELIVERED answer that never
+		// comes must not leave the order in SHIPPED unnoticed.
+		r.s.setTimer(TimerDeliveryDeadline, r.env.Now.Add(r.p.ShipmentTimeout))
 	}
 }
 
 func (r *reaction) delivered() {
 	r.move(StepDelivered, OnDelivered)
 	r.s.clearTimer(TimerShipmentDeadline)
+	r.s.clearTimer(TimerDeliveryDeadline)
 	r.s.clearTimer(TimerBackorderRecheck)
 	r.notify("order-delivered", "your order was delivered")
 }
@@ -267,6 +271,7 @@ func (r *reaction) orderCancelled() {
 	}
 	r.s.clearTimer(TimerPaymentDeadline)
 	r.s.clearTimer(TimerShipmentDeadline)
+	r.s.clearTimer(TimerDeliveryDeadline)
 	r.s.clearTimer(TimerBackorderRecheck)
 	r.undoMoney()
 	for _, a := range r.s.Unrecorded { // refused by the cancelled order

@@ -157,6 +157,11 @@ func (r *reaction) fire(t Timer) {
 			r.command("cancel-payment-deadline", order.CancelOrder{
 				Reason: fmt.Sprintf("payment not authorized within %s", r.p.PaymentTimeout)})
 		}
+	case TimerDeliveryDeadline:
+		if r.s.Step == StepShipping {
+			r.flagOrNote("DELIVERY_OVERDUE", "delivery-deadline",
+				fmt.Sprintf("every shipment left %s ago and not all were delivered", r.p.ShipmentTimeout))
+		}
 	case TimerShipmentDeadline:
 		if r.s.Step == StepShipping || r.s.Step == StepApproval {
 			r.flagOrNote("SHIPMENT_OVERDUE", "shipment-deadline",

@@ -25,9 +25,12 @@ func TestHappyPath(t *testing.T) {
 	if pay.Status != order.PayCaptured || pay.Captured != total {
 		t.Fatalf("payment %s captured %d, want CAPTURED %d", pay.Status, pay.Captured, total)
 	}
-	// Every shipment left: nothing is in flight while the carrier delivers
-	// (there is no delivery deadline).
-	w.expect(order.StatusShipped, StepShipping, false)
+	// Every shipment left: only the delivery deadline runs while the
+	// carrier delivers.
+	w.expect(order.StatusShipped, StepShipping, true)
+	if !w.timer(TimerDeliveryDeadline) || len(w.saga.Timers) != 1 {
+		t.Errorf("timers %v, want only the delivery deadline", w.saga.Timers)
+	}
 	if got := w.templates(); !slices.Equal(got, []string{"order-confirmed", "order-shipped-shp-" + w.ord.Reservations[0].ID}) {
 		t.Errorf("notifications %v", got)
 	}
@@ -105,7 +108,7 @@ func TestSplitAcrossWarehouses(t *testing.T) {
 		len(we.Items) != 2 {
 		t.Errorf("dispatches east %+v, west %+v", e, we)
 	}
-	w.expect(order.StatusShipped, StepShipping, false)
+	w.expect(order.StatusShipped, StepShipping, true) // the delivery deadline
 	if len(w.ord.Shipments) != 2 || !w.ord.FullyShipped() {
 		t.Fatalf("order shipments %+v", w.ord.Shipments)
 	}
@@ -115,7 +118,7 @@ func TestSplitAcrossWarehouses(t *testing.T) {
 
 	w.inbox = append(w.inbox, Input{Shipping: new(delivered(ships[0]))})
 	w.run()
-	w.expect(order.StatusShipped, StepShipping, false)
+	w.expect(order.StatusShipped, StepShipping, true)
 	if hasTemplate(w, "order-delivered") {
 		t.Error("delivered notified after one of two shipments")
 	}
@@ -497,6 +500,28 @@ func TestShipmentDeadline(t *testing.T) {
 	if n := w.flags("SHIPMENT_OVERDUE"); n != 1 {
 		t.Errorf("%d SHIPMENT_OVERDUE flags after another week", n)
 	}
+}
+
+// TestDeliveryDeadline: the carrier ships but never says delivered; once
+// the deadline passes the order is flagged for review, once.
+func TestDeliveryDeadline(t *testing.T) {
+	p := DefaultPolicy()
+	w := newWorld(t, p)
+	w.autoDeliver = false
+	w.place(item("sku-1", 1, 1000))
+	w.noRejections()
+	w.expect(order.StatusShipped, StepShipping, true)
+	w.advance(p.ShipmentTimeout - time.Minute)
+	if n := w.flags("DELIVERY_OVERDUE"); n != 0 {
+		t.Fatalf("%d DELIVERY_OVERDUE flags before the deadline", n)
+	}
+	w.advance(2 * time.Minute)
+	w.advance(7 * 24 * time.Hour)
+	w.noRejections()
+	if n := w.flags("DELIVERY_OVERDUE"); n != 1 {
+		t.Errorf("%d DELIVERY_OVERDUE flags, want 1", n)
+	}
+	w.expect(order.StatusShipped, StepShipping, false)
 }
 
 // hold keeps the requests of one action unanswered, for the test to answer.

@@ -102,6 +102,7 @@ type Shipment struct {
 const (
 	TimerPaymentDeadline  = "payment-deadline"
 	TimerShipmentDeadline = "shipment-deadline"
+	TimerDeliveryDeadline = "delivery-deadline"
 	TimerBackorderRecheck = "backorder-recheck"
 	timerRetryPrefix      = "retry:"
 )

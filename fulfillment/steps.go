@@ -63,6 +63,7 @@ var Transitions = []Transition{
 	{[]Step{StepShipping}, "SHIPMENT_DISPATCHED", "notify shipped", StepNone, false},
 	{[]Step{StepShipping}, "shipping FAILED", "FlagOrder SHIPMENT_FAILED", StepNone, false},
 	{[]Step{StepShipping, StepApproval}, "shipment deadline", "FlagOrder SHIPMENT_OVERDUE", StepNone, false},
+	{[]Step{StepShipping}, "delivery deadline (everything shipped, not all delivered)", "FlagOrder DELIVERY_OVERDUE", StepNone, false},
 	{[]Step{StepShipping, StepApproval, StepCapturing}, "backorder re-check", "ask inventory RESERVE of the backordered units (one re-check at a time); ship what arrives", StepNone, false},
 	{[]Step{StepShipping}, OnDelivered, "notify delivered", StepDelivered, false},
 	{active, "ORDER_CANCELLATION_REQUESTED", "CancelOrder", StepNone, true},
