@@ -98,6 +98,10 @@ type Processor struct {
 	h       *handler
 	running atomic.Bool
 	joined  atomic.Bool // the group assigned this member its partitions at least once
+	// sessionCreated, when set (by tests), runs right after a session's
+	// client is created, standing for a goroutine a loaded machine
+	// deschedules there while the group joins.
+	sessionCreated func()
 }
 
 // New checks the config and prepares a processor; Run starts it.
@@ -171,14 +175,24 @@ func (p *Processor) Run(ctx context.Context) error {
 // session runs one group transact session until ctx is done (nil) or a
 // transaction fails (the error).
 func (p *Processor) session(ctx context.Context) error {
+	// joined is reset before the client exists, never after: the client's
+	// group goroutine joins, runs OnPartitionsAssigned (restore) and sets
+	// joined on its own, possibly before NewGroupTransactSession returns
+	// here when this goroutine is descheduled on a loaded machine. A reset
+	// after that erased the assignment, and the member stayed not ready
+	// until the next rebalance, which a lone member never gets.
+	p.joined.Store(false)
 	sess, err := kgo.NewGroupTransactSession(p.sessionOpts(ctx)...)
 	if err != nil {
 		return fmt.Errorf("processor: session: %w", err)
 	}
-	p.joined.Store(false)
+	if p.sessionCreated != nil {
+		p.sessionCreated()
+	}
 	p.running.Store(true)
 	defer func() {
 		p.running.Store(false)
+		p.joined.Store(false)
 		sess.Close()
 		p.stores.dropAll()
 		p.metrics.partitions.Set(0)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,10 +63,12 @@ func (c *cluster) startProcessor(t *testing.T) (stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &logTail{max: 2000}
 	p, err := processor.New(processor.Config{
 		Brokers: strings.Split(c.brokers, ","), Group: "orderctl-test", TransactionalID: "orderctl-test-txn",
-		Topics: c.names, Serdes: serdes, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Metrics: processor.NewMetrics(nil),
+		Topics: c.names, Serdes: serdes, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Metrics:    processor.NewMetrics(nil),
+		ClientOpts: []kgo.Opt{kgo.WithLogger(kgo.BasicLogger(logs, kgo.LogLevelDebug, func() string { return time.Now().Format("15:04:05.000 ") }))},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +77,18 @@ func (c *cluster) startProcessor(t *testing.T) (stop func()) {
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	stop = func() { cancel(); <-done }
 	t.Cleanup(stop)
-	// Generous: under a loaded CI machine with -race a group join on kfake
-	// has been seen to take more than 30 s.
-	deadline := time.Now().Add(90 * time.Second)
+	// A join on kfake takes milliseconds; the bound is for a loaded CI
+	// machine with -race. On failure the processor's and franz-go's log
+	// says where it stopped (joining, restoring, fetching).
+	const wait = 90 * time.Second
+	start := time.Now()
 	for !p.Ready() {
-		if time.Now().After(deadline) {
-			t.Fatal("processor not ready after 90s")
+		if time.Since(start) > wait {
+			t.Fatalf("processor not ready after %s; its log (franz-go at debug level), last lines:\n%s", wait, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	t.Logf("processor ready after %s", time.Since(start).Round(time.Millisecond))
 	return stop
 }
 
@@ -139,4 +145,27 @@ func TestUnknownCommandAndBadOutput(t *testing.T) {
 	if code := run(t.Context(), []string{"send", "--output", "yaml"}, envFor("", io.Discard, io.Discard, nil)); code != exitUsage {
 		t.Errorf("--output yaml exit %d, want %d", code, exitUsage)
 	}
+}
+
+// logTail keeps the last max writes (log lines) made to it.
+type logTail struct {
+	max   int
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *logTail) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, string(b))
+	if len(l.lines) > 2*l.max {
+		l.lines = append(l.lines[:0], l.lines[len(l.lines)-l.max:]...)
+	}
+	return len(b), nil
+}
+
+func (l *logTail) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "")
 }
