@@ -85,14 +85,18 @@ func (s *Saga) Run(ctx context.Context) error {
 }
 
 func (s *Saga) session(ctx context.Context) error {
+	// joined is reset before the client exists, never after: the client's
+	// group goroutine may join, restore and set it before
+	// NewGroupTransactSession returns here (see the processor's session).
+	s.joined.Store(false)
 	sess, err := kgo.NewGroupTransactSession(s.sessionOpts(ctx)...)
 	if err != nil {
 		return fmt.Errorf("saga: session: %w", err)
 	}
-	s.joined.Store(false)
 	s.running.Store(true)
 	defer func() {
 		s.running.Store(false)
+		s.joined.Store(false)
 		sess.Close()
 		s.stores.dropAll()
 		s.metrics.partitions.Set(0)
