@@ -119,6 +119,8 @@ func (s *Server) routes() []route {
 		{method: "POST", path: Prefix + "/orders/{id}/items", handler: s.addItems},
 		{method: "PUT", path: Prefix + "/orders/{id}/items/{itemId}", handler: s.updateItem},
 		{method: "DELETE", path: Prefix + "/orders/{id}/items/{itemId}", handler: s.removeItem},
+		{method: "POST", path: Prefix + "/orders/{id}/place", handler: s.placeOrder},
+		{method: "POST", path: Prefix + "/orders/{id}/cancellation", handler: s.requestCancellation},
 		{method: "POST", path: Prefix + "/orders/{id}/ship", handler: s.shipOrder},
 		{method: "GET", path: Prefix + "/orders/{id}/status", handler: s.orderStatus},
 		{method: "GET", path: Prefix + "/orders/{id}/events", handler: s.orderEvents},

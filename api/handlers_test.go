@@ -170,6 +170,18 @@ func TestWritesAnswerEveryOutcome(t *testing.T) {
 				require.NotNil(t, v.Shipping)
 				require.NotNil(t, v.Billing)
 			}},
+		{name: "place the order", c: alice, method: "POST", path: "/api/v1/orders/o-1/place", wantCode: 200,
+			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
+				require.Equal(t, order.StatusPlaced, decodeBytes[projections.View](t, b).Status)
+			}},
+		{name: "placing it again is 422", c: alice, method: "POST", path: "/api/v1/orders/o-1/place", wantCode: 422, wantError: "INVALID_TRANSITION"},
+		{name: "a cancellation request needs a reason", c: alice, method: "POST", path: "/api/v1/orders/o-1/cancellation",
+			body: map[string]any{}, wantCode: 400, wantError: "BAD_REQUEST", wantField: "reason"},
+		{name: "ask to cancel the placed order", c: alice, method: "POST", path: "/api/v1/orders/o-1/cancellation",
+			body: map[string]any{"reason": "found it cheaper"}, wantCode: 200,
+			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
+				require.True(t, decodeBytes[projections.View](t, b).CancellationRequested)
+			}},
 		{name: "an empty update is 400", c: alice, method: "PUT", path: "/api/v1/orders/o-1", body: map[string]any{},
 			wantCode: 400, wantError: "BAD_REQUEST", wantField: "shipping"},
 		{name: "another customer's order is 404", c: bob, method: "POST", path: "/api/v1/orders/o-1/items",

@@ -261,6 +261,30 @@ func (s *Server) removeItem(w http.ResponseWriter, r *http.Request) {
 	s.execute(w, r, write{orderID: r.PathValue("id"), datas: []order.CommandData{d}})
 }
 
+// placeOrder is PlaceOrder: the draft becomes an order, and the fulfillment
+// saga (where one runs) takes it through payment, stock and shipping.
+func (s *Server) placeOrder(w http.ResponseWriter, r *http.Request) {
+	var b order.PlaceOrder
+	if !decodeBody(w, r, &b, true) {
+		return
+	}
+	s.execute(w, r, write{orderID: r.PathValue("id"), datas: []order.CommandData{b}})
+}
+
+// requestCancellation is RequestCancellation: for an order already in
+// payment or fulfillment; the saga cancels it, refunds and releases.
+func (s *Server) requestCancellation(w http.ResponseWriter, r *http.Request) {
+	var b order.RequestCancellation
+	if !decodeBody(w, r, &b, false) {
+		return
+	}
+	if b.Reason == "" {
+		badRequest(w, "reason", "reason is required")
+		return
+	}
+	s.execute(w, r, write{orderID: r.PathValue("id"), datas: []order.CommandData{b}})
+}
+
 func (s *Server) shipOrder(w http.ResponseWriter, r *http.Request) {
 	if !requireRole(w, r, RoleAdmin, RoleService) {
 		return

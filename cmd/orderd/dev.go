@@ -234,6 +234,8 @@ func (r *devRole) banner(demo []string) error {
 	fmt.Fprintf(&b, "  ready     http://%s/readyz\n", cfg.HTTPAddr)
 	fmt.Fprintf(&b, "  events    kcat -C -b %s -t %s   (Avro single-object values)\n", strings.Join(cfg.Brokers, ","), r.d.topics.Names().Events)
 	fmt.Fprintf(&b, "  Redis     redis-cli -p %s   (read models under %q)\n", portOf(r.env.redis.Addr()), cfg.Redis.Prefix)
+	fmt.Fprintf(&b, "  orderctl  export ORDERLOG_KAFKA_BROKERS=%s ORDERLOG_REDIS_ADDR=%s\n", strings.Join(cfg.Brokers, ","), r.env.redis.Addr())
+	fmt.Fprintf(&b, "            go run ./cmd/orderctl order list --status DELIVERED    (then: order history demo-1, lag, dlq list)\n")
 	if slices.Contains(cfg.Roles, "saga") {
 		fmt.Fprintf(&b, "  demo      orders %s: demo-1..3 placed, the saga takes them through payment, stock and shipping\n", strings.Join(demo, ", "))
 		fmt.Fprintf(&b, "            to DELIVERED in a few seconds (simulated outside systems); demo-4 CANCELLED\n")
