@@ -18,4 +18,13 @@
 //	load (kgo, murmur2 by orderId) ──▶ order.commands ──▶ orderd ×3 (kill -9 loop)
 //	                                                        │
 //	verify (read_committed) ◀── events, state, results ◀────┘
+//
+// The saga's chaos test (saga_test.go) runs three orderd with the roles
+// processor, saga and simulators, places a few hundred orders (scarce
+// products, high values, cancellations) against simulated systems that
+// decline, drop and answer UNAVAILABLE, kills one orderd every few seconds,
+// and then requires every order to come to rest: DELIVERED, CANCELLED with
+// any captured money refunded and no stock held, or explicitly waiting
+// (an approval hold, a review flag, a backorder); gapless logs, unique event
+// ids, nothing dead-lettered, and no money left at the gateway.
 package chaos
