@@ -261,3 +261,29 @@ func TestSagaShipsWhatIsInStockAndTheBackorderLater(t *testing.T) {
 	require.Zero(t, st.Lines[0].Backordered)
 	require.Equal(t, st.Totals().Total, st.Payment.Captured, "paid in full at capture, backorder included")
 }
+
+// TestSagaRefundsAndRestocksAReturn: a delivered order's items come back;
+// the order asks for the refund, the saga gets it from the gateway and puts
+// the items back on the shelf.
+func TestSagaRefundsAndRestocksAReturn(t *testing.T) {
+	brokers := testenv.KafkaBrokers(t)
+	r := newRig(t, brokers, testenv.TopicPrefix(t), fastPolicy(), func(c *simulators.Config) {
+		c.Inventory.Stock = map[string]map[string]int64{simulators.DefaultWarehouse1: {"mug": 5}}
+		c.Inventory.DefaultStock = 0
+	})
+	r.send(placed("o-ret", order.LineItem{ProductID: "mug", Quantity: 2, UnitPrice: 1200})...)
+	r.waitFor("o-ret", 60*time.Second, "DELIVERED", func(s order.State) bool { return s.Status == order.StatusDelivered })
+	require.Equal(t, int64(3), r.sim.Stock(simulators.DefaultWarehouse1, "mug"), "two mugs left with the carrier")
+
+	item := []order.ItemQuantity{{ProductID: "mug", Quantity: 1}}
+	r.send(order.Command{ID: "o-ret-r1", Type: order.CmdRequestReturn, OrderID: "o-ret", UserID: "cust",
+		Data: order.RequestReturn{ReturnID: "ret-1", Items: item, Reason: "chipped"}},
+		order.Command{ID: "o-ret-r2", Type: order.CmdReceiveReturn, OrderID: "o-ret", UserID: "warehouse",
+			Data: order.ReceiveReturn{ReturnID: "ret-1"}})
+	st := r.waitFor("o-ret", 60*time.Second, "RETURNED and refunded", func(s order.State) bool {
+		return s.Status == order.StatusReturned && s.Payment.Refunded > 0 && s.Payment.Refunded == s.Payment.RefundRequested
+	})
+	require.Less(t, st.Payment.Refunded, st.Payment.Captured, "one of two mugs refunded, shipping kept")
+	require.Eventually(t, func() bool { return r.sim.Stock(simulators.DefaultWarehouse1, "mug") == 4 }, 30*time.Second, 50*time.Millisecond,
+		"the returned mug is back on the shelf")
+}
