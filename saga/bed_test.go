@@ -5,6 +5,7 @@ package saga_test
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -43,13 +44,21 @@ func templates(evs []order.Event) []string {
 // TestSagaDeliversASplitOrderOnARealBroker: one product is in stock only
 // partly in the first warehouse, so the order ships as two shipments, from
 // two warehouses, and is delivered when both are.
+//
+// With the test bed's schema registry (ORDERLOG_SCHEMA_REGISTRY_URL), every
+// record of the run, saga state and integration topics included, is in the
+// Confluent wire format with schemas registered there.
 func TestSagaDeliversASplitOrderOnARealBroker(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
+	var opts []rigOption
+	if url := os.Getenv("ORDERLOG_SCHEMA_REGISTRY_URL"); url != "" {
+		opts = append(opts, withRegistry(url))
+	}
 	r := newRig(t, brokers, testenv.TopicPrefix(t), fastPolicy(), func(c *simulators.Config) {
 		c.Inventory.Warehouses = []string{"wh-a", "wh-b"}
 		c.Inventory.Stock = map[string]map[string]int64{"wh-a": {"sku-1": 1}, "wh-b": {"sku-1": 10, "sku-2": 10}}
 		c.Inventory.DefaultStock = 0
-	})
+	}, opts...)
 	r.send(placed("o-split", order.LineItem{ProductID: "sku-1", Quantity: 3, UnitPrice: 1000}, order.LineItem{ProductID: "sku-2", Quantity: 1, UnitPrice: 500})...)
 
 	st := r.waitFor("o-split", 60*time.Second, "DELIVERED", func(s order.State) bool { return s.Status == order.StatusDelivered })
@@ -64,6 +73,16 @@ func TestSagaDeliversASplitOrderOnARealBroker(t *testing.T) {
 	r.waitFor("o-split", 30*time.Second, "notified of delivery", func(order.State) bool {
 		return slices.Contains(templates(r.eventsOf("o-split")), "order-delivered")
 	})
+	if len(opts) > 0 {
+		raw := func(b []byte) ([]byte, error) { return b, nil }
+		for _, topic := range []string{r.names.SagaState, r.names.PaymentRequests, r.names.InventoryResults, r.names.ShippingRequests} {
+			vals := readAll(t, r, topic, raw)
+			require.NotEmpty(t, vals, topic)
+			for _, v := range vals {
+				require.EqualValues(t, 0, v[0], "%s: Confluent framing (magic byte 0) with a registry", topic)
+			}
+		}
+	}
 	tpl := templates(r.eventsOf("o-split"))
 	require.Contains(t, tpl, "order-confirmed")
 	require.Contains(t, tpl, "order-delivered")

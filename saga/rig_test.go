@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sr"
 
 	"github.com/orderlog/orderlog/fulfillment"
 	"github.com/orderlog/orderlog/order"
@@ -52,6 +53,7 @@ type rig struct {
 	cl      *kgo.Client
 	policy  fulfillment.Policy
 	sim     *simulators.Simulators
+	optsFor func(topic string) []schemas.Option
 
 	mu     sync.Mutex
 	orders map[string]order.State
@@ -60,7 +62,19 @@ type rig struct {
 	stopSaga func()
 }
 
-func newRig(t *testing.T, brokers []string, prefix string, pol fulfillment.Policy, simCfg func(*simulators.Config)) *rig {
+// withRegistry, set on a rig before it starts, makes every serde use the
+// schema registry (Confluent framing).
+type rigOption func(*rig)
+
+func withRegistry(url string) rigOption {
+	return func(r *rig) {
+		cl, err := sr.NewClient(sr.URLs(url))
+		require.NoError(r.t, err)
+		r.optsFor = func(topic string) []schemas.Option { return []schemas.Option{schemas.WithRegistry(cl, topic+"-value")} }
+	}
+}
+
+func newRig(t *testing.T, brokers []string, prefix string, pol fulfillment.Policy, simCfg func(*simulators.Config), opts ...rigOption) *rig {
 	t.Helper()
 	ctx := t.Context()
 	set, err := topics.New(topics.Config{Prefix: prefix, Partitions: 3, ReplicationFactor: 1})
@@ -72,12 +86,15 @@ func newRig(t *testing.T, brokers []string, prefix string, pol fulfillment.Polic
 	require.NoError(t, err)
 	r := &rig{t: t, brokers: brokers, prefix: prefix, names: set.Names(), clock: &clock{}, cl: cl, policy: pol,
 		orders: map[string]order.State{}, events: map[string][]order.Event{}}
+	for _, o := range opts {
+		o(r)
+	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("ORDERLOG_TEST_LOGS") != "" {
 		quiet = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 
-	ps, err := processor.NewSerdes(ctx, r.names, nil)
+	ps, err := processor.NewSerdes(ctx, r.names, r.optsFor)
 	require.NoError(t, err)
 	p, err := processor.New(processor.Config{Brokers: brokers, Group: prefix + "processor", TransactionalID: prefix + "processor",
 		Topics: r.names, Serdes: ps, Logger: quiet, Metrics: processor.NewMetrics(nil)})
@@ -85,7 +102,7 @@ func newRig(t *testing.T, brokers []string, prefix string, pol fulfillment.Polic
 	r.run(p.Run, p.Ready, "processor")
 
 	sc := simulators.DefaultConfig()
-	sc.Brokers, sc.Topics, sc.Group, sc.Logger = brokers, r.names, prefix+"simulators", quiet
+	sc.Brokers, sc.Topics, sc.Group, sc.Logger, sc.SerdeOptions = brokers, r.names, prefix+"simulators", quiet, r.optsFor
 	fast := simulators.Latency{Min: 5 * time.Millisecond, Max: 30 * time.Millisecond}
 	sc.Payment.Latency, sc.Inventory.Latency, sc.Shipping.Latency = fast, fast, fast
 	sc.Shipping.DeliveryDelay = 200 * time.Millisecond
@@ -125,7 +142,7 @@ func (r *rig) run(run func(context.Context) error, ready func() bool, name strin
 // from order.saga-state).
 func (r *rig) startSaga() {
 	r.t.Helper()
-	ss, err := saga.NewSerdes(r.t.Context(), r.names, nil)
+	ss, err := saga.NewSerdes(r.t.Context(), r.names, r.optsFor)
 	require.NoError(r.t, err)
 	g, err := saga.New(saga.Config{Brokers: r.brokers, Group: r.prefix + "saga", TransactionalID: r.prefix + "saga",
 		Topics: r.names, Serdes: ss, Policy: r.policy, Now: r.clock.now, Tick: 100 * time.Millisecond,
@@ -136,7 +153,7 @@ func (r *rig) startSaga() {
 
 // follow folds order.events, read_committed, into r.orders.
 func (r *rig) follow() {
-	es, err := schemas.NewEvents(r.t.Context())
+	es, err := schemas.NewEvents(r.t.Context(), r.optsForTopic(r.names.Events)...)
 	require.NoError(r.t, err)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...), kgo.ConsumeTopics(r.names.Events),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
@@ -161,6 +178,13 @@ func (r *rig) follow() {
 			})
 		}
 	}()
+}
+
+func (r *rig) optsForTopic(topic string) []schemas.Option {
+	if r.optsFor == nil {
+		return nil
+	}
+	return r.optsFor(topic)
 }
 
 // send puts commands on order.commands, as JSON, in order.
