@@ -136,6 +136,10 @@ func resultsFromNow(ctx context.Context, g *globals) (*kgo.Client, error) {
 	return g.client(
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// A person waits on this fetch: ask again every 200 ms rather than
+		// rely on the broker waking a read_committed fetch at the commit
+		// marker (kfake sometimes does not, and the default wait is 5 s).
+		kgo.FetchMaxWait(200*time.Millisecond),
 	)
 }
 
