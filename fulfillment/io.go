@@ -24,6 +24,11 @@ type Output struct {
 	// Observed is not a record: an outside system answered (OK) or did not
 	// (timeout, UNAVAILABLE), for its circuit breaker.
 	Observed *Observation
+	// Forget is not a record either: the order is CANCELLED or RETURNED,
+	// nothing is in flight and Policy.Retention has passed; its saga state
+	// is deleted (a tombstone on the compacted topic). An answer arriving
+	// later finds no state and is ignored.
+	Forget bool
 }
 
 // Observation is one answer, or missing answer, of an outside system.

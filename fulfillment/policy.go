@@ -34,6 +34,10 @@ type Policy struct {
 	BackorderRecheck time.Duration
 	// PaymentMethod is sent with InitiatePayment.
 	PaymentMethod string
+	// Retention is how long the saga keeps the state of a CANCELLED or
+	// RETURNED order with nothing in flight (late answers are still
+	// compensated meanwhile); then the state is deleted.
+	Retention time.Duration
 }
 
 // DefaultPolicy is a policy for a shop: 15 minutes to pay, 48 hours to ship.
@@ -48,6 +52,7 @@ func DefaultPolicy() Policy {
 		AllowBackorder:     true,
 		BackorderRecheck:   time.Hour,
 		PaymentMethod:      "card",
+		Retention:          7 * 24 * time.Hour,
 	}
 }
 
@@ -58,7 +63,7 @@ func (p Policy) Validate() error {
 		name string
 		v    time.Duration
 	}{{"PaymentTimeout", p.PaymentTimeout}, {"ShipmentTimeout", p.ShipmentTimeout},
-		{"RequestTimeout", p.RequestTimeout}, {"BackorderRecheck", p.BackorderRecheck}} {
+		{"RequestTimeout", p.RequestTimeout}, {"BackorderRecheck", p.BackorderRecheck}, {"Retention", p.Retention}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("fulfillment: %s must be positive, got %s", d.name, d.v))
 		}

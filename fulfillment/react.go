@@ -85,6 +85,8 @@ func (r *reaction) event(e order.Event) {
 			r.delivered()
 		case order.StatusCancelled:
 			r.orderCancelled()
+		case order.StatusReturned:
+			r.s.setTimer(TimerForget, r.env.Now.Add(r.p.Retention))
 		}
 	case order.PaymentInitiated:
 		if !r.cancelled() {
@@ -257,7 +259,10 @@ func (r *reaction) delivered() {
 
 func (r *reaction) orderCancelled() {
 	if r.s.Step == StepNone {
-		return // a draft cancelled before it was placed: nothing was asked of anyone
+		// A draft cancelled before it was placed: nothing was asked of
+		// anyone; only its folded state is to be forgotten.
+		r.s.setTimer(TimerForget, r.env.Now.Add(r.p.Retention))
+		return
 	}
 	r.move(StepCancelled, OnCancelled)
 	// Stop asking for anything forward; compensations (release, refund,
@@ -285,6 +290,7 @@ func (r *reaction) orderCancelled() {
 		}
 	}
 	r.notify("order-cancelled", "your order was cancelled: "+r.s.Order.CancelReason)
+	r.s.setTimer(TimerForget, r.env.Now.Add(r.p.Retention))
 }
 
 // ---- helpers ----

@@ -167,6 +167,12 @@ func (r *reaction) fire(t Timer) {
 			r.flagOrNote("SHIPMENT_OVERDUE", "shipment-deadline",
 				fmt.Sprintf("not every shipment was handed to the carrier within %s of payment", r.p.ShipmentTimeout))
 		}
+	case TimerForget:
+		if len(r.s.Requests) > 0 { // a compensation still runs: keep the state
+			r.s.setTimer(TimerForget, r.env.Now.Add(r.p.Retention))
+			return
+		}
+		r.out = append(r.out, Output{Forget: true})
 	case TimerBackorderRecheck:
 		if r.s.Step != StepShipping && r.s.Step != StepApproval && r.s.Step != StepCapturing {
 			return

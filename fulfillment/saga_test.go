@@ -826,3 +826,44 @@ func TestLateCaptureAfterGivingUp(t *testing.T) {
 		t.Error("the order's own payment was refunded")
 	}
 }
+
+// TestForgetAfterRetention: a cancelled order's saga state is forgotten
+// once Retention passed with nothing in flight; a compensation still
+// running postpones it.
+func TestForgetAfterRetention(t *testing.T) {
+	t.Run("nothing in flight", func(t *testing.T) {
+		p := DefaultPolicy()
+		p.AllowBackorder = false
+		w := newWorld(t, p)
+		w.stock = map[string]map[string]int64{"wh-east": {"sku-1": 1}}
+		w.place(item("sku-1", 2, 1000))
+		w.expect(order.StatusCancelled, StepCancelled, false)
+		if !w.timer(TimerForget) {
+			t.Fatalf("timers %v, want the retention timer", w.saga.Timers)
+		}
+		w.advance(p.Retention - time.Minute)
+		if w.forgotten != 0 {
+			t.Fatal("forgotten before the retention passed")
+		}
+		w.advance(2 * time.Minute)
+		if w.forgotten != 1 || w.saga.OrderID != "" {
+			t.Fatalf("forgotten %d times, state %+v", w.forgotten, w.saga)
+		}
+	})
+	t.Run("a refund still waiting", func(t *testing.T) {
+		p := DefaultPolicy()
+		w := newWorld(t, p)
+		w.shipping = drop[integration.ShippingRequest, integration.ShippingResult]
+		w.place(item("sku-1", 1, 1000))
+		w.expect(order.StatusConfirmed, StepShipping, true)
+		w.open[integration.Payment] = true // the gateway's breaker stays open: the refund waits
+		w.user(order.CancelOrder{Reason: "changed my mind"})
+		w.advance(p.Retention + time.Minute)
+		if w.forgotten != 0 {
+			t.Fatal("forgotten while its refund waited")
+		}
+		if !w.timer(TimerForget) || len(w.saga.Requests) == 0 {
+			t.Errorf("timers %v, requests %v: want the retention timer re-armed behind the refund", w.saga.Timers, w.saga.Requests)
+		}
+	})
+}

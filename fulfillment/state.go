@@ -103,6 +103,7 @@ const (
 	TimerPaymentDeadline  = "payment-deadline"
 	TimerShipmentDeadline = "shipment-deadline"
 	TimerDeliveryDeadline = "delivery-deadline"
+	TimerForget           = "forget"
 	TimerBackorderRecheck = "backorder-recheck"
 	timerRetryPrefix      = "retry:"
 )
@@ -110,7 +111,10 @@ const (
 // InFlight reports whether the saga still expects something for the order:
 // an unanswered request or a timer. A placed order with nothing in flight is
 // finished (delivered, cancelled, returned) or explicitly held (for approval).
-func (s State) InFlight() bool { return len(s.Requests) > 0 || len(s.Timers) > 0 }
+// The retention timer (TimerForget) does not count: it only tidies up.
+func (s State) InFlight() bool {
+	return len(s.Requests) > 0 || slices.ContainsFunc(s.Timers, func(t Timer) bool { return t.Name != TimerForget })
+}
 
 // NextDue returns the earliest timer, if any.
 func (s State) NextDue() (time.Time, bool) {

@@ -73,6 +73,7 @@ var Transitions = []Transition{
 	{[]Step{StepDelivered}, "RETURN_RECEIVED", "ask inventory RESTOCK", StepNone, true},
 	{anyStep, "late RESERVE / AUTHORIZE / CAPTURE OK the order does not record", "RELEASE / VOID / REFUND it, once", StepNone, true},
 	{[]Step{StepShipping, StepCancelled}, "shipping SHIPPED / DELIVERED after cancellation was requested", "AddAdminNote SHIPPED_AFTER_CANCELLATION, once", StepNone, true},
+	{[]Step{StepNone, StepCancelled, StepDelivered}, "retention over (CANCELLED or RETURNED, nothing in flight)", "forget the order: its saga state is deleted", StepNone, false},
 	{anyStep, "no answer in time, or UNAVAILABLE", "send again after Backoff; after MaxAttempts FailPayment, CancelOrder or FlagOrder", StepNone, true},
 }
 

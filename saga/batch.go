@@ -16,6 +16,7 @@ type batch struct {
 	s        *Saga
 	now      time.Time
 	overlay  map[key]fulfillment.State
+	forget   map[key]bool // states to delete (a tombstone) instead of write
 	touched  []key
 	out      []*kgo.Record
 	observed []fulfillment.Observation
@@ -26,7 +27,8 @@ type batch struct {
 }
 
 func (s *Saga) newBatch(now time.Time) *batch {
-	return &batch{s: s, now: now, overlay: map[key]fulfillment.State{}, inputs: map[string]int{}, outputs: map[string]int{}}
+	return &batch{s: s, now: now, overlay: map[key]fulfillment.State{}, forget: map[key]bool{},
+		inputs: map[string]int{}, outputs: map[string]int{}}
 }
 
 // record reacts to one consumed record.
@@ -110,7 +112,13 @@ func (b *batch) react(k key, in fulfillment.Input) {
 		b.touched = append(b.touched, k)
 	}
 	b.overlay[k] = st
+	delete(b.forget, k)
 	for _, o := range outs {
+		if o.Forget {
+			b.overlay[k] = fulfillment.State{}
+			b.forget[k] = true
+			continue
+		}
 		if err := b.output(k, o); err != nil {
 			b.err = err
 			return
@@ -155,7 +163,7 @@ func (b *batch) output(k key, o fulfillment.Output) error {
 	}
 	b.outputs[kind]++
 	b.out = append(b.out, &kgo.Record{Topic: topic, Partition: k.partition, Key: []byte(k.orderID), Value: v,
-		Timestamp: b.now, Headers: headers})
+		Timestamp: wallClock(), Headers: headers})
 	return nil
 }
 
@@ -174,18 +182,29 @@ func (b *batch) deadLetter(r *kgo.Record, reason string) {
 		Timestamp: r.Timestamp, Headers: headers})
 }
 
+// wallClock stamps the records the saga writes. It is the real time, never
+// Config.Now: the saga's clock may be moved (tests) and the broker refuses
+// timestamps far from its own (message.timestamp.after.max.ms, 1 h by
+// default since Kafka 4).
+func wallClock() time.Time { return time.Now() }
+
 // finish appends the new saga state of every order the batch touched.
 func (b *batch) finish() ([]*kgo.Record, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
 	for _, k := range b.touched {
+		if b.forget[k] {
+			b.out = append(b.out, &kgo.Record{Topic: b.s.cfg.Topics.SagaState, Partition: k.partition, Key: []byte(k.orderID),
+				Timestamp: wallClock()}) // a tombstone: compaction removes the order's saga state
+			continue
+		}
 		v, err := b.s.cfg.Serdes.States.Encode(b.overlay[k])
 		if err != nil {
 			return nil, fmt.Errorf("saga: encode state of order %s: %w", k.orderID, err)
 		}
 		b.out = append(b.out, &kgo.Record{Topic: b.s.cfg.Topics.SagaState, Partition: k.partition, Key: []byte(k.orderID),
-			Value: v, Timestamp: b.now})
+			Value: v, Timestamp: wallClock()})
 	}
 	return b.out, nil
 }
@@ -193,6 +212,11 @@ func (b *batch) finish() ([]*kgo.Record, error) {
 // apply makes the committed batch the member's state.
 func (b *batch) apply() {
 	for _, k := range b.touched {
+		if b.forget[k] {
+			b.s.stores.remove(k)
+			b.s.log.Debug("saga state forgotten", "orderId", k.orderID)
+			continue
+		}
 		b.s.stores.put(k, b.overlay[k])
 	}
 	for _, o := range b.observed {

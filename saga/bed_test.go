@@ -120,6 +120,22 @@ func TestSagaCancelsAndVoidsWhenStockIsShort(t *testing.T) {
 	require.Contains(t, actions, integration.PayVoid)
 	require.NotContains(t, actions, integration.PayCapture)
 	require.Contains(t, templates(r.eventsOf("o-short")), "order-cancelled")
+
+	// A week later the saga forgets the order: its state is gone from the
+	// member and a tombstone ends its key on order.saga-state.
+	st0, held := r.saga.State("o-short")
+	require.True(t, held)
+	t.Logf("saga state before: step %s requests %+v timers %+v", st0.Step, st0.Requests, st0.Timers)
+	r.clock.advance(pol.Retention + time.Hour)
+	require.Eventually(t, func() bool { _, held := r.saga.State("o-short"); return !held }, 30*time.Second, 50*time.Millisecond)
+	recs := readAllRecords(t, r, r.names.SagaState)
+	last := map[string][]byte{}
+	for _, rec := range recs {
+		last[string(rec.Key)] = rec.Value
+	}
+	v, ok := last["o-short"]
+	require.True(t, ok)
+	require.Nil(t, v, "the last saga-state record of a forgotten order is a tombstone")
 }
 
 // TestSagaTimerFiresOnceAfterARestart: the gateway never answers; the saga
@@ -189,6 +205,27 @@ func readAll[T any](t *testing.T, r *rig, topic string, decode func([]byte) (T, 
 			}
 			out = append(out, v)
 		})
+	}
+	return out
+}
+
+// readAllRecords reads a topic's records from the start to its current end.
+func readAllRecords(t *testing.T, r *rig, topic string) []*kgo.Record {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	require.NoError(t, err)
+	defer cl.Close()
+	var out []*kgo.Record
+	for idle := 0; idle < 3; {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		if fs.NumRecords() == 0 {
+			idle++
+			continue
+		}
+		out = append(out, fs.Records()...)
 	}
 	return out
 }

@@ -59,6 +59,7 @@ type rig struct {
 	orders map[string]order.State
 	events map[string][]order.Event
 
+	saga     *saga.Saga
 	stopSaga func()
 }
 
@@ -138,6 +139,13 @@ func (r *rig) run(run func(context.Context) error, ready func() bool, name strin
 	return stop
 }
 
+func testLogger() *slog.Logger {
+	if os.Getenv("ORDERLOG_TEST_LOGS") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
 // startSaga starts a saga member (a fresh one after stopSaga: it restores
 // from order.saga-state).
 func (r *rig) startSaga() {
@@ -146,8 +154,9 @@ func (r *rig) startSaga() {
 	require.NoError(r.t, err)
 	g, err := saga.New(saga.Config{Brokers: r.brokers, Group: r.prefix + "saga", TransactionalID: r.prefix + "saga",
 		Topics: r.names, Serdes: ss, Policy: r.policy, Now: r.clock.now, Tick: 100 * time.Millisecond,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Logger: testLogger()})
 	require.NoError(r.t, err)
+	r.saga = g
 	r.stopSaga = r.run(g.Run, g.Ready, "saga")
 }
 

@@ -78,6 +78,7 @@ type SagaConfig struct {
 	PaymentAttempts  int
 	AllowBackorder   bool
 	BackorderRecheck time.Duration
+	Retention        time.Duration
 }
 
 // SimConfig is the simulated outside systems' (role simulators).
@@ -152,6 +153,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.IntVar(&c.Saga.PaymentAttempts, "saga-payment-attempts", 3, "saga: most payments initiated for an order after declines before it is cancelled")
 	fs.BoolVar(&c.Saga.AllowBackorder, "saga-allow-backorder", true, "saga: backorder what inventory lacks and ship the rest, instead of cancelling the order")
 	fs.DurationVar(&c.Saga.BackorderRecheck, "saga-backorder-recheck", time.Hour, "saga: how often backordered items are asked of inventory again")
+	fs.DurationVar(&c.Saga.Retention, "saga-retention", 7*24*time.Hour, "saga: how long the state of a cancelled or returned order is kept (late answers are compensated meanwhile)")
 	fs.StringVar(&c.Sim.Group, "sim-group", "orderlog-simulators", "simulators: consumer group of the requests topics")
 	fs.Int64Var(&c.Sim.Seed, "sim-seed", 1, "simulators: seed of the random outcomes and latencies (same seed, same answers)")
 	fs.DurationVar(&c.Sim.LatencyMin, "sim-latency-min", 50*time.Millisecond, "simulators: shortest time to answer a request")
@@ -316,7 +318,7 @@ func (c *Config) validateSaga(bad func(string, string, ...any)) {
 		name string
 		v    time.Duration
 	}{{"saga-payment-timeout", sc.PaymentTimeout}, {"saga-shipment-timeout", sc.ShipmentTimeout},
-		{"saga-request-timeout", sc.RequestTimeout}, {"saga-backorder-recheck", sc.BackorderRecheck}} {
+		{"saga-request-timeout", sc.RequestTimeout}, {"saga-backorder-recheck", sc.BackorderRecheck}, {"saga-retention", sc.Retention}} {
 		if d.v <= 0 {
 			bad(d.name, "must be > 0, got %s", d.v)
 		}

@@ -116,7 +116,7 @@ func newSaga(ctx context.Context, d deps) (Role, error) {
 	pol := fulfillment.DefaultPolicy()
 	pol.PaymentTimeout, pol.ShipmentTimeout, pol.RequestTimeout = sc.PaymentTimeout, sc.ShipmentTimeout, sc.RequestTimeout
 	pol.MaxAttempts, pol.MaxPaymentAttempts = int32(sc.RequestAttempts), int32(sc.PaymentAttempts)
-	pol.AllowBackorder, pol.BackorderRecheck = sc.AllowBackorder, sc.BackorderRecheck
+	pol.AllowBackorder, pol.BackorderRecheck, pol.Retention = sc.AllowBackorder, sc.BackorderRecheck, sc.Retention
 	// Retries wait a tenth of the request timeout at first, doubling, and
 	// never more than the timeout itself.
 	pol.Backoff = saga.NewBackoff(max(sc.RequestTimeout/10, 100*time.Millisecond), sc.RequestTimeout)
