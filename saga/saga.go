@@ -207,7 +207,7 @@ func (s *Saga) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, due []ke
 		} else if p := produceErr.Load(); p != nil {
 			reason = (*p).Error()
 		}
-		if err != nil {
+		if err != nil || produceErr.Load() != nil {
 			// Not a rebalance: a record the saga cannot write. Say so
 			// loudly and do not spin; the batch is polled again.
 			s.log.Error("saga transaction aborted; the batch will be polled again", "records", fs.NumRecords(), "reason", reason)
