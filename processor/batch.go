@@ -63,11 +63,12 @@ type batch struct {
 	overlay map[orderKey]order.State
 	touched []orderKey
 	out     []*kgo.Record
-	counts  map[string]int // outcome -> commands
+	counts  map[string]int   // outcome -> commands
+	gens    map[int32]uint64 // the assignment of each partition the batch decided from
 }
 
 func (h *handler) newBatch() *batch {
-	return &batch{h: h, overlay: map[orderKey]order.State{}, counts: map[string]int{}}
+	return &batch{h: h, overlay: map[orderKey]order.State{}, counts: map[string]int{}, gens: map[int32]uint64{}}
 }
 
 // errNotRestored means a command arrived for a partition whose store is not
@@ -98,10 +99,14 @@ func (b *batch) add(r *kgo.Record) error {
 		return nil
 	}
 	cmd.Time = r.Timestamp.UTC().Truncate(time.Millisecond)
-	store, ok := h.stores.get(r.Partition)
+	store, gen, ok := h.stores.getGen(r.Partition)
 	if !ok {
 		return fmt.Errorf("command at %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, errNotRestored)
 	}
+	if g, seen := b.gens[r.Partition]; seen && g != gen {
+		return fmt.Errorf("command at %s/%d@%d: the partition was reassigned during the batch: %w", r.Topic, r.Partition, r.Offset, errNotRestored)
+	}
+	b.gens[r.Partition] = gen
 	key := orderKey{r.Partition, cmd.OrderID}
 	state, seen := b.overlay[key]
 	if !seen {
@@ -213,7 +218,10 @@ func (b *batch) finish() ([]*kgo.Record, error) {
 // restores it from order.state.
 func (b *batch) apply() {
 	for _, k := range b.touched {
-		if st, ok := b.h.stores.get(k.partition); ok {
+		// Only into the store the batch decided from: if the partition
+		// was lost and assigned again since, its new store was restored
+		// from order.state, which already holds these states or newer.
+		if st, gen, ok := b.h.stores.getGen(k.partition); ok && gen == b.gens[k.partition] {
 			st.Put(k.orderID, b.overlay[k])
 		}
 	}

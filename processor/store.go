@@ -59,10 +59,15 @@ type stores struct {
 	newStore func() Store
 	byPart   map[int32]Store
 	restored map[int32]bool
+	// gen numbers each assignment of a partition: a batch applies its
+	// states only to the store it decided from, never to one a later
+	// assignment restored meanwhile.
+	gen  map[int32]uint64
+	next uint64
 }
 
 func newStores(newStore func() Store) *stores {
-	return &stores{newStore: newStore, byPart: map[int32]Store{}, restored: map[int32]bool{}}
+	return &stores{newStore: newStore, byPart: map[int32]Store{}, restored: map[int32]bool{}, gen: map[int32]uint64{}}
 }
 
 // assign creates empty stores for partitions about to be restored.
@@ -72,6 +77,8 @@ func (s *stores) assign(parts []int32) {
 	for _, p := range parts {
 		s.byPart[p] = s.newStore()
 		s.restored[p] = false
+		s.next++
+		s.gen[p] = s.next
 	}
 }
 
@@ -89,6 +96,7 @@ func (s *stores) drop(parts []int32) {
 	for _, p := range parts {
 		delete(s.byPart, p)
 		delete(s.restored, p)
+		delete(s.gen, p)
 	}
 }
 
@@ -97,13 +105,20 @@ func (s *stores) dropAll() {
 	defer s.mu.Unlock()
 	clear(s.byPart)
 	clear(s.restored)
+	clear(s.gen)
 }
 
 func (s *stores) get(p int32) (Store, bool) {
+	st, _, ok := s.getGen(p)
+	return st, ok
+}
+
+// getGen is get with the partition's assignment number.
+func (s *stores) getGen(p int32) (Store, uint64, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	st, ok := s.byPart[p]
-	return st, ok && s.restored[p]
+	return st, s.gen[p], ok && s.restored[p]
 }
 
 // ready reports whether every owned partition is restored.

@@ -16,7 +16,8 @@ type batch struct {
 	s        *Saga
 	now      time.Time
 	overlay  map[key]fulfillment.State
-	forget   map[key]bool // states to delete (a tombstone) instead of write
+	forget   map[key]bool    // states to delete (a tombstone) instead of write
+	tokens   map[int32]*part // the assignment of each partition the batch read from
 	touched  []key
 	out      []*kgo.Record
 	observed []fulfillment.Observation
@@ -27,7 +28,7 @@ type batch struct {
 }
 
 func (s *Saga) newBatch(now time.Time) *batch {
-	return &batch{s: s, now: now, overlay: map[key]fulfillment.State{}, forget: map[key]bool{},
+	return &batch{s: s, now: now, overlay: map[key]fulfillment.State{}, forget: map[key]bool{}, tokens: map[int32]*part{},
 		inputs: map[string]int{}, outputs: map[string]int{}}
 }
 
@@ -98,6 +99,9 @@ func (b *batch) tick(k key) {
 func (b *batch) state(k key) fulfillment.State {
 	if st, ok := b.overlay[k]; ok {
 		return st
+	}
+	if _, ok := b.tokens[k.partition]; !ok {
+		b.tokens[k.partition] = b.s.stores.token(k.partition)
 	}
 	st, _ := b.s.stores.get(k)
 	return st
@@ -212,12 +216,18 @@ func (b *batch) finish() ([]*kgo.Record, error) {
 // apply makes the committed batch the member's state.
 func (b *batch) apply() {
 	for _, k := range b.touched {
+		// Only into the assignment the batch read from: a partition lost
+		// and assigned again meanwhile was restored from order.saga-state.
+		tok := b.tokens[k.partition]
+		if tok == nil {
+			continue
+		}
 		if b.forget[k] {
-			b.s.stores.remove(k)
+			b.s.stores.removeIf(k, tok)
 			b.s.log.Debug("saga state forgotten", "orderId", k.orderID)
 			continue
 		}
-		b.s.stores.put(k, b.overlay[k])
+		b.s.stores.putIf(k, b.overlay[k], tok)
 	}
 	for _, o := range b.observed {
 		b.s.breakers.observe(o.System, o.OK)

@@ -62,12 +62,24 @@ func (s *stores) get(k key) (fulfillment.State, bool) {
 	return p.states[k.orderID], true
 }
 
+// token names the current assignment of partition p (nil: not owned): a
+// batch applies its states only to the assignment it decided from.
+func (s *stores) token(p int32) *part {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parts[p]
+}
+
 // put stores st for k, if k's partition is still owned.
-func (s *stores) put(k key, st fulfillment.State) {
+func (s *stores) put(k key, st fulfillment.State) { s.putIf(k, st, nil) }
+
+// putIf stores st for k if k's partition is still owned and, when tok is
+// not nil, still by the assignment tok names.
+func (s *stores) putIf(k key, st fulfillment.State, tok *part) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.parts[k.partition]
-	if !ok {
+	if !ok || (tok != nil && p != tok) {
 		return
 	}
 	p.states[k.orderID] = st
@@ -138,10 +150,12 @@ func (s *Saga) State(orderID string) (fulfillment.State, bool) {
 	return fulfillment.State{}, false
 }
 
-func (s *stores) remove(k key) {
+func (s *stores) remove(k key) { s.removeIf(k, nil) }
+
+func (s *stores) removeIf(k key, tok *part) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if p, ok := s.parts[k.partition]; ok {
+	if p, ok := s.parts[k.partition]; ok && (tok == nil || p == tok) {
 		delete(p.states, k.orderID)
 		delete(p.due, k.orderID)
 	}
