@@ -115,13 +115,18 @@ func (s *stores) dueAt(now time.Time) []key {
 	return out
 }
 
-// counts returns how many orders are owned and how many have timers.
+// counts returns how many orders are owned and how many are in flight
+// (fulfillment.State.InFlight: the retention timer does not count).
 func (s *stores) counts() (orders, inFlight int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range s.parts {
 		orders += len(p.states)
-		inFlight += len(p.due)
+		for id := range p.due { // only orders with a timer can be in flight
+			if p.states[id].InFlight() {
+				inFlight++
+			}
+		}
 	}
 	return orders, inFlight
 }
