@@ -111,6 +111,7 @@ func (r *reaction) event(e order.Event) {
 		}
 	case order.OrderApproved:
 		if r.s.Step == StepApproval {
+			r.s.setTimer(TimerShipmentDeadline, r.env.Now.Add(r.p.ShipmentTimeout))
 			r.move(StepShipping, OnApproved)
 			r.dispatchReserved()
 		}
@@ -205,14 +206,16 @@ func (r *reaction) capture(on Trigger) {
 
 func (r *reaction) confirmed() {
 	r.notify("order-confirmed", "your order is confirmed and paid")
-	r.s.setTimer(TimerShipmentDeadline, r.env.Now.Add(r.p.ShipmentTimeout))
 	if r.backordered() {
 		r.s.setTimer(TimerBackorderRecheck, r.env.Now.Add(r.p.BackorderRecheck))
 	}
 	if r.s.Order.AwaitingApproval() {
+		// The shipment deadline starts when a person approves: a slow
+		// review is not a late carrier.
 		r.move(StepApproval, OnCaptured)
 		return
 	}
+	r.s.setTimer(TimerShipmentDeadline, r.env.Now.Add(r.p.ShipmentTimeout))
 	r.move(StepShipping, OnCaptured)
 	r.dispatchReserved()
 }

@@ -667,7 +667,15 @@ func TestHighValueOrderAwaitsApproval(t *testing.T) {
 	if w.flags("HIGH_VALUE") != 1 {
 		t.Fatalf("flags %+v", w.ord.Flags)
 	}
-	w.expect(order.StatusConfirmed, StepApproval, true) // the shipment deadline runs
+	// Explicitly waiting for a person: no deadline runs while they review.
+	w.expect(order.StatusConfirmed, StepApproval, false)
+	if w.timer(TimerShipmentDeadline) {
+		t.Error("the shipment deadline runs during the review")
+	}
+	w.advance(DefaultPolicy().ShipmentTimeout + time.Hour)
+	if n := w.flags("SHIPMENT_OVERDUE"); n != 0 {
+		t.Errorf("a slow review flagged the order SHIPMENT_OVERDUE %d times", n)
+	}
 	if len(w.shippings()) != 0 {
 		t.Fatal("dispatched before approval")
 	}
@@ -687,7 +695,7 @@ func TestHighValueOrderAwaitsApproval(t *testing.T) {
 		pol.ApprovalThreshold = map[string]int64{"USD": 1000}
 		w.dec = order.Decider{Policy: pol}
 		w.place(item("sku-1", 1, 2000))
-		w.expect(order.StatusConfirmed, StepApproval, true)
+		w.expect(order.StatusConfirmed, StepApproval, false)
 		w.user(order.ApproveOrder{})
 		w.expect(order.StatusDelivered, StepDelivered, false)
 	})
