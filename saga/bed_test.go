@@ -4,7 +4,6 @@ package saga_test
 // simulators in the same test process.
 
 import (
-	"context"
 	"os"
 	"slices"
 	"strings"
@@ -12,10 +11,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/fulfillment"
 	"github.com/orderlog/orderlog/integration"
+	"github.com/orderlog/orderlog/internal/changelog"
 	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/saga"
@@ -184,49 +185,35 @@ func TestSagaTimerFiresOnceAfterARestart(t *testing.T) {
 // decoding values with decode.
 func readAll[T any](t *testing.T, r *rig, topic string, decode func([]byte) (T, error)) []T {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	require.NoError(t, err)
-	defer cl.Close()
 	var out []T
-	for idle := 0; idle < 3; {
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		if fs.NumRecords() == 0 {
-			idle++
+	for _, rec := range readAllRecords(t, r, topic) {
+		v, err := decode(rec.Value)
+		if err != nil {
+			t.Errorf("%s at %d/%d: %v", topic, rec.Partition, rec.Offset, err)
 			continue
 		}
-		fs.EachRecord(func(rec *kgo.Record) {
-			v, err := decode(rec.Value)
-			if err != nil {
-				t.Errorf("%s at %d/%d: %v", topic, rec.Partition, rec.Offset, err)
-				return
-			}
-			out = append(out, v)
-		})
+		out = append(out, v)
 	}
 	return out
 }
 
-// readAllRecords reads a topic's records from the start to its current end.
+// readAllRecords reads a topic's records (not the transaction markers) from
+// the start to the end offsets it has now, read_committed.
 func readAllRecords(t *testing.T, r *rig, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(r.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	require.NoError(t, err)
-	defer cl.Close()
 	var out []*kgo.Record
-	for idle := 0; idle < 3; {
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		if fs.NumRecords() == 0 {
-			idle++
-			continue
-		}
-		out = append(out, fs.Records()...)
-	}
+	err := changelog.ReadToEnd(t.Context(), kadm.NewClient(r.cl), []kgo.Opt{kgo.SeedBrokers(r.brokers...)}, topic, []int32{0, 1, 2},
+		func(fps []kgo.FetchTopicPartition) error {
+			for _, fp := range fps {
+				for _, rec := range fp.Records {
+					if !rec.Attrs.IsControl() {
+						out = append(out, rec)
+					}
+				}
+			}
+			return nil
+		})
+	require.NoError(t, err)
 	return out
 }
 
