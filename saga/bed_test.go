@@ -120,7 +120,10 @@ func TestSagaCancelsAndVoidsWhenStockIsShort(t *testing.T) {
 	require.Contains(t, actions, integration.PayAuthorize)
 	require.Contains(t, actions, integration.PayVoid)
 	require.NotContains(t, actions, integration.PayCapture)
-	require.Contains(t, templates(r.eventsOf("o-short")), "order-cancelled")
+	// The saga records the notification after it sees CANCELLED.
+	r.waitFor("o-short", 30*time.Second, "notified of the cancellation", func(order.State) bool {
+		return slices.Contains(templates(r.eventsOf("o-short")), "order-cancelled")
+	})
 
 	// A week later the saga forgets the order: its state is gone from the
 	// member and a tombstone ends its key on order.saga-state.
