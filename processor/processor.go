@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/session"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -153,23 +154,11 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 	p.log.Info("processor started", "group", p.cfg.Group, "transactionalId", p.cfg.TransactionalID, "partitions", n)
 	defer p.log.Info("processor stopped; left the group")
-	for {
-		err := p.session(ctx)
-		if err == nil || ctx.Err() != nil {
-			return nil
-		}
-		// A failed transaction (fenced or timed-out producer epoch, a
-		// commit that could not be confirmed) ends the session: its client
-		// is in an unknown state. The member starts a new one, which
-		// rejoins, restores and resumes at the committed offsets.
+	session.Run(ctx, time.Second, p.session, func(err error) {
 		p.metrics.restarts.Inc()
 		p.log.Error("session ended by a failed transaction; starting a new one", "error", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+	})
+	return nil
 }
 
 // session runs one group transact session until ctx is done (nil) or a

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orderlog/orderlog/fulfillment"
 	"github.com/orderlog/orderlog/integration"
+	"github.com/orderlog/orderlog/internal/session"
 )
 
 // Saga is one member of the saga group.
@@ -70,18 +71,10 @@ func (s *Saga) Run(ctx context.Context) error {
 	s.partitionOf = func(k []byte) int32 { return int32(keyed.Partition(&kgo.Record{Key: k}, n)) }
 	s.log.Info("saga started", "group", s.cfg.Group, "transactionalId", s.cfg.TransactionalID, "partitions", n)
 	defer s.log.Info("saga stopped; left the group")
-	for {
-		err := s.session(ctx)
-		if err == nil || ctx.Err() != nil {
-			return nil
-		}
+	session.Run(ctx, time.Second, s.session, func(err error) {
 		s.log.Error("saga session ended by a failed transaction; starting a new one", "error", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+	})
+	return nil
 }
 
 func (s *Saga) session(ctx context.Context) error {
