@@ -5,7 +5,7 @@
 //
 //	set, err := topics.New(topics.Config{Prefix: "staging.", Partitions: 12, ReplicationFactor: 3})
 //	set.Names().Events                   // "staging.order.events"
-//	created, err := set.Ensure(ctx, adm) // create what is missing, leave the rest alone
+//	created, err := set.Ensure(ctx, adm) // create what is missing, leave the rest alone, wait until listed
 //	err = set.Verify(ctx, adm)           // *VerifyError listing what is wrong
 //
 // All of orderlog's topics are keyed by orderId and co-partitioned: they have
@@ -13,6 +13,25 @@
 // order.commands also owns partition p of order.state. Verify checks that,
 // and that every topic has the cleanup policy and retention it is declared
 // with (above all, that order.state is compacted).
+//
+// # Starting together
+//
+// Several processes may run Ensure on the same set at the same moment, as
+// orderd instances started together on a fresh cluster do. Each creates
+// what it finds missing; a topic another one created first is answered
+// TOPIC_ALREADY_EXISTS, which is fine. A broker answers CreateTopics before
+// its metadata lists the topic, so Ensure then waits until the cluster lists
+// every topic that was missing when it looked, whoever created it, with its
+// declared partition count and a leader for each partition, asking again
+// after 50 ms, then twice as long each time up to 1 s. The wait is bounded,
+// DefaultListWait (30 s) unless WaitListed says otherwise; after it Ensure
+// returns a *NotListedError naming each topic still missing and what its
+// listing lacked. A topic that another process created with a different
+// partition count is waited for until the bound too. Topics that existed
+// when Ensure looked are not waited for: Verify judges them.
+//
+// The wait asks one broker of the cluster; with several brokers, another
+// one may still lag for a moment, which Verify (and the clients) see.
 //
 // To add a topic, add one entry to catalog in topics.go (and a field to
 // Names when code needs to refer to it by name).

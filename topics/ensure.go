@@ -5,21 +5,67 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
+// DefaultListWait is how long Ensure waits, unless told otherwise
+// (WaitListed), for the cluster to list the topics it or another process
+// just created.
+const DefaultListWait = 30 * time.Second
+
+// How often Ensure asks the cluster again while it waits: first after
+// firstPoll, then twice as long each time, at most maxPoll.
+const (
+	firstPoll = 50 * time.Millisecond
+	maxPoll   = time.Second
+)
+
+// EnsureOpt is an option of Ensure.
+type EnsureOpt interface{ applyEnsure(*ensureConfig) }
+
+type ensureConfig struct {
+	wait time.Duration
+}
+
+type ensureOptFunc func(*ensureConfig)
+
+func (f ensureOptFunc) applyEnsure(c *ensureConfig) { f(c) }
+
+// WaitListed bounds how long Ensure waits for the cluster to list, in full,
+// the topics created by it or by another process at the same time (default
+// DefaultListWait). A d of zero or less means the default.
+func WaitListed(d time.Duration) EnsureOpt {
+	return ensureOptFunc(func(c *ensureConfig) {
+		if d > 0 {
+			c.wait = d
+		}
+	})
+}
+
 // Ensure creates every topic of the set that does not exist yet, with its
 // declared partitions, replication factor and configs, and returns the names
-// it created once the cluster lists them (a broker answers CreateTopics
-// before its metadata shows the topic). Topics that exist are left alone,
-// whatever their settings: use Verify to check them. Safe to run again, and
-// concurrently with another Ensure (a topic created by someone else in
-// between counts as existing).
-func (s Set) Ensure(ctx context.Context, adm *kadm.Client) ([]string, error) {
-	missing, err := s.missing(ctx, adm)
+// it created. Topics that exist are left alone, whatever their settings: use
+// Verify to check them.
+//
+// Safe to run again, and concurrently with other processes running Ensure
+// on the same set: a topic someone else created in between (the broker
+// answers TOPIC_ALREADY_EXISTS) is fine. Either way a broker answers before
+// its metadata lists the topic, so Ensure returns only once the cluster
+// lists every topic that was missing when it looked, whoever created it,
+// with its declared partition count and a leader for each partition: Verify
+// right after Ensure sees them. It waits at most DefaultListWait (see
+// WaitListed) and then returns a *NotListedError naming the topics still
+// missing.
+func (s Set) Ensure(ctx context.Context, adm *kadm.Client, opts ...EnsureOpt) ([]string, error) {
+	cfg := ensureConfig{wait: DefaultListWait}
+	for _, o := range opts {
+		o.applyEnsure(&cfg)
+	}
+	missing, appearing, err := s.lookUp(ctx, adm)
 	if err != nil {
 		return nil, err
 	}
@@ -35,65 +81,157 @@ func (s Set) Ensure(ctx context.Context, adm *kadm.Client) ([]string, error) {
 			slog.InfoContext(ctx, "created topic", "topic", sp.Name, "partitions", sp.Partitions,
 				"replication_factor", sp.ReplicationFactor, "configs", sp.Configs)
 		case errors.Is(err, kerr.TopicAlreadyExists):
-			// Someone else created it since we looked: that is what we wanted.
+			// Someone else created it since we looked: that is what we
+			// wanted, once the cluster lists it.
+			appearing = append(appearing, sp.Name)
 		default:
 			return created, fmt.Errorf("create topic %s (%d partitions, replication factor %d): %w%s",
 				sp.Name, sp.Partitions, sp.ReplicationFactor, err, detail(resp.ErrMessage))
 		}
 	}
-	return created, s.awaitListed(ctx, adm, created)
+	return created, s.awaitListed(ctx, adm, s.inCatalogOrder(append(created, appearing...)), cfg.wait)
 }
 
-// awaitListed waits, up to 30 s, until the cluster's metadata lists every
-// named topic with all its partitions.
-func (s Set) awaitListed(ctx context.Context, adm *kadm.Client, names []string) error {
+// lookUp sorts the topics of the set the cluster does not list in full:
+// missing ones, to create, and appearing ones, which the cluster knows but
+// lists with a retriable error (LEADER_NOT_AVAILABLE while a topic is being
+// created), to wait for.
+func (s Set) lookUp(ctx context.Context, adm *kadm.Client) (missing []Spec, appearing []string, err error) {
+	details, err := listTopics(ctx, adm, s.TopicNames())
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, sp := range s.specs {
+		d, ok := details[sp.Name]
+		switch {
+		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+			missing = append(missing, sp)
+		case kerr.IsRetriable(d.Err):
+			appearing = append(appearing, sp.Name)
+		case d.Err != nil:
+			return nil, nil, fmt.Errorf("look up topic %s: %w", sp.Name, d.Err)
+		}
+	}
+	return missing, appearing, nil
+}
+
+// awaitListed asks the cluster, with a growing pause, until it lists every
+// named topic with its declared partition count and a leader for each
+// partition, for at most wait.
+func (s Set) awaitListed(ctx context.Context, adm *kadm.Client, names []string, wait time.Duration) error {
 	if len(names) == 0 {
 		return nil
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	start := time.Now()
+	deadline := start.Add(wait)
+	pause := firstPoll
 	for {
 		details, err := listTopics(ctx, adm, names)
 		if err != nil {
 			return err
 		}
-		var waiting []string
+		var pending []NotListed
 		for _, n := range names {
 			sp, _ := s.Spec(n)
-			if d, ok := details[n]; !ok || d.Err != nil || int32(len(d.Partitions)) < sp.Partitions {
-				waiting = append(waiting, n)
+			if why := notListedInFull(sp, details[n]); why != "" {
+				pending = append(pending, NotListed{Topic: n, Reason: why})
 			}
 		}
-		if len(waiting) == 0 {
+		if len(pending) == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("created topics %v are still not listed by the cluster after 30s", waiting)
+		left := time.Until(deadline)
+		if left <= 0 {
+			return &NotListedError{Topics: pending, Waited: time.Since(start).Round(time.Millisecond)}
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
+			return &NotListedError{Topics: pending, Waited: time.Since(start).Round(time.Millisecond), Err: ctx.Err()}
+		case <-time.After(min(pause, left)): // the last look is at the deadline
 		}
+		pause = min(2*pause, maxPoll)
 	}
 }
 
-// missing returns the specs of the topics the cluster does not know.
-func (s Set) missing(ctx context.Context, adm *kadm.Client) ([]Spec, error) {
-	details, err := listTopics(ctx, adm, s.TopicNames())
-	if err != nil {
-		return nil, err
+// notListedInFull says what the cluster's listing d of the topic sp still
+// lacks, or "" when it lists all its partitions, each with a leader.
+func notListedInFull(sp Spec, d kadm.TopicDetail) string {
+	switch {
+	case d.Topic == "" || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
+		return "not listed"
+	case d.Err != nil:
+		return "listed with error " + d.Err.Error()
+	case int32(len(d.Partitions)) < sp.Partitions:
+		return fmt.Sprintf("listed with %d of its %d partitions", len(d.Partitions), sp.Partitions)
 	}
-	var out []Spec
-	for _, sp := range s.specs {
-		d, ok := details[sp.Name]
-		switch {
-		case !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
-			out = append(out, sp)
-		case d.Err != nil:
-			return nil, fmt.Errorf("look up topic %s: %w", sp.Name, d.Err)
+	for _, p := range d.Partitions.Sorted() {
+		if p.Leader < 0 || (p.Err != nil && !errors.Is(p.Err, kerr.ReplicaNotAvailable)) {
+			why := fmt.Sprintf("partition %d has no leader", p.Partition)
+			if p.Err != nil {
+				why += " (" + p.Err.Error() + ")"
+			}
+			return why
 		}
 	}
-	return out, nil
+	return ""
+}
+
+// inCatalogOrder returns names sorted as the catalog lists them.
+func (s Set) inCatalogOrder(names []string) []string {
+	var out []string
+	for _, sp := range s.specs {
+		for _, n := range names {
+			if n == sp.Name {
+				out = append(out, n)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// NotListed is a topic Ensure gave up waiting for, and what its listing
+// lacked at the last look.
+type NotListed struct {
+	Topic  string
+	Reason string // "not listed", "listed with 2 of its 3 partitions", "partition 1 has no leader", ...
+}
+
+// NotListedError is Ensure giving up: topics it or another process created
+// were still not listed in full by the cluster after Waited. Err is the
+// context's error when the context ended first, nil when the wait bound
+// (WaitListed) ran out. Starting again is safe: Ensure creates nothing
+// twice.
+type NotListedError struct {
+	Topics []NotListed // in catalog order
+	Waited time.Duration
+	Err    error
+}
+
+func (e *NotListedError) Error() string {
+	lines := make([]string, len(e.Topics))
+	for i, t := range e.Topics {
+		lines[i] = t.Topic + ": " + t.Reason
+	}
+	why := "the wait ran out"
+	if e.Err != nil {
+		why = "stopped: " + e.Err.Error()
+	}
+	return fmt.Sprintf("topics: %d created topics still not listed in full by the cluster after %s (%s):\n  %s\n"+
+		"a broker's metadata is lagging or a partition has no leader: check the brokers, then start again (a topic that another process created with another partition count shows here too; Verify names it)",
+		len(lines), e.Waited, why, strings.Join(lines, "\n  "))
+}
+
+// Unwrap returns the context's error when the context ended the wait.
+func (e *NotListedError) Unwrap() error { return e.Err }
+
+// Names returns the topics not listed in full.
+func (e *NotListedError) Names() []string {
+	out := make([]string, len(e.Topics))
+	for i, t := range e.Topics {
+		out[i] = t.Topic
+	}
+	return out
 }
 
 // listTopics asks the cluster, not the client's metadata cache, about topics.
