@@ -11,7 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/order"
-	"github.com/orderlog/orderlog/processor"
+	"github.com/orderlog/orderlog/topics"
 )
 
 const eventsPerLifecycle = 15
@@ -128,10 +128,10 @@ func testPoison(t *testing.T, b *bed) {
 	reasons := map[string]string{}
 	for _, r := range dlq {
 		h := headers(r)
-		reasons[string(r.Value)] = h[processor.HeaderDLQError]
-		assert.Equal(t, b.names.Commands, h[processor.HeaderDLQTopic])
-		assert.NotEmpty(t, h[processor.HeaderDLQOffset])
-		assert.NotEmpty(t, h[processor.HeaderDLQPartition])
+		reasons[string(r.Value)] = h[topics.HeaderDLQError]
+		assert.Equal(t, b.names.Commands, h[topics.HeaderDLQTopic])
+		assert.NotEmpty(t, h[topics.HeaderDLQOffset])
+		assert.NotEmpty(t, h[topics.HeaderDLQPartition])
 	}
 	for _, p := range poison {
 		assert.Contains(t, reasons[string(p.rec.Value)], p.want, "poison %q", p.rec.Value)

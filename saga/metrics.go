@@ -1,42 +1,48 @@
 package saga
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"sync/atomic"
 
-// Metrics are the saga's Prometheus metrics (orderlog_saga_*).
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderlog/orderlog/stream"
+)
+
+// Metrics are the saga's Prometheus metrics: the runtime's
+// (orderlog_saga_transactions_total, _dlq_total, ...) and its own.
 type Metrics struct {
-	inputs       *prometheus.CounterVec
-	outputs      *prometheus.CounterVec
-	timers       prometheus.Counter
-	transactions *prometheus.CounterVec
-	inFlight     prometheus.Gauge
-	breakerOpen  *prometheus.GaugeVec
-	dlq          prometheus.Counter
-	partitions   prometheus.Gauge
+	runtime     *stream.Metrics
+	inputs      *prometheus.CounterVec
+	outputs     *prometheus.CounterVec
+	timers      prometheus.Counter
+	inFlight    atomic.Pointer[func() float64] // set by New: counts the member's orders in flight
+	breakerOpen *prometheus.GaugeVec
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not
 // registered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		runtime: stream.NewMetrics(reg, "saga"),
 		inputs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orderlog_saga_inputs_total",
-			Help: "Records the saga reacted to, by kind: event, payment, inventory, shipping."}, []string{"kind"}),
+			Help: "Records the saga reacted to, by kind: event, payment, inventory, shipping (committed)."}, []string{"kind"}),
 		outputs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orderlog_saga_outputs_total",
-			Help: "Records the saga wrote, by kind: command, payment, inventory, shipping, notification."}, []string{"kind"}),
+			Help: "Records the saga wrote, by kind: command, payment, inventory, shipping, notification (committed)."}, []string{"kind"}),
 		timers: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_saga_timer_ticks_total",
 			Help: "Orders whose due timers fired (committed transactions only)."}),
-		transactions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orderlog_saga_transactions_total",
-			Help: "Saga transactions by result: committed, aborted."}, []string{"result"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "orderlog_saga_orders_in_flight",
-			Help: "Orders owned by this member with an unanswered request or a pending timer."}),
 		breakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "orderlog_saga_breaker_open",
 			Help: "1 while the circuit breaker of an outside system is open."}, []string{"system"}),
-		dlq: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_saga_dlq_total",
-			Help: "Records the saga could not read and sent to the dead-letter topic."}),
-		partitions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "orderlog_saga_partitions_assigned",
-			Help: "Partitions this saga member owns."}),
 	}
+	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "orderlog_saga_orders_in_flight",
+		Help: "Orders owned by this member with an unanswered request or a pending timer (the retention timer does not count)."},
+		func() float64 {
+			if f := m.inFlight.Load(); f != nil {
+				return (*f)()
+			}
+			return 0
+		})
 	if reg != nil {
-		reg.MustRegister(m.inputs, m.outputs, m.timers, m.transactions, m.inFlight, m.breakerOpen, m.dlq, m.partitions)
+		reg.MustRegister(m.inputs, m.outputs, m.timers, inFlight, m.breakerOpen)
 	}
 	return m
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/orderlog/orderlog/processor"
+	"github.com/orderlog/orderlog/topics"
 )
 
 // HeaderReplayedFrom marks a command replayed from the DLQ with its DLQ offset.
@@ -41,9 +41,9 @@ func entryOf(r *kgo.Record, full bool) dlqEntry {
 	for _, x := range r.Headers {
 		h[x.Key] = string(x.Value)
 	}
-	d := dlqEntry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Error: h[processor.HeaderDLQError],
-		SourceTopic: h[processor.HeaderDLQTopic], SourcePartition: h[processor.HeaderDLQPartition],
-		SourceOffset: h[processor.HeaderDLQOffset], Time: h[processor.HeaderDLQTime], rec: r}
+	d := dlqEntry{Partition: r.Partition, Offset: r.Offset, Key: string(r.Key), Error: h[topics.HeaderDLQError],
+		SourceTopic: h[topics.HeaderDLQTopic], SourcePartition: h[topics.HeaderDLQPartition],
+		SourceOffset: h[topics.HeaderDLQOffset], Time: h[topics.HeaderDLQTime], rec: r}
 	if full {
 		d.Headers, d.Value = h, string(r.Value)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/internal/testenv"
-	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/saga"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -255,7 +254,7 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 		}
 	}
 	for _, r := range dlq {
-		problems = append(problems, fmt.Sprintf("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, header(r, processor.HeaderDLQError)))
+		problems = append(problems, fmt.Sprintf("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, header(r, topics.HeaderDLQError)))
 	}
 	for _, id := range sum.unsettle { // money left at the gateway is listed above
 		o := logs.orders[id]

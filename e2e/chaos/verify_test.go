@@ -15,6 +15,7 @@ import (
 
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/processor"
+	"github.com/orderlog/orderlog/topics"
 )
 
 // counter counts the committed records of a topic as they arrive.
@@ -132,7 +133,7 @@ type checker struct {
 func (c *checker) check() *verdict {
 	v := &verdict{byStatus: map[order.ResultStatus]int{}, results: len(c.results), events: len(c.events), states: len(c.states)}
 	for _, r := range c.dlq {
-		v.problem("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, header(r, processor.HeaderDLQError))
+		v.problem("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, header(r, topics.HeaderDLQError))
 	}
 	byCause, folds := c.checkEvents(v)
 	c.checkResults(v, byCause)

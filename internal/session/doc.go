@@ -1,3 +1,0 @@
-// Package session keeps a Kafka group member running across failed
-// transactions: the processor's and the saga's GroupTransactSession loops.
-package session

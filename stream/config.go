@@ -1,0 +1,78 @@
+package stream
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Config is how a member reaches Kafka and paces itself. Brokers, Group and
+// TransactionalID are required.
+type Config struct {
+	Brokers []string
+	Group   string
+	// TransactionalID must be unique per running member.
+	TransactionalID string
+	// ClientOpts are extra franz-go options (TLS, SASL, logging).
+	ClientOpts []kgo.Opt
+	// MaxPollRecords bounds a transaction's input records (default 5000):
+	// larger transactions spread the fixed cost of a commit over more.
+	MaxPollRecords int
+	// TransactionTimeout bounds how long a crashed member's open
+	// transaction blocks read_committed readers (default 10s).
+	TransactionTimeout time.Duration
+	// SessionTimeout is how long the group waits for a silent member before
+	// moving its partitions (default 10s).
+	SessionTimeout time.Duration
+	// MaxRecordBytes is the producer's batch limit (default 1,000,012, as
+	// Kafka's max.message.bytes); each topic's own max.message.bytes lowers
+	// it for that topic.
+	MaxRecordBytes int
+	// Tick is how often due timers are looked for when the topology has
+	// timers (default 500ms); polls wait at most that long.
+	Tick time.Duration
+	// Now is the clock of Msg.Now and of timers (default time.Now).
+	Now     func() time.Time
+	Logger  *slog.Logger
+	Metrics *Metrics
+}
+
+func (c *Config) validate(role string) error {
+	var errs []error
+	if len(c.Brokers) == 0 {
+		errs = append(errs, errors.New(role+": Brokers is empty"))
+	}
+	if c.Group == "" {
+		errs = append(errs, errors.New(role+": Group is empty"))
+	}
+	if c.TransactionalID == "" {
+		errs = append(errs, errors.New(role+": TransactionalID is empty"))
+	}
+	if c.MaxPollRecords <= 0 {
+		c.MaxPollRecords = 5000
+	}
+	if c.TransactionTimeout <= 0 {
+		c.TransactionTimeout = 10 * time.Second
+	}
+	if c.SessionTimeout <= 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
+	if c.MaxRecordBytes <= 0 {
+		c.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if c.Tick <= 0 {
+		c.Tick = 500 * time.Millisecond
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics(nil, role)
+	}
+	return errors.Join(errs...)
+}

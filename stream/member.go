@@ -1,0 +1,319 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Member is one member of a binding's consumer group.
+type Member[S, I any] struct {
+	*core[S, I]
+	cfg     Config
+	metrics *Metrics
+	admin   *kgo.Client
+	running atomic.Bool
+	joined  atomic.Bool // the group assigned this member its partitions in the current session
+	// pollLimit is how many records the next poll takes: MaxPollRecords,
+	// or less while a failing record is being cornered. Session goroutine
+	// only, as is failing.
+	pollLimit int
+	failing   map[int32]int // consecutive failed batches per partition
+	// sessionCreated, when set (tests), runs right after a session's
+	// client is created, standing for a goroutine a loaded machine
+	// deschedules there while the group joins.
+	sessionCreated func()
+}
+
+// New checks cfg and the topology and prepares a member; Run starts it.
+func New[S, I any](cfg Config, top Topology[S, I]) (*Member[S, I], error) {
+	if err := cfg.validate(top.Name); err != nil {
+		return nil, err
+	}
+	c, err := newCore(top, cfg.Logger.With("role", top.Name))
+	if err != nil {
+		return nil, err
+	}
+	m := &Member[S, I]{core: c, cfg: cfg, metrics: cfg.Metrics, pollLimit: cfg.MaxPollRecords, failing: map[int32]int{}}
+	m.admin, err = kgo.NewClient(append(slices.Clone(cfg.ClientOpts), kgo.SeedBrokers(cfg.Brokers...))...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: admin client: %w", top.Name, err)
+	}
+	return m, nil
+}
+
+// Health says why the member cannot take its share of the work now (nil:
+// ready): not in a group session, joining, restoring partitions, or
+// partitions whose batches keep failing, each named with its reason.
+func (m *Member[S, I]) Health() error {
+	if !m.running.Load() {
+		return errors.New("not in a group session")
+	}
+	if !m.joined.Load() {
+		return errors.New("joining the group")
+	}
+	st := m.stores.status()
+	var problems []string
+	for _, p := range slices.Sorted(mapsKeys(st.problems)) {
+		problems = append(problems, fmt.Sprintf("partition %d: %s", p, st.problems[p]))
+	}
+	if len(st.restoring) > 0 {
+		slices.Sort(st.restoring)
+		problems = append(problems, fmt.Sprintf("restoring partitions %v", st.restoring))
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// Ready reports whether Health is nil.
+func (m *Member[S, I]) Ready() bool { return m.Health() == nil }
+
+// State returns the state of an owned key (diagnostics and tests).
+func (m *Member[S, I]) State(key string) (S, bool) {
+	p := m.partitionOf([]byte(key))
+	pt := m.stores.current(p)
+	if pt == nil {
+		var zero S
+		return zero, false
+	}
+	m.stores.mu.RLock()
+	defer m.stores.mu.RUnlock()
+	st, ok := pt.states[key]
+	return st, ok
+}
+
+// Each calls f with every owned state (gauges, diagnostics).
+func (m *Member[S, I]) Each(f func(key string, st S)) { m.stores.each(f) }
+
+// Run joins the group and works until ctx is done. It returns nil after a
+// clean stop, or an error when it cannot start (a missing topic). A failed
+// transaction (a fenced or timed-out producer, a commit that could not be
+// confirmed) ends the session, whose client is then in an unknown state:
+// Run starts a new one, which rejoins the group, restores its partitions
+// and resumes at the committed offsets.
+func (m *Member[S, I]) Run(ctx context.Context) error {
+	defer m.admin.Close()
+	if err := m.prepare(ctx); err != nil {
+		return err
+	}
+	m.log.Info("started", "group", m.cfg.Group, "transactionalId", m.cfg.TransactionalID,
+		"inputs", len(m.top.Inputs), "maxPollRecords", m.cfg.MaxPollRecords)
+	defer m.log.Info("stopped; left the group")
+	for {
+		err := m.session(ctx)
+		if err == nil || ctx.Err() != nil {
+			return nil
+		}
+		m.metrics.restarts.Inc()
+		m.log.Error("session ended by a failed transaction; starting a new one", "error", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// prepare reads the partition count of the inputs (which must agree) and
+// the record limits of every topic the member writes.
+func (m *Member[S, I]) prepare(ctx context.Context) error {
+	adm := kadm.NewClient(m.admin)
+	var names []string
+	for _, in := range m.top.Inputs {
+		names = append(names, in.Topic)
+	}
+	td, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return fmt.Errorf("%s: describe %v: %w", m.top.Name, names, err)
+	}
+	n := -1
+	for _, name := range names {
+		t, ok := td[name]
+		if !ok || t.Err != nil {
+			return fmt.Errorf("%s: topic %s is missing (create it with `orderctl topics create`): %v", m.top.Name, name, t.Err)
+		}
+		if n >= 0 && len(t.Partitions) != n {
+			return fmt.Errorf("%s: topic %s has %d partitions, %s has %d: inputs must be co-partitioned",
+				m.top.Name, name, len(t.Partitions), names[0], n)
+		}
+		n = len(t.Partitions)
+	}
+	keyed := kgo.StickyKeyPartitioner(nil).ForTopic(names[0])
+	m.partitionOf = func(k []byte) int32 { return int32(keyed.Partition(&kgo.Record{Key: k}, n)) }
+	lim, err := ReadLimits(ctx, adm, m.cfg.MaxRecordBytes, m.top.topics()...)
+	if err != nil {
+		m.log.Warn("cannot read the topics' max.message.bytes; checking records against the producer's limit only",
+			"limit", m.cfg.MaxRecordBytes, "error", err)
+		lim = NewLimits(m.cfg.MaxRecordBytes, nil)
+	}
+	m.limits = lim
+	return nil
+}
+
+func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
+	return func(yield func(K) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// session runs one group transact session until ctx is done (nil) or a
+// transaction fails (the error).
+func (m *Member[S, I]) session(ctx context.Context) error {
+	// joined is reset before the client exists, never after: the client's
+	// group goroutine joins, restores and sets joined on its own, possibly
+	// before NewGroupTransactSession returns here when this goroutine is
+	// descheduled on a loaded machine; a reset after that would erase the
+	// assignment, and a lone member would stay not ready.
+	m.joined.Store(false)
+	sess, err := kgo.NewGroupTransactSession(m.sessionOpts(ctx)...)
+	if err != nil {
+		return fmt.Errorf("%s: session: %w", m.top.Name, err)
+	}
+	if m.sessionCreated != nil {
+		m.sessionCreated()
+	}
+	m.running.Store(true)
+	defer func() {
+		m.running.Store(false)
+		m.joined.Store(false)
+		sess.Close()
+		m.stores.dropAll()
+		m.metrics.partitions.Set(0)
+		m.metrics.lag.Reset()
+		m.metrics.stuck.Reset()
+		clear(m.failing)
+		m.log.Info("session closed; left the group")
+	}()
+	for {
+		pctx, cancel := ctx, context.CancelFunc(func() {})
+		if m.top.Due != nil {
+			pctx, cancel = context.WithTimeout(ctx, m.cfg.Tick)
+		}
+		fs := sess.PollRecords(pctx, m.pollLimit)
+		cancel()
+		if ctx.Err() != nil || fs.IsClientClosed() {
+			return nil
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+				m.log.Warn("fetch error", "topic", t, "partition", p, "error", err)
+			}
+		})
+		m.observeLag(fs)
+		now := m.cfg.Now()
+		var due map[int32][]string
+		if m.top.Due != nil {
+			due = m.stores.dueAt(now)
+		}
+		if fs.NumRecords() == 0 && len(due) == 0 {
+			continue
+		}
+		if err := m.transact(sess, fs, due, now); err != nil {
+			return err
+		}
+	}
+}
+
+// endTimeout bounds one transaction's produce, flush and end, including a
+// rebalance that End waits out (the rebalance timeout is half of it).
+const endTimeout = 2 * time.Minute
+
+func (m *Member[S, I]) sessionOpts(ctx context.Context) []kgo.Opt {
+	var names []string
+	for _, in := range m.top.Inputs {
+		names = append(names, in.Topic)
+	}
+	opts := append(slices.Clone(m.cfg.ClientOpts),
+		kgo.SeedBrokers(m.cfg.Brokers...),
+		kgo.ConsumerGroup(m.cfg.Group),
+		kgo.ConsumeTopics(names...),
+		kgo.TransactionalID(m.cfg.TransactionalID),
+		kgo.TransactionTimeout(m.cfg.TransactionTimeout),
+		kgo.SessionTimeout(m.cfg.SessionTimeout),
+		kgo.RebalanceTimeout(endTimeout/2),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerBatchMaxBytesFn(func(topic string) int32 { return int32(m.limits.Batch(topic)) }),
+		// A produce right after a commit can meet CONCURRENT_TRANSACTIONS
+		// while the broker writes the previous markers; franz-go retries it
+		// after a metadata refresh, which by default waits up to 5 s.
+		kgo.MetadataMinAge(100*time.Millisecond),
+		kgo.OnPartitionsAssigned(func(actx context.Context, _ *kgo.Client, assigned map[string][]int32) {
+			parts := partitionsOf(assigned)
+			// Stop retrying when the partitions go away or the member stops.
+			rctx, cancel := context.WithCancel(actx)
+			defer cancel()
+			defer context.AfterFunc(ctx, cancel)()
+			m.restoreUntilDone(rctx, parts)
+			m.metrics.partitions.Add(float64(len(parts)))
+			m.joined.Store(true)
+		}),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
+			m.drop(partitionsOf(r), "revoked")
+		}),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) {
+			m.drop(partitionsOf(l), "lost")
+		}),
+	)
+	if len(names) > 1 {
+		// Range gives a member the same partition numbers of every input:
+		// all that concerns one key comes to one member.
+		opts = append(opts, kgo.Balancers(kgo.RangeBalancer()))
+	}
+	return opts
+}
+
+// partitionsOf is the partition numbers of every topic, once each: inputs
+// are co-partitioned, so partition p of every input is one unit of work.
+func partitionsOf(m map[string][]int32) []int32 {
+	var out []int32
+	for _, ps := range m {
+		for _, p := range ps {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (m *Member[S, I]) drop(parts []int32, why string) {
+	if len(parts) == 0 {
+		return
+	}
+	m.stores.drop(parts)
+	m.quarantine.forget(parts)
+	m.metrics.partitions.Sub(float64(len(parts)))
+	for _, p := range parts {
+		m.metrics.stuck.DeleteLabelValues(strconv.Itoa(int(p)))
+		for _, in := range m.top.Inputs {
+			m.metrics.lag.DeleteLabelValues(in.Topic, strconv.Itoa(int(p)))
+		}
+	}
+	m.log.Info("partitions dropped", "partitions", parts, "why", why)
+}
+
+func (m *Member[S, I]) observeLag(fs kgo.Fetches) {
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if n := len(fp.Records); n > 0 {
+			lag := max(fp.HighWatermark-fp.Records[n-1].Offset-1, 0)
+			m.metrics.lag.WithLabelValues(fp.Topic, strconv.Itoa(int(fp.Partition))).Set(float64(lag))
+		}
+	})
+}

@@ -1,0 +1,226 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// decide runs every partition's share of a batch, in parallel.
+func (c *core[S, I]) decide(byPart map[int32][]*kgo.Record, due map[int32][]string, now time.Time) ([]*unit[S, I], error) {
+	parts := slices.Collect(mapsKeys(byPart))
+	for p := range due {
+		if _, ok := byPart[p]; !ok {
+			parts = append(parts, p)
+		}
+	}
+	slices.Sort(parts)
+	units := make([]*unit[S, I], len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, p := range parts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			units[i], errs[i] = c.run(p, now, byPart[p], due[p])
+		}()
+	}
+	wg.Wait()
+	return units, errors.Join(errs...)
+}
+
+// byPartition groups fetched records by partition number, each in offset
+// order per topic.
+func byPartition(fs kgo.Fetches) map[int32][]*kgo.Record {
+	out := map[int32][]*kgo.Record{}
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) > 0 {
+			out[fp.Partition] = append(out[fp.Partition], fp.Records...)
+		}
+	})
+	return out
+}
+
+// produced is the fate of one output record.
+type produced struct {
+	unit, index int
+	err         error
+}
+
+// transact handles one polled batch and the due timers in one transaction
+// and, once it commits, applies the new states.
+func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, due map[int32][]string, now time.Time) error {
+	start := time.Now()
+	if err := sess.Begin(); err != nil {
+		return fmt.Errorf("%s: begin transaction: %w", m.top.Name, err)
+	}
+	byPart := byPartition(fs)
+	units, batchErr := m.decide(byPart, due, now)
+	// The transaction's own context: shutdown must not cut a commit in
+	// half, and End may wait for a rebalance to settle, so the bound is
+	// generous; reaching it ends the session.
+	tctx, cancel := context.WithTimeout(context.Background(), endTimeout)
+	defer cancel()
+	var mu sync.Mutex
+	var failed []produced
+	records := 0
+	if batchErr == nil {
+		for ui, u := range units {
+			for i, r := range u.out {
+				records++
+				sess.Produce(tctx, r, func(_ *kgo.Record, err error) {
+					if err != nil {
+						mu.Lock()
+						failed = append(failed, produced{ui, i, err})
+						mu.Unlock()
+					}
+				})
+			}
+		}
+	}
+	// Flush first so that a failed produce is known before deciding to
+	// commit: a transaction missing a record must abort.
+	if err := sess.Client().Flush(tctx); err != nil {
+		return fmt.Errorf("%s: flush: %w", m.top.Name, err)
+	}
+	mu.Lock()
+	commit := batchErr == nil && len(failed) == 0
+	mu.Unlock()
+	committed, err := sess.End(tctx, kgo.TransactionEndTry(commit))
+	if err != nil {
+		return fmt.Errorf("%s: end transaction: %w", m.top.Name, err)
+	}
+	m.metrics.txnDuration.Observe(time.Since(start).Seconds())
+	m.metrics.txnRecords.Observe(float64(records))
+	parts := slices.Collect(mapsKeys(byPart))
+	if !committed {
+		m.metrics.transactions.WithLabelValues("aborted").Inc()
+		switch {
+		case batchErr != nil:
+			m.struggle(parts, batchErr.Error())
+		case len(failed) > 0:
+			m.isolate(units, failed, fs.NumRecords(), parts)
+		default:
+			m.log.Info("transaction aborted by a rebalance or a failed offset commit; the batch will be polled again",
+				"records", fs.NumRecords())
+		}
+		return nil
+	}
+	m.metrics.transactions.WithLabelValues("committed").Inc()
+	var t tally
+	var done []coord
+	for _, u := range units {
+		u.apply()
+		for _, f := range u.after {
+			f()
+		}
+		t.add(u.tally)
+		for i, r := range u.inputs {
+			if u.steps[i] != stepHandle {
+				done = append(done, coordOf(r))
+			}
+		}
+	}
+	m.quarantine.done(done)
+	m.metrics.committed(t)
+	for _, p := range parts {
+		if m.failing[p] > 0 {
+			delete(m.failing, p)
+			m.stores.setProblem(p, "")
+			m.metrics.stuck.WithLabelValues(strconv.Itoa(int(p))).Set(0)
+		}
+	}
+	if m.pollLimit < m.cfg.MaxPollRecords {
+		m.pollLimit = min(m.cfg.MaxPollRecords, 2*m.pollLimit)
+	}
+	st := m.stores.status()
+	m.metrics.states.Set(float64(st.states))
+	m.log.Debug("transaction committed", "inputs", t.inputs, "timers", t.timers, "records", records,
+		"duration", time.Since(start).Round(time.Microsecond))
+	return nil
+}
+
+// recordFault reports whether a produce error lies in the record itself
+// (its size, timestamp or content), so isolating the record that caused it
+// helps; any other failure (a broker down, an authorization) is the
+// cluster's, and isolating would dead-letter good records.
+func recordFault(err error) bool {
+	for _, e := range []error{kerr.MessageTooLarge, kerr.InvalidTimestamp, kerr.InvalidRecord,
+		kerr.CorruptMessage, kerr.RecordListTooLarge, kerr.InvalidRequiredAcks} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// isolate follows a transaction aborted by failed produces. When they lie
+// in the records and came from one input, that input moves one step up its
+// ladder (refused, dead-lettered, truncated, skipped); from several, the
+// next poll takes half as many records, until one input is alone.
+func (m *Member[S, I]) isolate(units []*unit[S, I], failed []produced, n int, parts []int32) {
+	type suspect struct{ unit, input int }
+	suspects := map[suspect]error{}
+	var other error
+	for _, f := range failed {
+		if !recordFault(f.err) {
+			other = f.err
+			continue
+		}
+		if in := units[f.unit].origin[f.index]; in >= 0 {
+			suspects[suspect{f.unit, in}] = f.err
+		}
+	}
+	if len(suspects) == 0 {
+		if other == nil {
+			other = failed[0].err
+		}
+		m.struggle(parts, "producing failed: "+other.Error())
+		return
+	}
+	m.metrics.isolations.Inc()
+	if len(suspects) == 1 {
+		for s, err := range suspects {
+			u := units[s.unit]
+			r := u.inputs[s.input]
+			next := u.steps[s.input] + 1
+			m.quarantine.raise(coordOf(r), next, fmt.Sprintf("an output was refused by Kafka: %v", err))
+			m.log.Warn("input isolated: an output failed its transaction", "topic", r.Topic, "partition", r.Partition,
+				"offset", r.Offset, "next", next.String(), "error", err)
+		}
+		return
+	}
+	m.pollLimit = max(1, min(m.pollLimit, n)/2)
+	m.log.Warn("outputs of several inputs failed their transaction; polling fewer records to find the one at fault",
+		"inputs", len(suspects), "nextPoll", m.pollLimit)
+}
+
+// struggle counts a failed batch against its partitions: after three in a
+// row a partition is reported stuck (Health, partition_stuck) until a
+// batch of it commits. It pauses before the batch is polled again, longer
+// each time, so a failure that lasts does not spin.
+func (m *Member[S, I]) struggle(parts []int32, reason string) {
+	worst := 0
+	for _, p := range parts {
+		m.failing[p]++
+		worst = max(worst, m.failing[p])
+		if m.failing[p] >= 3 {
+			m.stores.setProblem(p, clip(reason, 300))
+			m.metrics.stuck.WithLabelValues(strconv.Itoa(int(p))).Set(1)
+		}
+	}
+	pause := min(200*time.Millisecond<<min(worst, 5), 5*time.Second)
+	m.log.Error("transaction aborted; the batch will be polled again", "partitions", parts, "reason", reason,
+		"failedInARow", worst, "retryIn", pause)
+	time.Sleep(pause)
+}
