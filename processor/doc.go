@@ -1,8 +1,11 @@
-// Package processor is orderlog's exactly-once command processor: a member
-// of a Kafka consumer group on order.commands that decides each command
-// against its order's state and, in one Kafka transaction per polled batch,
-// writes the events, the new states, one result per command and the consumer
-// offsets.
+// Package processor is orderlog's exactly-once command processor: a
+// binding of the runtime in package stream (see docs/runtime.md). Its
+// Topology reads order.commands (Avro or JSON), decides each command with
+// order.Decide against its order's state, and writes, in one Kafka
+// transaction per polled batch, the events to order.events, one result per
+// command to order.command-results, the new states to the compacted
+// order.state (one record per changed order per batch) and the consumer
+// offsets; poison goes to order.commands.dlq.
 //
 // Data flow for one batch:
 //
@@ -10,22 +13,14 @@
 //	      │                    │                 ▲                    │
 //	      │                    └─ bad input ──▶ order.commands.dlq    │
 //	      │                                      │                    ▼
-//	      └─ stray partition ──▶ re-routed     Store (per partition)  order.events
+//	      └─ stray partition ──▶ re-routed     state (per partition)  order.events
 //	                                             ▲   (applied after   order.command-results
 //	                                             │    commit only)    order.state (once per order)
 //	order.state ──restore on assignment──────────┘
 //
-// Every output record goes to the partition of its order (Kafka's murmur2
-// of the orderId, as the Java client computes it), which is the partition the
-// command came from; a command that arrived on another partition (a producer
-// with a different partitioner) is re-produced onto the right one in the same
-// transaction, so one process owns each order's state.
-//
-// State changes of a batch live in an overlay until the transaction commits;
-// an aborted transaction (rebalance, crash, fencing) leaves the store at the
-// committed state, and the group session rewinds to the committed offsets.
-// On assignment of a partition the store is restored from order.state with
-// read_committed up to the high watermark (waiting out open transactions of
-// earlier owners) before any command of that partition is handled; on
-// revocation it is dropped.
+// A command whose records would not fit in Kafka (an event, its result or
+// the order's new state over the topic's record limit), or whose records
+// Kafka refused, is answered REJECTED with LIMIT_EXCEEDED and changes
+// nothing. The session, stores, restore, re-routing, dead-lettering, size
+// guards, readiness and the shared metrics are the runtime's.
 package processor

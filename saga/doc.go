@@ -1,7 +1,8 @@
 // Package saga runs the fulfillment saga (package fulfillment) on Kafka:
 // `orderd --roles saga`.
 //
-// A saga member is a consumer group member and a transactional producer
+// A saga member is a binding of the exactly-once runtime in package stream
+// (docs/runtime.md): a consumer group member and a transactional producer
 // (franz-go's GroupTransactSession). It reads order.events and the results
 // topics of the outside systems (payment.results, inventory.results,
 // shipping.results) with read_committed; all are co-partitioned and keyed by
@@ -29,5 +30,6 @@
 // observes. While a breaker is open, requests to its system wait.
 //
 // A record that cannot be read (not Avro, unknown schema, no key) goes to
-// order.commands.dlq with the processor's dlq-* headers, and the saga goes on.
+// order.commands.dlq with the dlq-* headers of package topics, and the saga
+// goes on. The saga's fast tests run its Topology on stream.Tester.
 package saga

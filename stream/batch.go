@@ -324,7 +324,11 @@ func (u *unit[S, I]) finish() error {
 		if !u.forget[k] {
 			v, err := c.top.State.Encode(u.overlay[k])
 			if err != nil {
-				return u.isolateState(k, fmt.Sprintf("the new state cannot be encoded: %v", err))
+				// A codec that cannot encode a state is the code's fault,
+				// not an input's: dead-lettering would throw away every
+				// input of the key. The batch fails, the partition is
+				// reported stuck, and nothing is lost.
+				return fmt.Errorf("partition %d: the state of %s cannot be encoded: %w", u.partition, clip(k, 200), err)
 			}
 			kr.Value = v
 			if err := c.limits.Check(kr, "the state record"); err != nil {

@@ -48,9 +48,14 @@ func (h *health) readyz(w http.ResponseWriter, _ *http.Request) {
 	}
 	var ready, waiting []string
 	for _, r := range *rs {
-		if r.Ready() {
+		switch {
+		case r.Ready():
 			ready = append(ready, r.name)
-		} else {
+		case healthOf(r.Role) != nil:
+			// The runtime's roles say why: joining, restoring, or which
+			// partition cannot make progress and its reason.
+			waiting = append(waiting, fmt.Sprintf("%s (%v)", r.name, healthOf(r.Role)))
+		default:
 			waiting = append(waiting, r.name)
 		}
 	}
@@ -76,4 +81,12 @@ func readyGauges(reg prometheus.Registerer, rs []namedRole) {
 			return 0
 		}))
 	}
+}
+
+// healthOf is why role is not ready, when it can say (Health() error).
+func healthOf(role Role) error {
+	if h, ok := role.(interface{ Health() error }); ok {
+		return h.Health()
+	}
+	return nil
 }
