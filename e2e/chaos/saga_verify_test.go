@@ -18,13 +18,14 @@ import (
 
 // orderLogs folds order.events, read read_committed, into every order's
 // state with order.Evolve, and notes what no log may contain: a gap or a
-// repeat in an order's sequence numbers, an event id seen twice, an event
-// off its order's key or partition.
+// repeat in an order's sequence numbers, an event id seen twice (in any
+// orders; both offsets reported), an event off its order's key or
+// partition.
 type orderLogs struct {
 	serdes   processor.Serdes
 	parts    int
 	orders   map[string]*orderLog
-	ids      map[string]bool
+	ids      eventIDs
 	problems []string
 	events   int
 }
@@ -36,7 +37,7 @@ type orderLog struct {
 }
 
 func newOrderLogs(s processor.Serdes, parts int) *orderLogs {
-	return &orderLogs{serdes: s, parts: parts, orders: map[string]*orderLog{}, ids: map[string]bool{}}
+	return &orderLogs{serdes: s, parts: parts, orders: map[string]*orderLog{}, ids: eventIDs{}}
 }
 
 func (l *orderLogs) add(r *kgo.Record) {
@@ -59,10 +60,10 @@ func (l *orderLogs) add(r *kgo.Record) {
 		l.problems = append(l.problems, fmt.Sprintf("order %s: event %s (%s, caused by %s) at %d@%d has seq %d, want %d: %s",
 			e.OrderID, e.ID, e.Type, e.CausationID, r.Partition, r.Offset, e.Seq, want, kind))
 	}
-	if l.ids[e.ID] {
-		l.problems = append(l.problems, fmt.Sprintf("order %s: event id %s twice (%s, seq %d)", e.OrderID, e.ID, e.Type, e.Seq))
+	at := eventAt{e.OrderID, r.Partition, r.Offset}
+	if first, again := l.ids.note(e.ID, at); again {
+		l.problems = append(l.problems, fmt.Sprintf("event id %s twice on order.events: at %s and at %s (%s, seq %d)", e.ID, first, at, e.Type, e.Seq))
 	}
-	l.ids[e.ID] = true
 	if string(r.Key) != e.OrderID || r.Partition != partitionOf(e.OrderID, l.parts) {
 		l.problems = append(l.problems, fmt.Sprintf("order %s: event %s with key %q on partition %d", e.OrderID, e.ID, r.Key, r.Partition))
 	}

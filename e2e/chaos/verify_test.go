@@ -8,8 +8,10 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -141,12 +143,13 @@ func (c *checker) check() *verdict {
 	return v
 }
 
-// checkEvents: per order, sequence numbers 1..n, ids unique; returns the
+// checkEvents: per order, sequence numbers 1..n; every event id once in the
+// whole log (a repeat is reported with both offsets); returns the
 // event ids by causing command and the fold of every order's events.
 func (c *checker) checkEvents(v *verdict) (map[string][]string, map[string]order.State) {
 	byCause := map[string][]string{}
 	folds := map[string]order.State{}
-	ids := map[string]bool{}
+	ids := eventIDs{}
 	for _, r := range c.events {
 		e, err := c.serdes.Events.Decode(r.Value)
 		if err != nil {
@@ -162,10 +165,9 @@ func (c *checker) checkEvents(v *verdict) (map[string][]string, map[string]order
 			v.problem("order %s: event %s (%s, caused by %s) at %d@%d has seq %d, want %d: %s",
 				e.OrderID, e.ID, e.Type, e.CausationID, r.Partition, r.Offset, e.Seq, want, kind)
 		}
-		if ids[e.ID] {
-			v.problem("order %s: event id %s twice", e.OrderID, e.ID)
+		if first, again := ids.note(e.ID, eventAt{e.OrderID, r.Partition, r.Offset}); again {
+			v.problem("event id %s twice on order.events: at %s and at %s", e.ID, first, eventAt{e.OrderID, r.Partition, r.Offset})
 		}
-		ids[e.ID] = true
 		if string(r.Key) != e.OrderID || r.Partition != partitionOf(e.OrderID, c.parts) {
 			v.problem("order %s: event %s with key %q on partition %d", e.OrderID, e.ID, r.Key, r.Partition)
 		}
@@ -173,6 +175,30 @@ func (c *checker) checkEvents(v *verdict) (map[string][]string, map[string]order
 		byCause[e.CausationID] = append(byCause[e.CausationID], e.ID)
 	}
 	return byCause, folds
+}
+
+// eventAt is where an event is on order.events.
+type eventAt struct {
+	orderID   string
+	partition int32
+	offset    int64
+}
+
+func (a eventAt) String() string {
+	return fmt.Sprintf("%d@%d (order %s)", a.partition, a.offset, a.orderID)
+}
+
+// eventIDs is where each event id was first seen on order.events, across
+// all orders: an id must appear once in the whole log.
+type eventIDs map[string]eventAt
+
+// note records id at at, unless it was seen before: then it returns where,
+// and true.
+func (ids eventIDs) note(id string, at eventAt) (first eventAt, again bool) {
+	if first, again = ids[id]; !again {
+		ids[id] = at
+	}
+	return first, again
 }
 
 // checkResults: per order, one result per command record, in order, each
@@ -310,4 +336,32 @@ func header(r *kgo.Record, key string) string {
 // client) puts an order.
 func partitionOf(orderID string, n int) int32 {
 	return int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: []byte(orderID)}, n))
+}
+
+// TestVerifiersReportAnEventIDTwiceWithBothOffsets: an event id in two
+// orders' logs, each gapless on its own, is reported by the processor's
+// verifier and by the saga's, naming where both are. Needs no test bed.
+func TestVerifiersReportAnEventIDTwiceWithBothOffsets(t *testing.T) {
+	s := serdes(t)
+	event := func(orderID, eventID string, offset int64) *kgo.Record {
+		v, err := s.Events.Encode(order.Event{ID: eventID, OrderID: orderID, Type: order.EvtOrderCreated, Seq: 1,
+			Time: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC), ServiceID: order.ServiceID,
+			Data: order.OrderCreated{CustomerID: "cust-1", OrderNumber: order.OrderNumber(orderID), Currency: "USD", InitialStatus: order.StatusDraft.Ref()}})
+		require.NoError(t, err)
+		return &kgo.Record{Key: []byte(orderID), Value: v, Partition: partitionOf(orderID, partitions), Offset: offset}
+	}
+	events := []*kgo.Record{event("o-1", "evt-1", 4), event("o-2", "evt-2", 5), event("o-3", "evt-1", 9)}
+	want := fmt.Sprintf("event id evt-1 twice on order.events: at %d@4 (order o-1) and at %d@9 (order o-3)",
+		partitionOf("o-1", partitions), partitionOf("o-3", partitions))
+
+	v := &verdict{}
+	(&checker{serdes: s, parts: partitions, events: events}).checkEvents(v)
+	require.Equal(t, []string{want}, v.problems, "processor verifier")
+
+	logs := newOrderLogs(s, partitions)
+	for _, r := range events {
+		logs.add(r)
+	}
+	require.Len(t, logs.problems, 1, "saga verifier: %q", logs.problems)
+	require.True(t, strings.HasPrefix(logs.problems[0], want), "saga verifier: %q, want it to start with %q", logs.problems[0], want)
 }
