@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -109,6 +110,7 @@ func coordOf(r *kgo.Record) coord { return coord{r.Topic, r.Partition, r.Offset}
 type quarantine struct {
 	mu sync.Mutex
 	m  map[coord]isolated
+	n  atomic.Int64 // len(m), read without the lock on the hot path
 }
 
 type isolated struct {
@@ -119,6 +121,9 @@ type isolated struct {
 func newQuarantine() *quarantine { return &quarantine{m: map[coord]isolated{}} }
 
 func (q *quarantine) get(c coord) (isolated, bool) {
+	if q.n.Load() == 0 {
+		return isolated{}, false
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	v, ok := q.m[c]
@@ -135,6 +140,7 @@ func (q *quarantine) raise(c coord, s step, reason string) {
 	}
 	v.step = max(v.step, s)
 	q.m[c] = v
+	q.n.Store(int64(len(q.m)))
 }
 
 // done forgets the records of a committed batch.
@@ -144,6 +150,7 @@ func (q *quarantine) done(cs []coord) {
 	for _, c := range cs {
 		delete(q.m, c)
 	}
+	q.n.Store(int64(len(q.m)))
 }
 
 // forget drops every entry of the partitions (revoked or lost).
@@ -157,6 +164,7 @@ func (q *quarantine) forget(parts []int32) {
 			}
 		}
 	}
+	q.n.Store(int64(len(q.m)))
 }
 
 func (q *quarantine) len() int {

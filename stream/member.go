@@ -26,7 +26,8 @@ type Member[S, I any] struct {
 	// or less while a failing record is being cornered. Session goroutine
 	// only, as is failing.
 	pollLimit int
-	failing   map[int32]int // consecutive failed batches per partition
+	failing   map[int32]int   // consecutive failed batches per partition
+	stop      <-chan struct{} // Run's context is done: pauses end early
 	// sessionCreated, when set (tests), runs right after a session's
 	// client is created, standing for a goroutine a loaded machine
 	// deschedules there while the group joins.
@@ -103,6 +104,7 @@ func (m *Member[S, I]) Each(f func(key string, st S)) { m.stores.each(f) }
 // and resumes at the committed offsets.
 func (m *Member[S, I]) Run(ctx context.Context) error {
 	defer m.admin.Close()
+	m.stop = ctx.Done()
 	if err := m.prepare(ctx); err != nil {
 		return err
 	}

@@ -222,5 +222,8 @@ func (m *Member[S, I]) struggle(parts []int32, reason string) {
 	pause := min(200*time.Millisecond<<min(worst, 5), 5*time.Second)
 	m.log.Error("transaction aborted; the batch will be polled again", "partitions", parts, "reason", reason,
 		"failedInARow", worst, "retryIn", pause)
-	time.Sleep(pause)
+	select {
+	case <-m.stop:
+	case <-time.After(pause):
+	}
 }
