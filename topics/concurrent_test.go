@@ -164,6 +164,36 @@ func TestEnsureWaitsForATopicAnotherProcessIsCreating(t *testing.T) {
 	}
 }
 
+func TestEnsureLeavesTheLayoutOfATopicAnotherProcessCreatedToVerify(t *testing.T) {
+	adm, c := fakeCluster(t)
+	ctx := testCtx(t)
+	s := mustNew(t, Config{Partitions: 3, ReplicationFactor: 1})
+	state, _ := s.Spec(s.Names().State)
+	asked := anotherProcessCreates(c, state.Name, 1)
+	createdByOther := make(chan error, 1)
+	go func() {
+		select {
+		case <-asked: // with 1 partition, not the 3 declared
+			createdByOther <- c.CreateTopic(state.Name, 1, state.Configs)
+		case <-ctx.Done():
+			createdByOther <- ctx.Err()
+		}
+	}()
+
+	// Waiting for 3 partitions would outlast ctx (20 s): Ensure must return
+	// once the topic is listed, and leave its partition count to Verify.
+	if _, err := s.Ensure(ctx, adm, WaitListed(time.Minute)); err != nil {
+		t.Fatalf("Ensure: %v", err)
+	}
+	if err := <-createdByOther; err != nil {
+		t.Fatalf("the other process's create of %s: %v", state.Name, err)
+	}
+	ve := asVerifyError(t, s.Verify(ctx, adm))
+	if !ve.Has(state.Name, WrongPartitions) {
+		t.Errorf("Verify = %v, want the partition count of %s", ve, state.Name)
+	}
+}
+
 func TestEnsureGivesUpOnATopicTheClusterNeverListsAndNamesIt(t *testing.T) {
 	adm, c := fakeCluster(t)
 	s := mustNew(t, Config{Partitions: 2, ReplicationFactor: 1})

@@ -21,14 +21,16 @@
 // what it finds missing; a topic another one created first is answered
 // TOPIC_ALREADY_EXISTS, which is fine. A broker answers CreateTopics before
 // its metadata lists the topic, so Ensure then waits until the cluster lists
-// every topic that was missing when it looked, whoever created it, with its
-// declared partition count and a leader for each partition, asking again
-// after 50 ms, then twice as long each time up to 1 s. The wait is bounded,
-// DefaultListWait (30 s) unless WaitListed says otherwise; after it Ensure
-// returns a *NotListedError naming each topic still missing and what its
-// listing lacked. A topic that another process created with a different
-// partition count is waited for until the bound too. Topics that existed
-// when Ensure looked are not waited for: Verify judges them.
+// every topic that was missing when it looked, whoever created it, with a
+// leader for each partition, asking again after 50 ms, then twice as long
+// each time up to 1 s: a topic it created with its declared partition
+// count, one another process created with the partitions that process gave
+// it (the cluster lists a topic with all its partitions at once; a count
+// other than the declared one is for Verify to report). The wait is
+// bounded, DefaultListWait (30 s) unless WaitListed says otherwise; after
+// it Ensure returns a *NotListedError naming each topic still missing and
+// what its listing lacked. Topics that existed when Ensure looked are not
+// waited for: Verify judges them.
 //
 // The wait asks one broker of the cluster; with several brokers, another
 // one may still lag for a moment, which Verify (and the clients) see.

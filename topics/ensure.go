@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,10 +57,9 @@ func WaitListed(d time.Duration) EnsureOpt {
 // answers TOPIC_ALREADY_EXISTS) is fine. Either way a broker answers before
 // its metadata lists the topic, so Ensure returns only once the cluster
 // lists every topic that was missing when it looked, whoever created it,
-// with its declared partition count and a leader for each partition: Verify
-// right after Ensure sees them. It waits at most DefaultListWait (see
-// WaitListed) and then returns a *NotListedError naming the topics still
-// missing.
+// with all its partitions and a leader for each: Verify right after Ensure
+// sees them. It waits at most DefaultListWait (see WaitListed) and then
+// returns a *NotListedError naming the topics still missing.
 func (s Set) Ensure(ctx context.Context, adm *kadm.Client, opts ...EnsureOpt) ([]string, error) {
 	cfg := ensureConfig{wait: DefaultListWait}
 	for _, o := range opts {
@@ -89,7 +89,7 @@ func (s Set) Ensure(ctx context.Context, adm *kadm.Client, opts ...EnsureOpt) ([
 				sp.Name, sp.Partitions, sp.ReplicationFactor, err, detail(resp.ErrMessage))
 		}
 	}
-	return created, s.awaitListed(ctx, adm, s.inCatalogOrder(append(created, appearing...)), cfg.wait)
+	return created, awaitListed(ctx, adm, s.awaited(created, appearing), cfg.wait)
 }
 
 // lookUp sorts the topics of the set the cluster does not list in full:
@@ -115,12 +115,43 @@ func (s Set) lookUp(ctx context.Context, adm *kadm.Client) (missing []Spec, appe
 	return missing, appearing, nil
 }
 
+// awaitedTopic is a topic Ensure waits for, and how many partitions the
+// cluster must list for it.
+type awaitedTopic struct {
+	name       string
+	partitions int32
+}
+
+// awaited returns the topics to wait for, in catalog order: the ones
+// created here with their declared partition count, the ones another
+// process created with at least one. The cluster lists a topic with all
+// its partitions at once (a KRaft controller writes them in one atomic
+// batch); whether the other process declared the same count is for Verify
+// to say, and waiting for a count a topic will never have would only
+// delay that answer.
+func (s Set) awaited(created, byOthers []string) []awaitedTopic {
+	var out []awaitedTopic
+	for _, sp := range s.specs {
+		switch {
+		case slices.Contains(created, sp.Name):
+			out = append(out, awaitedTopic{sp.Name, sp.Partitions})
+		case slices.Contains(byOthers, sp.Name):
+			out = append(out, awaitedTopic{sp.Name, 1})
+		}
+	}
+	return out
+}
+
 // awaitListed asks the cluster, with a growing pause, until it lists every
-// named topic with its declared partition count and a leader for each
-// partition, for at most wait.
-func (s Set) awaitListed(ctx context.Context, adm *kadm.Client, names []string, wait time.Duration) error {
-	if len(names) == 0 {
+// awaited topic with its partitions and a leader for each, for at most
+// wait.
+func awaitListed(ctx context.Context, adm *kadm.Client, want []awaitedTopic, wait time.Duration) error {
+	if len(want) == 0 {
 		return nil
+	}
+	names := make([]string, len(want))
+	for i, t := range want {
+		names[i] = t.name
 	}
 	start := time.Now()
 	deadline := start.Add(wait)
@@ -131,10 +162,9 @@ func (s Set) awaitListed(ctx context.Context, adm *kadm.Client, names []string, 
 			return err
 		}
 		var pending []NotListed
-		for _, n := range names {
-			sp, _ := s.Spec(n)
-			if why := notListedInFull(sp, details[n]); why != "" {
-				pending = append(pending, NotListed{Topic: n, Reason: why})
+		for _, t := range want {
+			if why := notListedInFull(details[t.name], t.partitions); why != "" {
+				pending = append(pending, NotListed{Topic: t.name, Reason: why})
 			}
 		}
 		if len(pending) == 0 {
@@ -153,16 +183,19 @@ func (s Set) awaitListed(ctx context.Context, adm *kadm.Client, names []string, 
 	}
 }
 
-// notListedInFull says what the cluster's listing d of the topic sp still
-// lacks, or "" when it lists all its partitions, each with a leader.
-func notListedInFull(sp Spec, d kadm.TopicDetail) string {
+// notListedInFull says what the cluster's listing d of a topic still
+// lacks, or "" when it lists at least partitions partitions, each with a
+// leader.
+func notListedInFull(d kadm.TopicDetail, partitions int32) string {
 	switch {
 	case d.Topic == "" || errors.Is(d.Err, kerr.UnknownTopicOrPartition):
 		return "not listed"
 	case d.Err != nil:
 		return "listed with error " + d.Err.Error()
-	case int32(len(d.Partitions)) < sp.Partitions:
-		return fmt.Sprintf("listed with %d of its %d partitions", len(d.Partitions), sp.Partitions)
+	case len(d.Partitions) == 0:
+		return "listed without partitions"
+	case int32(len(d.Partitions)) < partitions:
+		return fmt.Sprintf("listed with %d of its %d partitions", len(d.Partitions), partitions)
 	}
 	for _, p := range d.Partitions.Sorted() {
 		if p.Leader < 0 || (p.Err != nil && !errors.Is(p.Err, kerr.ReplicaNotAvailable)) {
@@ -174,20 +207,6 @@ func notListedInFull(sp Spec, d kadm.TopicDetail) string {
 		}
 	}
 	return ""
-}
-
-// inCatalogOrder returns names sorted as the catalog lists them.
-func (s Set) inCatalogOrder(names []string) []string {
-	var out []string
-	for _, sp := range s.specs {
-		for _, n := range names {
-			if n == sp.Name {
-				out = append(out, n)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // NotListed is a topic Ensure gave up waiting for, and what its listing
@@ -218,7 +237,7 @@ func (e *NotListedError) Error() string {
 		why = "stopped: " + e.Err.Error()
 	}
 	return fmt.Sprintf("topics: %d created topics still not listed in full by the cluster after %s (%s):\n  %s\n"+
-		"a broker's metadata is lagging or a partition has no leader: check the brokers, then start again (a topic that another process created with another partition count shows here too; Verify names it)",
+		"a broker's metadata is lagging or a partition has no leader: check the brokers, then start again",
 		len(lines), e.Waited, why, strings.Join(lines, "\n  "))
 }
 
