@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -57,19 +55,11 @@ func (m *Member[S, I]) restore(ctx context.Context, parts []int32) error {
 	opts := append(slices.Clone(m.cfg.ClientOpts), kgo.SeedBrokers(m.cfg.Brokers...))
 	err := changelog.ReadToEnd(ctx, kadm.NewClient(m.admin), opts, topic, parts, func(fps []kgo.FetchTopicPartition) error {
 		errs := make([]error, len(fps))
-		var wg sync.WaitGroup
-		sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-		for i, fp := range fps {
-			wg.Add(1)
-			sem <- struct{}{}
-			go func() {
-				defer func() { <-sem; wg.Done() }()
-				n, err := m.restorePartition(fp)
-				records.Add(int64(n))
-				errs[i] = err
-			}()
-		}
-		wg.Wait()
+		parallel(len(fps), func(i int) {
+			n, err := m.restorePartition(fps[i])
+			records.Add(int64(n))
+			errs[i] = err
+		})
 		if time.Since(lastLog) > 2*time.Second {
 			m.log.Info("restoring", "partitions", parts, "records", records.Load())
 			lastLog = time.Now()

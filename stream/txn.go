@@ -25,18 +25,24 @@ func (c *core[S, I]) decide(byPart map[int32][]*kgo.Record, due map[int32][]stri
 	slices.Sort(parts)
 	units := make([]*unit[S, I], len(parts))
 	errs := make([]error, len(parts))
+	parallel(len(parts), func(i int) { units[i], errs[i] = c.run(parts[i], now, byPart[parts[i]], due[parts[i]]) })
+	return units, errors.Join(errs...)
+}
+
+// parallel calls f(0..n-1), as many at once as there are processors, and
+// returns when every call has.
+func parallel(n int, f func(i int)) {
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for i, p := range parts {
+	for i := range n {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			units[i], errs[i] = c.run(p, now, byPart[p], due[p])
+			f(i)
 		}()
 	}
 	wg.Wait()
-	return units, errors.Join(errs...)
 }
 
 // byPartition groups fetched records by partition number, each in offset
