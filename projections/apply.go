@@ -136,8 +136,8 @@ func (a *applier) apply(ctx context.Context, events []order.Event) ([]Result, er
 // chunk: Go's work (folding, JSON) and Redis's overlap.
 func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[string][]int, bases map[string]base, events []order.Event) ([]*call, [][2]int64, error) {
 	type chunk struct {
-		scripts []script
-		arena   *jsonArena
+		orders, shards []script // shards[i].keys == nil: call i writes no shard
+		arena          *jsonArena
 	}
 	chunks := make(chan chunk, 1)
 	var calls []*call
@@ -150,7 +150,7 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 			if execErr != nil {
 				continue // drain
 			}
-			out, err := a.exec(ctx, ch.scripts)
+			out, err := a.exec(ctx, ch.orders, ch.shards)
 			ch.arena.reset()
 			a.arenas.Put(ch.arena)
 			if err != nil {
@@ -167,11 +167,12 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 		if arena == nil {
 			arena = newJSONArena()
 		}
-		sc := make([]script, 0, len(calls)-sent)
+		ch := chunk{orders: make([]script, 0, len(calls)-sent), shards: make([]script, 0, len(calls)-sent), arena: arena}
 		for _, c := range calls[sent:] {
-			sc = append(sc, a.script(c, now, arena))
+			o, sh := a.scripts(c, now, arena)
+			ch.orders, ch.shards = append(ch.orders, o), append(ch.shards, sh)
 		}
-		chunks <- chunk{sc, arena}
+		chunks <- ch
 		sent = len(calls)
 	}
 	for _, id := range ids {
@@ -255,42 +256,91 @@ func (a *applier) bases(ctx context.Context, ids []string, byOrder map[string][]
 	return out, nil
 }
 
-// exec runs one chunk of calls in one pipeline and returns each call's
-// {code, version}. A script missing from Redis (restarted, SCRIPT FLUSH) is
+// exec runs one chunk of calls and returns each call's {code, version}:
+// first the shard scripts, in one pipeline, then the order scripts of the
+// calls whose shard has their events (applied now or before), in another.
+// So a shard is never behind its orders: an order's events are in its view
+// only once they are in its shard, and a crash between the two leaves the
+// shard ahead, which the next run's shard script skips (doc.go). A shard
+// that reports a gap (it lost writes) stops its call: a gap. A script
+// missing from Redis (restarted, SCRIPT FLUSH, a promoted replica) is
 // loaded and the chunk run again: calls are idempotent.
-func (a *applier) exec(ctx context.Context, scripts []script) ([][2]int64, error) {
-	out := make([][2]int64, len(scripts))
+func (a *applier) exec(ctx context.Context, orders, shards []script) ([][2]int64, error) {
+	out := make([][2]int64, len(orders))
 	for attempt := 0; ; attempt++ {
-		err := a.execOnce(ctx, scripts, out)
+		err := a.execOnce(ctx, orders, shards, out)
 		if err == nil || attempt == 1 || !redis.HasErrorPrefix(err, "NOSCRIPT") {
 			return out, err
 		}
-		if err := applyScript.Load(ctx, a.rdb).Err(); err != nil {
-			return nil, fmt.Errorf("load the apply script: %w", err)
+		if err := errors.Join(applyScript.Load(ctx, a.rdb).Err(), shardScript.Load(ctx, a.rdb).Err()); err != nil {
+			return nil, fmt.Errorf("load the apply scripts: %w", err)
 		}
 	}
 }
 
-func (a *applier) execOnce(ctx context.Context, scripts []script, out [][2]int64) error {
+func (a *applier) execOnce(ctx context.Context, orders, shards []script, out [][2]int64) error {
+	var idx []int
+	var sc []script
+	for i, s := range shards {
+		if s.keys != nil {
+			idx, sc = append(idx, i), append(sc, s)
+		}
+	}
+	blocked := make([]bool, len(orders))
+	if len(sc) > 0 {
+		replies, err := a.run(ctx, shardScript, sc, "shard")
+		if err != nil {
+			return err
+		}
+		for j, r := range replies {
+			if r[0] == codeGap {
+				blocked[idx[j]], out[idx[j]] = true, r
+				a.log.Error("shard is behind the order's events: it lost writes; the order needs a rebuild",
+					"orderId", shards[idx[j]].args[0], "key", sc[j].keys[0], "shardVersion", r[1], "first", shards[idx[j]].args[1])
+			}
+		}
+	}
+	idx, sc = idx[:0], sc[:0]
+	for i, s := range orders {
+		if !blocked[i] {
+			idx, sc = append(idx, i), append(sc, s)
+		}
+	}
+	replies, err := a.run(ctx, applyScript, sc, "order")
+	if err != nil {
+		return err
+	}
+	for j, r := range replies {
+		out[idx[j]] = r
+	}
+	return nil
+}
+
+// run runs one script over many calls in one pipeline.
+func (a *applier) run(ctx context.Context, sc *redis.Script, scripts []script, what string) ([][2]int64, error) {
+	if len(scripts) == 0 {
+		return nil, nil
+	}
 	pipe := a.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(scripts))
 	for i, s := range scripts {
-		cmds[i] = pipe.EvalSha(ctx, applyScript.Hash(), s.keys, s.args...)
+		cmds[i] = pipe.EvalSha(ctx, sc.Hash(), s.keys, s.args...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		for _, cmd := range cmds {
 			if cerr := cmd.Err(); redis.HasErrorPrefix(cerr, "NOSCRIPT") {
-				return cerr
+				return nil, cerr
 			}
 		}
-		return fmt.Errorf("apply %d script calls: %w", len(scripts), err)
+		return nil, fmt.Errorf("apply %d %s script calls: %w", len(scripts), what, err)
 	}
+	out := make([][2]int64, len(cmds))
 	for i, cmd := range cmds {
 		code, ver, err := parseReply(cmd.Val())
 		if err != nil {
-			return errors.Join(fmt.Errorf("script call on %s", scripts[i].keys[0]), err)
+			return nil, errors.Join(fmt.Errorf("%s script call on %s", what, scripts[i].keys[0]), err)
 		}
 		out[i] = [2]int64{code, ver}
 	}
-	return nil
+	return out, nil
 }

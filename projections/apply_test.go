@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -175,15 +176,18 @@ func TestApplyStaleCacheNeverWritesAWrongView(t *testing.T) {
 	assert.Zero(t, n, "nothing written on a gap")
 }
 
-// The script refuses malformed op lists before writing anything.
-func TestApplyScriptRefusesBadOpsBeforeWriting(t *testing.T) {
-	rdb := testRedis(t)
-	prefix := testPrefix(t, rdb)
-	ctx := context.Background()
-	k := keys{prefix}
-	require.NoError(t, applyScript.Load(ctx, rdb).Err())
-	err := applyScript.EvalSha(ctx, rdb, []string{k.order("x"), k.orderEvents("x"), k.orders()},
-		1, 1, `{"version":1}`, `{"id":"e"}`, "Z", 3, 2, 1, "x", "Q", 3, 1, "x").Err()
-	require.ErrorContains(t, err, "bad op")
-	assert.Empty(t, snapshot(t, rdb, prefix))
+// The shard script refuses malformed op lists before writing anything.
+func TestShardScriptRefusesBadOpsBeforeWriting(t *testing.T) {
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		ctx := context.Background()
+		k := keys{prefix}
+		require.NoError(t, shardScript.Load(ctx, rdb).Err())
+		err := shardScript.EvalSha(ctx, rdb, []string{k.applied(3), k.orders(3)},
+			"x", 1, 1, "Z", 1, 2, 2, 1, "x", "Q", 1, 2, 1, "x").Err()
+		require.ErrorContains(t, err, "bad op")
+		err = shardScript.EvalSha(ctx, rdb, []string{k.applied(3), k.orders(3)}, "x", 1, 1, "Z", 1, 1, 2, 1, "x").Err()
+		require.ErrorContains(t, err, "bad op", "an op may not name the applied hash")
+		assert.Empty(t, snapshot(t, rdb, prefix))
+	})
 }

@@ -31,7 +31,7 @@ type bed struct {
 	names    topics.Names
 	serde    *schemas.Serde[order.Event]
 	producer *kgo.Client
-	rdb      *redis.Client
+	rdb      redis.UniversalClient
 	prefix   string
 	pointer  string
 }
@@ -44,12 +44,15 @@ func kfakeBed(t *testing.T) *bed {
 	return newBed(t, rdb, c.ListenAddrs(), "")
 }
 
-func realBed(t *testing.T) *bed {
-	rdb := testRedis(t)
+func realBed(t *testing.T) *bed { return realBedOn(t, testRedis(t)) }
+
+// realBedOn is a bed on the real broker and rdb (the redis-server or the
+// cluster).
+func realBedOn(t *testing.T, rdb redis.UniversalClient) *bed {
 	return newBed(t, rdb, testenv.KafkaBrokers(t), testenv.TopicPrefix(t))
 }
 
-func newBed(t testing.TB, rdb *redis.Client, brokers []string, topicPrefix string) *bed {
+func newBed(t testing.TB, rdb redis.UniversalClient, brokers []string, topicPrefix string) *bed {
 	ctx := context.Background()
 	set, err := topics.New(topics.Config{Prefix: topicPrefix, Partitions: bedPartitions, ReplicationFactor: 1})
 	require.NoError(t, err)

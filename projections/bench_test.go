@@ -41,7 +41,7 @@ func BenchmarkApply(b *testing.B) {
 	}
 }
 
-func benchApply(b *testing.B, rdb *redis.Client, events []order.Event, batch, cache, pipeline int) {
+func benchApply(b *testing.B, rdb redis.UniversalClient, events []order.Event, batch, cache, pipeline int) {
 	ctx := context.Background()
 	var total time.Duration
 	var cpu cpuMeter
@@ -127,9 +127,9 @@ type cpuMeter struct {
 	g0, r0          time.Duration
 }
 
-func (m *cpuMeter) start(rdb *redis.Client) { m.g0, m.r0 = processCPU(), redisCPU(rdb) }
+func (m *cpuMeter) start(rdb redis.UniversalClient) { m.g0, m.r0 = processCPU(), redisCPU(rdb) }
 
-func (m *cpuMeter) stop(rdb *redis.Client) {
+func (m *cpuMeter) stop(rdb redis.UniversalClient) {
 	m.goCPU += processCPU() - m.g0
 	m.redisCPU += redisCPU(rdb) - m.r0
 }
@@ -145,7 +145,7 @@ func processCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func redisCPU(rdb *redis.Client) time.Duration {
+func redisCPU(rdb redis.UniversalClient) time.Duration {
 	info := rdb.Info(context.Background(), "cpu").Val()
 	var total float64
 	for _, line := range strings.Split(info, "\n") {

@@ -13,14 +13,23 @@ import (
 // call is one run of the apply script: consecutive events of one order.
 type call struct {
 	orderID string
+	shard   int
 	idx     []int // indexes of the events in the batch
 	first   int64
 	// applying calls carry the view and the writes of their events;
 	// others only ask the script to confirm duplicates or a gap.
 	applying bool
-	before   *View          // the view at first-1, when applying
 	view     *View          // the view after the last event, when applying
 	events   []*order.Event // when applying
+	steps    []step         // per event, when applying: what the shard writes need
+}
+
+// step is what one event changed of its order, for the shard's writes.
+type step struct {
+	created            bool // the order's first event
+	before, after      order.Status
+	createdAt          int64 // ms
+	customer, currency string
 }
 
 func (c *call) last() int64 { return c.first + int64(len(c.idx)) - 1 }
@@ -50,15 +59,15 @@ func (a *applier) plan(calls []*call, id string, b base, idxs []int, events []or
 		applying := hasView && e.Seq == known+1
 		if cur == nil || cur.applying != applying || len(cur.idx) >= a.maxChain || cur.last()+1 != e.Seq {
 			flush()
-			cur = &call{orderID: id, first: e.Seq, applying: applying}
-			if applying {
-				before := view
-				cur.before = &before
-			}
+			cur = &call{orderID: id, shard: shardOf(id), first: e.Seq, applying: applying}
 		}
 		cur.idx = append(cur.idx, ix)
 		if applying {
+			st := step{created: view.Version == 0, before: view.Status}
 			view = Evolve(view, *e)
+			st.after, st.createdAt = view.Status, view.CreatedAt.UnixMilli()
+			st.customer, st.currency = view.CustomerID, view.Currency
+			cur.steps = append(cur.steps, st)
 			known = e.Seq
 			cur.events = append(cur.events, e)
 		}
@@ -93,7 +102,8 @@ func (a *jsonArena) marshal(v any) ([]byte, error) {
 
 func (a *jsonArena) reset() { a.buf.Reset() }
 
-// script is a call's KEYS and ARGV, as applySource reads them.
+// script is a call's KEYS and ARGV, as applySource or shardSource reads
+// them.
 type script struct {
 	keys []string
 	args []any
@@ -110,109 +120,81 @@ func (s *script) key(k string) int {
 	return len(s.keys)
 }
 
-// op appends one write: the command's code, the key's index, then its
-// arguments after the key.
-func (s *script) op(code, key string, args ...any) {
-	s.args = append(s.args, code, s.key(key), len(args))
+// op appends one write of event seq: the command's code, seq, the key's
+// index, then its arguments after the key.
+func (s *script) op(code string, seq int64, key string, args ...any) {
+	s.args = append(s.args, code, seq, s.key(key), len(args))
 	s.args = append(s.args, args...)
 }
 
-// script renders the call. An applying call carries, beside the view and
-// the events' JSON, the net writes of all its events (doc.go's key table):
-// the events-by-type index, the per-minute counters, the order's sets and
-// status counter moved from the status before the run to the status after
-// it, and the revenue. The script applies a run whole or not at all, so the
-// writes of a run can be summed.
-func (a *applier) script(c *call, now time.Time, buf *jsonArena) script {
-	s := script{keys: []string{a.k.order(c.orderID)}}
+// scripts renders the call: the order's script (the view and the events'
+// JSON) and, for an applying call, the shard's (every event's writes to
+// the cross-order keys, doc.go's key table: the events-by-type index, the
+// per-minute counters, the order's sets and status counter moved from the
+// status before the event to the status after it, and the revenue). The
+// shard's writes are per event, not summed over the run, so that the shard
+// script can apply a run that overlaps what it has from the next event on.
+func (a *applier) scripts(c *call, now time.Time, buf *jsonArena) (order, shard script) {
+	order = script{keys: []string{a.k.order(c.orderID)}}
 	if !c.applying {
-		s.args = []any{len(c.idx), c.first, ""}
-		return s
+		order.args = []any{len(c.idx), c.first, ""}
+		return order, script{}
 	}
-	s.keys = append(s.keys, a.k.orderEvents(c.orderID))
+	order.keys = append(order.keys, a.k.orderEvents(c.orderID))
 	view, err := buf.marshal(c.view)
 	if err != nil { // a View always marshals; a failure is a bug
 		panic(fmt.Sprintf("marshal view of order %s: %v", c.orderID, err))
 	}
-	s.args = make([]any, 0, 3+len(c.events)*6)
-	s.args = append(s.args, len(c.idx), c.first, view)
+	order.args = make([]any, 0, 3+len(c.events))
+	order.args = append(order.args, len(c.idx), c.first, view)
 	for _, e := range c.events {
 		b, err := buf.marshal(e)
 		if err != nil { // an order.Event always marshals; a failure is a bug
 			panic(fmt.Sprintf("marshal event %s of order %s: %v", e.ID, e.OrderID, err))
 		}
-		s.args = append(s.args, b)
+		order.args = append(order.args, b)
 	}
+	return order, a.shardScript(c, now)
+}
 
-	type field struct{ key, name string }
-	var typeKeys, minuteKeys []string
-	var minuteFields, revenueFields []field
-	typeArgs := map[string][]any{}
-	minuteExp := map[string]int64{}
-	counts := map[field]int64{}
+func (a *applier) shardScript(c *call, now time.Time) script {
+	sh := c.shard
+	s := script{keys: []string{a.k.applied(sh)}, args: make([]any, 0, 3+len(c.events)*12)}
+	s.args = append(s.args, c.orderID, c.first, len(c.idx))
 	cutoff := now.Add(-a.typeRetention)
-	for _, e := range c.events {
+	for i, e := range c.events {
+		st := c.steps[i]
 		if !e.Time.Before(cutoff) {
-			k := a.k.typeIndex(e.Type)
-			if _, ok := typeArgs[k]; !ok {
-				typeKeys = append(typeKeys, k)
-			}
-			typeArgs[k] = append(typeArgs[k], e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
+			s.op("Z", e.Seq, a.k.typeIndex(sh, e.Type), e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
 		}
 		if exp := e.Time.Truncate(time.Minute).Add(a.minuteTTL); exp.After(now) {
-			k := a.k.minute(e.Time)
-			if _, ok := minuteExp[k]; !ok {
-				minuteKeys = append(minuteKeys, k)
-			}
-			minuteExp[k] = exp.Unix()
-			f := field{k, string(e.Type)}
-			if _, ok := counts[f]; !ok {
-				minuteFields = append(minuteFields, f)
-			}
-			counts[f]++
+			k := a.k.minute(sh, e.Time)
+			s.op("H", e.Seq, k, string(e.Type), 1)
+			s.op("E", e.Seq, k, exp.Unix())
 		}
-		var f field
-		var amount int64
 		switch d := e.Data.(type) {
 		case order.PaymentCaptured:
-			f, amount = field{a.k.revenue(), revenueField(orCurrency(d.Currency, c.view.Currency), e.Time)}, d.Amount
+			if d.Amount != 0 {
+				s.op("C", e.Seq, a.k.revenue(sh), revenueField(orCurrency(d.Currency, st.currency), e.Time), d.Amount)
+			}
 		case order.PaymentRefunded:
-			f, amount = field{a.k.revenue(), revenueField(orCurrency(d.Currency, c.view.Currency), e.Time)}, -d.Amount
-		default:
-			continue
+			if d.Amount != 0 {
+				s.op("C", e.Seq, a.k.revenue(sh), revenueField(orCurrency(d.Currency, st.currency), e.Time), -d.Amount)
+			}
 		}
-		if _, ok := counts[f]; !ok {
-			revenueFields = append(revenueFields, f)
+		created := strconv.FormatInt(st.createdAt, 10)
+		if st.created {
+			s.op("Z", e.Seq, a.k.orders(sh), created, c.orderID)
+			s.op("Z", e.Seq, a.k.customer(sh, st.customer), created, c.orderID)
 		}
-		counts[f] += amount
-	}
-	for _, k := range typeKeys {
-		s.op("Z", k, typeArgs[k]...)
-	}
-	for _, f := range minuteFields {
-		s.op("H", f.key, f.name, counts[f])
-	}
-	for _, k := range minuteKeys {
-		s.op("E", k, minuteExp[k])
-	}
-	for _, f := range revenueFields {
-		if counts[f] != 0 {
-			s.op("C", f.key, f.name, counts[f])
+		if st.before != st.after {
+			if st.before != order.StatusNone {
+				s.op("R", e.Seq, a.k.status(sh, st.before), c.orderID)
+				s.op("C", e.Seq, a.k.statusCounts(sh), string(st.before), -1)
+			}
+			s.op("Z", e.Seq, a.k.status(sh, st.after), created, c.orderID)
+			s.op("C", e.Seq, a.k.statusCounts(sh), string(st.after), 1)
 		}
-	}
-	before, after := c.before, c.view
-	created := strconv.FormatInt(after.CreatedAt.UnixMilli(), 10)
-	if before.Version == 0 {
-		s.op("Z", a.k.orders(), created, c.orderID)
-		s.op("Z", a.k.customer(after.CustomerID), created, c.orderID)
-	}
-	if before.Status != after.Status {
-		if before.Status != order.StatusNone {
-			s.op("R", a.k.status(before.Status), c.orderID)
-			s.op("C", a.k.statusCounts(), string(before.Status), -1)
-		}
-		s.op("Z", a.k.status(after.Status), created, c.orderID)
-		s.op("C", a.k.statusCounts(), string(after.Status), 1)
 	}
 	return s
 }

@@ -30,63 +30,121 @@
 // # Key layout
 //
 // Every key starts with the projection's prefix P (Config.Prefix, default
-// "orderlog:"); the pointer key is the one key outside it.
+// "orderlog:"); the pointer key is the one key outside it. The layout runs
+// unchanged on one Redis, a primary with replicas, and Redis Cluster:
+// every key one script call touches carries the same hash tag ({...}), so
+// it hashes to one slot. Per-order keys are tagged by the order; the
+// cross-order indexes and counters are split into NumShards (16) shards,
+// each tagged by its shard, and an order's entries in them all live in
+// shard s = murmur2(orderId) mod 16 (Kafka's key partitioner, as the
+// processor partitions order.events). Shard s's tag T(s) is a short string
+// ("s0.10", "s1.13", ..., "s15.42") picked so that it hashes into the s-th sixteenth of the
+// 16384 slots: the shards spread evenly over primaries that split the slots
+// evenly, as redis-cli --cluster create does.
 //
-//	key                          type    contents                                       written by
-//	P order:{orderId}            hash    version (the last projected sequenceNumber),   every event
-//	                                     view (View as JSON)
-//	P order-events:{orderId}     list    the events as JSON (seed 000's envelope: id,   every event
-//	                                     orderId, eventType, sequenceNumber, timestamp,
-//	                                     data, metadata, userId, serviceId,
-//	                                     correlationId, causationId); index = seq-1
-//	P orders                     zset    orderId, score createdAt (ms)                  ORDER_CREATED
-//	P customer-orders:{custId}   zset    orderId, score createdAt (ms)                  ORDER_CREATED
-//	P status-orders:{STATUS}     zset    orderId of orders now in STATUS,               ORDER_CREATED,
-//	                                     score createdAt (ms)                           ORDER_STATUS_CHANGED
-//	P type-events:{EVENT_TYPE}   zset    "orderId:seq", score event timestamp (ms);     every event younger
-//	                                     trimmed to Config.TypeIndexRetention (30 d)    than the retention
-//	P stats:orders-by-status     hash    STATUS -> orders now in it (0 is deleted)      ORDER_CREATED,
+//	key                              type    contents                                   written by
+//	P order:{orderId}                hash    version (the last projected                every event
+//	                                         sequenceNumber), view (View as JSON)
+//	P order-events:{orderId}         list    the events as JSON (seed 000's envelope:   every event
+//	                                         id, orderId, eventType, sequenceNumber,
+//	                                         timestamp, data, metadata, userId,
+//	                                         serviceId, correlationId, causationId);
+//	                                         index = seq-1
+//	P applied:{T}                    hash    orderId -> the last sequenceNumber whose   every event
+//	                                         writes this shard has (see below)
+//	P orders:{T}                     zset    orderId, score createdAt (ms)              ORDER_CREATED
+//	P customer-orders:{T}:custId     zset    orderId, score createdAt (ms)              ORDER_CREATED
+//	P status-orders:{T}:STATUS       zset    orderId of orders now in STATUS,           ORDER_CREATED,
+//	                                         score createdAt (ms)                       ORDER_STATUS_CHANGED
+//	P type-events:{T}:EVENT_TYPE     zset    "orderId:seq", score event timestamp (ms); every event younger
+//	                                         trimmed to Config.TypeIndexRetention (30d) than the retention
+//	P stats:{T}:orders-by-status     hash    STATUS -> orders now in it (0 is deleted)  ORDER_CREATED,
 //	                                                                                    ORDER_STATUS_CHANGED
-//	P stats:revenue              hash    "USD:2026-11-21" -> captured minus refunded,   PAYMENT_CAPTURED,
-//	                                     minor units, by UTC day of the event           PAYMENT_REFUNDED
-//	P stats:events:{minute}      hash    EVENT_TYPE -> events stamped in that UTC       every event younger
-//	                                     minute ("2026-11-21T10:04"); expires           than the TTL
-//	                                     Config.MinuteCounterTTL (24 h) after it
-//	orderlog:active-prefix       string the prefix readers use (Config.PointerKey)      Activate, a rebuild
+//	P stats:{T}:revenue              hash    "USD:2026-11-21" -> captured minus         PAYMENT_CAPTURED,
+//	                                         refunded, minor units, by UTC day          PAYMENT_REFUNDED
+//	P stats:{T}:events:MINUTE        hash    EVENT_TYPE -> events stamped in that UTC   every event younger
+//	                                         minute ("2026-11-21T10:04"); expires       than the TTL
+//	                                         Config.MinuteCounterTTL (24 h) after it
+//	orderlog:active-prefix           string  the prefix readers use (Config.PointerKey) Activate, a rebuild
 //
-// Sets are pageable newest first with a cursor (score and member of the last
-// item, so pages stay right while orders are added). The families are
-// distinct first segments, so no id can make two keys collide. The apply
-// script writes several orders' shared keys, so a projection needs a single
-// Redis (or a primary with replicas), not Redis Cluster.
+// (Braces here are literal: they are the hash tags. orderIds and prefixes
+// cannot contain braces, so an order's tag is its whole id.)
 //
-// # The apply script
+// Readers merge the shards: a page (every order, a customer's, a status's,
+// newest first) reads each shard's first limit+1 members after the cursor
+// in one pipelined round trip, merges them by (score, member) descending,
+// the order ZREVRANGE gives within one set, and returns the first limit. The
+// cursor is the score and member of the last item, not a rank or a shard
+// position, so pages stay right while orders are added and do not depend on
+// how orders spread over shards. Events by type merge the shards' newest
+// the same way; the counters are the sums of the shards'. The families are
+// distinct first segments, so no id can make two keys collide.
 //
-// Every write goes through one Lua script (applySource), loaded once with
-// SCRIPT LOAD and called with EVALSHA, pipelined in chunks of
+// Why shards, and why per order: a script call may touch one slot only, so
+// the order's keys and the cross-order keys cannot be written by one call
+// (as they were before Redis Cluster). Each event therefore takes two
+// calls, each atomic in its own slot and idempotent on its own: the shard
+// script (its order's writes to the shard), then the order script (the
+// view and the event list). A shard holds one order's entries in one slot,
+// and only that order's events (projected by whoever owns its partition;
+// when the partition count divides 16, one partition feeds each shard)
+// write them, so the shard's applied hash can say per order how far it got.
+// The pointer key is the one key without a tag, on purpose: it is shared by
+// every prefix (old and new readers read it during a rebuild), so it cannot
+// live in one prefix's slot, and no script ever touches it with another key
+// (Activate is one SET, readers one GET per call); the default
+// "orderlog:active-prefix" hashes on its full name, to slot 271.
+//
+// # The apply scripts
+//
+// Every write goes through two Lua scripts, loaded once with SCRIPT LOAD
+// (on every primary) and called with EVALSHA, pipelined in chunks of
 // Config.PipelineSize calls per round trip, the next chunk rendered while
-// Redis runs the previous one. One call carries a run of consecutive events
-// of one order, sequenceNumbers first..last (at most Config.MaxChain):
-// KEYS are the order hash, its event list and the keys the writes touch;
-// ARGV are n, first, the view after last (computed in Go), the events' JSON,
-// and the writes (ZADD, ZREM, HINCRBY, EXPIREAT; summed over the run). With v
-// the order's projected version (hash field version, 0 for none), the
-// script replies {code, v} and:
+// Redis runs the previous one. One call carries a run of consecutive
+// events of one order, sequenceNumbers first..last (at most
+// Config.MaxChain). A chunk runs in two round trips: first every call's
+// shard script, then the order script of every call whose shard has its
+// events.
+//
+// The order script (applySource): KEYS are the order hash and its event
+// list; ARGV are n, first, the view after last (computed in Go) and the
+// events' JSON. With v the order's projected version (hash field version, 0
+// for none), it replies {code, v} and:
 //
 //   - last <= v: duplicate; writes nothing.
 //   - first == v+1 and a view is given: applied; appends the events to the
-//     list, makes every write, and sets version = last and the view, all
-//     in one atomic script run. So an event is applied only as the next of
-//     its order.
+//     list and sets version = last and the view, in one atomic script run.
+//     So an event is applied only as the next of its order.
 //   - first > v+1: gap; writes nothing.
 //   - otherwise (first <= v < last, or no view): stale; writes nothing. The
 //     projector's base view was not Redis's (another projector moved the
 //     order on, or Redis lost it); the run is planned again from Redis.
 //
-// The write list is checked before anything is written. A view is the fold
-// of its order's events up to its version, whoever computed it, so a base
-// from the cache or from Redis is equally good; the script's version check is
-// what keeps a stale cache from ever writing a wrong view.
+// The shard script (shardSource): KEYS are the shard's applied hash and the
+// keys the writes touch; ARGV are the orderId, first, n and the writes
+// (ZADD, ZREM, HINCRBY, EXPIREAT), each tagged with the sequenceNumber of
+// the event it is for, not summed over the run. With a the order's field in
+// the applied hash (0 for none): last <= a is a duplicate; first > a+1 a gap
+// (the shard lost writes); otherwise it makes the writes of the events
+// after a and sets a = last. The write list is checked before anything is
+// written.
+//
+// Why it keeps today's guarantees. The shard runs first, so a shard is
+// never behind its order: a crash, a failover or a Redis error between the
+// two calls leaves the shard ahead (a > v), never behind. The run is then
+// planned again from the order's version v, and the shard script applies it
+// from a+1 on: each event's writes are made once, in the one call that
+// moves a past it, so a replay never double-counts, and an overlap (a run
+// v+1..last with v < a < last) is not refused but applied from where the
+// shard is. The writes of an event are computed from the views before and
+// after it, and a view is the fold of its order's events up to its
+// version, whoever computed it, so a base from the cache or from Redis is
+// equally good; the order script's version check is what keeps a stale
+// cache from ever writing a wrong view. A shard that reports a gap stops
+// the call (the order is not written) and holds the partition like any gap.
+// When Redis lost an order's keys but not its shard (a cache ahead of
+// Redis), the shard may take the next run before the order script finds
+// the gap; such an order needs a rebuild either way.
 //
 // # Gaps
 //

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kgo"
+
 	"github.com/orderlog/orderlog/order"
 )
 
@@ -21,18 +23,18 @@ const (
 // order, customer or type id can make one family's key collide with
 // another's. DeletePrefix deletes exactly these.
 const (
-	famOrder          = "order:"           // + orderId: hash {version, view}
-	famOrderEvents    = "order-events:"    // + orderId: list of event JSON
-	famOrders         = "orders"           // zset of every orderId by createdAt
-	famCustomerOrders = "customer-orders:" // + customerId: zset
-	famStatusOrders   = "status-orders:"   // + status: zset
-	famTypeEvents     = "type-events:"     // + event type: zset of orderId:seq
-	famStats          = "stats:"           // counters
+	famOrder          = "order:"           // + {orderId}: hash {version, view}
+	famOrderEvents    = "order-events:"    // + {orderId}: list of event JSON
+	famOrders         = "orders:"          // + {shard}: zset of orderId by createdAt
+	famCustomerOrders = "customer-orders:" // + {shard}:customerId: zset
+	famStatusOrders   = "status-orders:"   // + {shard}:status: zset
+	famTypeEvents     = "type-events:"     // + {shard}:event type: zset of orderId:seq
+	famStats          = "stats:"           // + {shard}:...: counters
+	famApplied        = "applied:"         // + {shard}: hash orderId -> last seq in the shard
 )
 
-// families lists the SCAN patterns (after the prefix) of every key family.
-var families = []string{famOrder + "*", famOrderEvents + "*", famOrders, famCustomerOrders + "*",
-	famStatusOrders + "*", famTypeEvents + "*", famStats + "*"}
+// allFamilies lists every key family, for DeletePrefix.
+var allFamilies = []string{famOrder, famOrderEvents, famOrders, famCustomerOrders, famStatusOrders, famTypeEvents, famStats, famApplied}
 
 // Fields of the order hash.
 const (
@@ -40,18 +42,82 @@ const (
 	fieldView    = "view"
 )
 
+// NumShards is how many shards the cross-order indexes and counters are
+// split into (doc.go, "Key layout"). It is part of the layout: changing it
+// needs a rebuild.
+const NumShards = 16
+
+// shardTags are the hash tags of the shards: shard i's tag hashes to a slot
+// in the i-th sixteenth of Redis Cluster's 16384 slots, so that the shards
+// spread evenly over any even split of the slots between primaries.
+var shardTags = func() [NumShards]string {
+	var tags [NumShards]string
+	for i := range tags {
+		for j := 0; ; j++ {
+			t := "s" + strconv.Itoa(i) + "." + strconv.Itoa(j)
+			if int(keySlot(t))*NumShards/16384 == i {
+				tags[i] = t
+				break
+			}
+		}
+	}
+	return tags
+}()
+
+// shardOf is the shard of an order: Kafka's key partitioner (murmur2, as the
+// processor partitions order.events) over NumShards, so that when the
+// partition count divides NumShards each shard is fed by one partition.
+func shardOf(orderID string) int {
+	return shardPartitioner.Partition(&kgo.Record{Key: []byte(orderID)}, NumShards)
+}
+
+var shardPartitioner = kgo.StickyKeyPartitioner(nil).ForTopic("")
+
+// keySlot is Redis Cluster's slot of a key: CRC16 (XMODEM) of its hash tag
+// (the text between the first '{' and the next '}', if not empty) or of the
+// whole key, mod 16384.
+func keySlot(key string) uint16 {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	var crc uint16
+	for k := 0; k < len(key); k++ {
+		crc ^= uint16(key[k]) << 8
+		for b := 0; b < 8; b++ {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc % 16384
+}
+
 // keys builds the keys of one prefix.
 type keys struct{ p string }
 
-func (k keys) order(id string) string             { return k.p + famOrder + id }
-func (k keys) orderEvents(id string) string       { return k.p + famOrderEvents + id }
-func (k keys) orders() string                     { return k.p + famOrders }
-func (k keys) customer(id string) string          { return k.p + famCustomerOrders + id }
-func (k keys) status(s order.Status) string       { return k.p + famStatusOrders + string(s) }
-func (k keys) typeIndex(t order.EventType) string { return k.p + famTypeEvents + string(t) }
-func (k keys) statusCounts() string               { return k.p + famStats + "orders-by-status" }
-func (k keys) revenue() string                    { return k.p + famStats + "revenue" }
-func (k keys) minute(t time.Time) string          { return k.p + famStats + "events:" + minuteOf(t) }
+func (k keys) order(id string) string       { return k.p + famOrder + "{" + id + "}" }
+func (k keys) orderEvents(id string) string { return k.p + famOrderEvents + "{" + id + "}" }
+func (k keys) shard(fam string, s int) string {
+	return k.p + fam + "{" + shardTags[s] + "}"
+}
+func (k keys) orders(s int) string              { return k.shard(famOrders, s) }
+func (k keys) customer(s int, id string) string { return k.shard(famCustomerOrders, s) + ":" + id }
+func (k keys) status(s int, st order.Status) string {
+	return k.shard(famStatusOrders, s) + ":" + string(st)
+}
+func (k keys) typeIndex(s int, t order.EventType) string {
+	return k.shard(famTypeEvents, s) + ":" + string(t)
+}
+func (k keys) statusCounts(s int) string { return k.shard(famStats, s) + ":orders-by-status" }
+func (k keys) revenue(s int) string      { return k.shard(famStats, s) + ":revenue" }
+func (k keys) minute(s int, t time.Time) string {
+	return k.shard(famStats, s) + ":events:" + minuteOf(t)
+}
+func (k keys) applied(s int) string { return k.shard(famApplied, s) }
 
 // minuteOf names the UTC minute of t, e.g. "2026-11-21T10:04".
 func minuteOf(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") }
@@ -82,7 +148,8 @@ func parseTypeMember(m string) (string, int64, error) {
 
 // ValidatePrefix checks a key prefix: 1 to 100 characters of letters,
 // digits and ':', '.', '_', '-' (no glob characters, so that SCAN patterns
-// built from it match only its keys).
+// built from it match only its keys, and no braces, so that it never holds
+// a hash tag).
 func ValidatePrefix(p string) error {
 	if p == "" || len(p) > 100 {
 		return fmt.Errorf("key prefix %q must have 1 to 100 characters", p)

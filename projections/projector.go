@@ -190,8 +190,8 @@ func (p *Projector) Prefix() string { return p.cfg.Prefix }
 // Run joins the group and projects events until ctx is done. It returns nil
 // after a clean shutdown, or the error that kept it from starting.
 func (p *Projector) Run(ctx context.Context) error {
-	if err := applyScript.Load(ctx, p.cfg.Redis).Err(); err != nil {
-		return fmt.Errorf("projector: load the apply script into Redis: %w", err)
+	if err := errors.Join(applyScript.Load(ctx, p.cfg.Redis).Err(), shardScript.Load(ctx, p.cfg.Redis).Err()); err != nil {
+		return fmt.Errorf("projector: load the apply scripts into Redis: %w", err)
 	}
 	cl, err := kgo.NewClient(p.clientOpts()...)
 	if err != nil {
@@ -328,8 +328,10 @@ func (p *Projector) trimTypeIndex(ctx context.Context) {
 	p.lastTrim = now
 	cutoff := "(" + strconv.FormatInt(now.Add(-p.cfg.TypeIndexRetention).UnixMilli(), 10)
 	pipe := p.cfg.Redis.Pipeline()
-	for _, t := range order.EventTypes() {
-		pipe.ZRemRangeByScore(ctx, p.ap.k.typeIndex(t), "-inf", cutoff)
+	for s := range NumShards {
+		for _, t := range order.EventTypes() {
+			pipe.ZRemRangeByScore(ctx, p.ap.k.typeIndex(s, t), "-inf", cutoff)
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil && ctx.Err() == nil {
 		p.log.Warn("trim the events-by-type index", "error", err)

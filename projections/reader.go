@@ -221,7 +221,8 @@ func (r *Reader) OrderAt(ctx context.Context, id string, t time.Time) (View, err
 
 // EventsByType returns events of one type stamped from..to (zero: open),
 // newest first, at most limit (default 100, at most 1000), from the
-// events-by-type index, which keeps Config.TypeIndexRetention.
+// events-by-type index, which keeps Config.TypeIndexRetention: the newest
+// limit of every shard, merged.
 func (r *Reader) EventsByType(ctx context.Context, t order.EventType, from, to time.Time, limit int) ([]order.Event, error) {
 	k, err := r.keys(ctx)
 	if err != nil {
@@ -235,18 +236,31 @@ func (r *Reader) EventsByType(ctx context.Context, t order.EventType, from, to t
 	if !to.IsZero() {
 		hi = strconv.FormatInt(to.UnixMilli(), 10)
 	}
-	members, err := r.cfg.Redis.ZRevRangeByScore(ctx, k.typeIndex(t), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(limit)}).Result()
-	if err != nil {
+	pipe := r.cfg.Redis.Pipeline()
+	var zcmds [NumShards]*redis.ZSliceCmd
+	for s := range NumShards {
+		zcmds[s] = pipe.ZRevRangeByScoreWithScores(ctx, k.typeIndex(s, t), &redis.ZRangeBy{Min: lo, Max: hi, Count: int64(limit)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
 		return nil, fmt.Errorf("read events of type %s: %w", t, err)
 	}
-	pipe := r.cfg.Redis.Pipeline()
-	cmds := make([]*redis.StringCmd, len(members))
-	for i, m := range members {
-		id, seq, err := parseTypeMember(m)
+	var zs []redis.Z
+	for _, c := range zcmds {
+		zs = append(zs, c.Val()...)
+	}
+	sortNewestFirst(zs)
+	zs = zs[:min(len(zs), limit)]
+	pipe = r.cfg.Redis.Pipeline()
+	cmds := make([]*redis.StringCmd, len(zs))
+	for i, z := range zs {
+		id, seq, err := parseTypeMember(z.Member.(string))
 		if err != nil {
 			return nil, err
 		}
 		cmds[i] = pipe.LIndex(ctx, k.orderEvents(id), seq-1)
+	}
+	if len(cmds) == 0 {
+		return []order.Event{}, nil
 	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read events of type %s: %w", t, err)
@@ -266,6 +280,20 @@ func (r *Reader) EventsByType(ctx context.Context, t order.EventType, from, to t
 	return out, nil
 }
 
+// sortNewestFirst sorts members as ZREVRANGE orders one set: highest score
+// first, equal scores in reverse lexical order of the member.
+func sortNewestFirst(zs []redis.Z) {
+	slices.SortFunc(zs, func(a, b redis.Z) int {
+		if a.Score != b.Score {
+			if a.Score > b.Score {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(b.Member.(string), a.Member.(string))
+	})
+}
+
 // Page is one page of orders, newest first; Next is the cursor of the
 // following page ("" on the last).
 type Page struct {
@@ -275,18 +303,18 @@ type Page struct {
 
 // Orders pages through every order, newest created first.
 func (r *Reader) Orders(ctx context.Context, cursor string, limit int) (Page, error) {
-	return r.pageOf(ctx, func(k keys) string { return k.orders() }, cursor, limit)
+	return r.pageOf(ctx, func(k keys, s int) string { return k.orders(s) }, cursor, limit)
 }
 
 // OrdersByCustomer pages through a customer's orders, newest created first.
 func (r *Reader) OrdersByCustomer(ctx context.Context, customerID, cursor string, limit int) (Page, error) {
-	return r.pageOf(ctx, func(k keys) string { return k.customer(customerID) }, cursor, limit)
+	return r.pageOf(ctx, func(k keys, s int) string { return k.customer(s, customerID) }, cursor, limit)
 }
 
 // OrdersByStatus pages through the orders now in a status, newest created
 // first.
 func (r *Reader) OrdersByStatus(ctx context.Context, status order.Status, cursor string, limit int) (Page, error) {
-	return r.pageOf(ctx, func(k keys) string { return k.status(status) }, cursor, limit)
+	return r.pageOf(ctx, func(k keys, s int) string { return k.status(s, status) }, cursor, limit)
 }
 
 func clampLimit(limit, def int) int {
@@ -296,14 +324,17 @@ func clampLimit(limit, def int) int {
 	return min(limit, 1000)
 }
 
-func (r *Reader) pageOf(ctx context.Context, key func(keys) string, cursor string, limit int) (Page, error) {
+func (r *Reader) pageOf(ctx context.Context, key func(k keys, shard int) string, cursor string, limit int) (Page, error) {
 	k, err := r.keys(ctx)
 	if err != nil {
 		return Page{}, err
 	}
-	ids, next, err := r.page(ctx, key(k), cursor, clampLimit(limit, 50))
+	ids, next, err := r.page(ctx, func(s int) string { return key(k, s) }, cursor, clampLimit(limit, 50))
 	if err != nil {
 		return Page{}, err
+	}
+	if len(ids) == 0 {
+		return Page{Next: next, Orders: []View{}}, nil
 	}
 	pipe := r.cfg.Redis.Pipeline()
 	cmds := make([]*redis.StringCmd, len(ids))
@@ -328,35 +359,62 @@ func (r *Reader) pageOf(ctx context.Context, key func(keys) string, cursor strin
 	return pg, nil
 }
 
-// page reads up to limit members of a sorted set after the cursor, highest
-// score first. The cursor is the last member returned and its score, so
-// pages stay right while members are added (ranks would shift); members of
-// equal score come in reverse lexical order and those at or above the
-// cursor's member were on earlier pages.
-func (r *Reader) page(ctx context.Context, key, cursor string, limit int) ([]string, string, error) {
+// page reads up to limit members of a set sharded over NumShards keys
+// after the cursor, highest score first: every shard's first limit+1
+// members after the cursor (one pipelined round trip), merged. The cursor
+// is the last member returned and its score, so pages stay right while
+// members are added (ranks would shift) and do not depend on which shard a
+// member is in; members of equal score come in reverse lexical order and
+// those at or above the cursor's member were on earlier pages.
+func (r *Reader) page(ctx context.Context, key func(shard int) string, cursor string, limit int) ([]string, string, error) {
 	hi, curScore, curMember, err := decodeCursor(cursor)
 	if err != nil {
 		return nil, "", err
 	}
-	var out []redis.Z
-	offset := int64(0)
-	for len(out) <= limit {
-		zs, err := r.cfg.Redis.ZRevRangeByScoreWithScores(ctx, key, &redis.ZRangeBy{Min: "-inf", Max: hi, Offset: offset, Count: int64(limit + 1)}).Result()
-		if err != nil {
-			return nil, "", fmt.Errorf("read %s: %w", key, err)
-		}
-		for _, z := range zs {
-			m := z.Member.(string)
-			if cursor != "" && int64(z.Score) == curScore && m >= curMember {
-				continue
+	type shardPage struct {
+		out    []redis.Z
+		offset int64
+		done   bool
+	}
+	var shards [NumShards]shardPage
+	for {
+		pipe := r.cfg.Redis.Pipeline()
+		var cmds [NumShards]*redis.ZSliceCmd
+		for s := range shards {
+			if sp := &shards[s]; !sp.done && len(sp.out) <= limit {
+				cmds[s] = pipe.ZRevRangeByScoreWithScores(ctx, key(s), &redis.ZRangeBy{Min: "-inf", Max: hi, Offset: sp.offset, Count: int64(limit + 1)})
 			}
-			out = append(out, z)
 		}
-		if len(zs) < limit+1 {
+		if pipe.Len() == 0 {
 			break
 		}
-		offset += int64(len(zs))
+		if _, err := pipe.Exec(ctx); err != nil {
+			return nil, "", fmt.Errorf("read %s: %w", key(0), err)
+		}
+		for s, c := range cmds {
+			if c == nil {
+				continue
+			}
+			sp := &shards[s]
+			zs := c.Val()
+			for _, z := range zs {
+				m := z.Member.(string)
+				if cursor != "" && int64(z.Score) == curScore && m >= curMember {
+					continue
+				}
+				sp.out = append(sp.out, z)
+			}
+			sp.offset += int64(len(zs))
+			// Fewer than asked: the shard has no more. Otherwise, if ties at
+			// the cursor were skipped, read on.
+			sp.done = len(zs) < limit+1 || len(sp.out) > limit
+		}
 	}
+	var out []redis.Z
+	for _, sp := range shards {
+		out = append(out, sp.out...)
+	}
+	sortNewestFirst(out)
 	ids := make([]string, 0, min(len(out), limit))
 	for _, z := range out[:min(len(out), limit)] {
 		ids = append(ids, z.Member.(string))
@@ -419,44 +477,66 @@ type MinuteCount struct {
 	ByType map[order.EventType]int64
 }
 
-// Counters reads the dashboard counters in one round trip.
+// Counters reads the dashboard counters, every shard's, in one round trip
+// and sums them.
 func (r *Reader) Counters(ctx context.Context) (Counters, error) {
 	k, err := r.keys(ctx)
 	if err != nil {
 		return Counters{}, err
 	}
 	pipe := r.cfg.Redis.Pipeline()
-	status := pipe.HGetAll(ctx, k.statusCounts())
-	revenue := pipe.HGetAll(ctx, k.revenue())
 	now := r.cfg.Now().UTC().Truncate(time.Minute)
 	minutes := make([]time.Time, r.cfg.CounterMinutes)
-	mcmds := make([]*redis.MapStringStringCmd, len(minutes))
 	for i := range minutes {
 		minutes[i] = now.Add(-time.Duration(len(minutes)-1-i) * time.Minute)
-		mcmds[i] = pipe.HGetAll(ctx, k.minute(minutes[i]))
+	}
+	var status, revenue [NumShards]*redis.MapStringStringCmd
+	mcmds := make([][NumShards]*redis.MapStringStringCmd, len(minutes))
+	for s := range NumShards {
+		status[s] = pipe.HGetAll(ctx, k.statusCounts(s))
+		revenue[s] = pipe.HGetAll(ctx, k.revenue(s))
+		for i, m := range minutes {
+			mcmds[i][s] = pipe.HGetAll(ctx, k.minute(s, m))
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return Counters{}, fmt.Errorf("read counters: %w", err)
 	}
 	var c Counters
 	c.OrdersByStatus = map[order.Status]int64{}
-	for s, v := range status.Val() {
-		n, _ := strconv.ParseInt(v, 10, 64)
-		c.OrdersByStatus[order.Status(s)] = n
+	byDay := map[[2]string]int64{}
+	for s := range NumShards {
+		for st, v := range status[s].Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			c.OrdersByStatus[order.Status(st)] += n
+		}
+		for f, v := range revenue[s].Val() {
+			cur, day, _ := strings.Cut(f, ":")
+			n, _ := strconv.ParseInt(v, 10, 64)
+			byDay[[2]string{cur, day}] += n
+		}
 	}
-	for f, v := range revenue.Val() {
-		cur, day, _ := strings.Cut(f, ":")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		c.Revenue = append(c.Revenue, Revenue{Currency: cur, Day: day, Amount: n})
+	for st, n := range c.OrdersByStatus {
+		if n == 0 {
+			delete(c.OrdersByStatus, st)
+		}
+	}
+	for cd, n := range byDay {
+		if n == 0 {
+			continue // as the script drops a field that reaches 0
+		}
+		c.Revenue = append(c.Revenue, Revenue{Currency: cd[0], Day: cd[1], Amount: n})
 	}
 	slices.SortFunc(c.Revenue, func(a, b Revenue) int {
 		return strings.Compare(a.Day+a.Currency, b.Day+b.Currency)
 	})
 	for i, m := range minutes {
 		mc := MinuteCount{Minute: m, ByType: map[order.EventType]int64{}}
-		for t, v := range mcmds[i].Val() {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			mc.ByType[order.EventType(t)] = n
+		for s := range NumShards {
+			for t, v := range mcmds[i][s].Val() {
+				n, _ := strconv.ParseInt(v, 10, 64)
+				mc.ByType[order.EventType(t)] += n
+			}
 		}
 		c.EventsPerMinute = append(c.EventsPerMinute, mc)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -105,10 +106,7 @@ func belongsTo(key, prefix string) bool {
 	if !ok {
 		return false
 	}
-	if rest == famOrders {
-		return true
-	}
-	for _, f := range []string{famOrder, famOrderEvents, famCustomerOrders, famStatusOrders, famTypeEvents, famStats} {
+	for _, f := range allFamilies {
 		if strings.HasPrefix(rest, f) {
 			return true
 		}
@@ -146,12 +144,12 @@ func ActivePrefix(ctx context.Context, rdb redis.UniversalClient, pointerKey, de
 }
 
 // DeletePrefix deletes the keys of a projection that readers no longer use
-// (SCAN and UNLINK, a batch at a time) and returns how many it deleted. It
-// refuses unless the pointer key names the active prefix, refuses that
-// prefix, and never deletes the pointer key or a key of
-// the active projection (a prefix may be the start of the active one, as
-// "orderlog:" is of "orderlog:order:"; a key that could be the active
-// one's is kept).
+// (SCAN on every primary, UNLINK a batch at a time) and returns how many it
+// deleted: every key family's keys, the per-order keys and every shard's.
+// It refuses unless the pointer key names the active prefix, refuses that
+// prefix, and never deletes the pointer key or a key of the active
+// projection (a prefix may be the start of the active one, as "orderlog:"
+// is of "orderlog:order:"; a key that could be the active one's is kept).
 func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, pointerKey, prefix string) (int, error) {
 	if err := ValidatePrefix(prefix); err != nil {
 		return 0, err
@@ -166,33 +164,66 @@ func DeletePrefix(ctx context.Context, rdb redis.UniversalClient, pointerKey, pr
 	if active == prefix {
 		return 0, fmt.Errorf("prefix %q is the active one (%s); activate another first", prefix, pointerKey)
 	}
-	deleted := 0
-	for _, fam := range families {
-		iter := rdb.Scan(ctx, 0, prefix+fam, 1000).Iterator()
-		var batch []string
-		flush := func() error {
-			if len(batch) == 0 {
-				return nil
+	var deleted atomic.Int64
+	err = eachPrimary(ctx, rdb, func(ctx context.Context, node redis.UniversalClient) error {
+		for _, fam := range allFamilies {
+			iter := node.Scan(ctx, 0, prefix+fam+"*", 1000).Iterator()
+			var batch []string
+			flush := func() error {
+				if len(batch) == 0 {
+					return nil
+				}
+				n, err := unlink(ctx, rdb, batch)
+				deleted.Add(n)
+				batch = batch[:0]
+				return err
 			}
-			n, err := rdb.Unlink(ctx, batch...).Result()
-			deleted += int(n)
-			batch = batch[:0]
-			return err
-		}
-		for iter.Next(ctx) {
-			k := iter.Val()
-			if k == pointerKey || belongsTo(k, active) {
-				continue
-			}
-			if batch = append(batch, k); len(batch) == 500 {
-				if err := flush(); err != nil {
-					return deleted, fmt.Errorf("delete keys of %q: %w", prefix, err)
+			for iter.Next(ctx) {
+				k := iter.Val()
+				if k == pointerKey || belongsTo(k, active) {
+					continue
+				}
+				if batch = append(batch, k); len(batch) == 500 {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
+			if err := errors.Join(iter.Err(), flush()); err != nil {
+				return err
+			}
 		}
-		if err := errors.Join(iter.Err(), flush()); err != nil {
-			return deleted, fmt.Errorf("delete keys of %q: %w", prefix, err)
-		}
+		return nil
+	})
+	if err != nil {
+		return int(deleted.Load()), fmt.Errorf("delete keys of %q: %w", prefix, err)
 	}
-	return deleted, nil
+	return int(deleted.Load()), nil
+}
+
+// eachPrimary calls fn with every primary of a cluster (in parallel), or
+// with the client itself for one Redis (standalone or a failover client's
+// primary): what SCAN must visit to see every key.
+func eachPrimary(ctx context.Context, rdb redis.UniversalClient, fn func(ctx context.Context, node redis.UniversalClient) error) error {
+	if cc, ok := rdb.(*redis.ClusterClient); ok {
+		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return fn(ctx, c) })
+	}
+	return fn(ctx, rdb)
+}
+
+// unlink deletes keys through rdb: one UNLINK per key in one pipeline, so
+// that a cluster client sends each to its slot's primary (a multi-key
+// UNLINK must stay in one slot).
+func unlink(ctx context.Context, rdb redis.UniversalClient, ks []string) (int64, error) {
+	pipe := rdb.Pipeline()
+	cmds := make([]*redis.IntCmd, len(ks))
+	for i, k := range ks {
+		cmds[i] = pipe.Unlink(ctx, k)
+	}
+	_, err := pipe.Exec(ctx)
+	var n int64
+	for _, c := range cmds {
+		n += c.Val()
+	}
+	return n, err
 }

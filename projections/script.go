@@ -6,57 +6,91 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// applySource is the one script that writes a projection; doc.go states
-// its contract. It gets a run of consecutive events of one order (sequence
-// numbers first .. first+n-1) and applies all of them, with all their
-// writes and the order's new view, only if the run starts right after the
-// order's projected version; otherwise it writes nothing:
+// applySource writes one order's keys; doc.go states its contract. It gets
+// a run of consecutive events of one order (sequence numbers first ..
+// first+n-1) and appends them with the order's new view only if the run
+// starts right after the order's projected version; otherwise it writes
+// nothing. Both keys are tagged by the order: one slot.
 //
-//	KEYS[1]  the order hash (fields version, view); KEYS[2] its event list;
-//	KEYS[3…] the keys the ops name by index
+//	KEYS[1] the order hash (fields version, view); KEYS[2] its event list
 //	ARGV[1] n, ARGV[2] first, ARGV[3] the view after the run ("" = none),
-//	ARGV[4 … 3+n] the events' JSON, then ops: code, key index, argc, args…
-//	  Z: ZADD key args   R: ZREM key args   H: HINCRBY key field delta
-//	  C: HINCRBY key field delta, deleting the field when it reaches 0
-//	  E: EXPIREAT key unix-seconds
+//	ARGV[4 … 3+n] the events' JSON
 //
 // It returns {code, projected version}: 0 duplicate (last <= version),
 // 1 applied (first == version+1), 2 gap (first > version+1), 3 stale (the
 // run overlaps the version, or carries no view: the caller's base view was
-// not the projected one). Ops are checked before anything is written.
+// not the projected one).
 const applySource = `
 local cur = tonumber(redis.call('HGET', KEYS[1], 'version')) or 0
 local n = tonumber(ARGV[1])
 local first = tonumber(ARGV[2])
+if n == nil or first == nil or n < 1 then
+  return redis.error_reply('orderlog apply: bad run')
+end
 local last = first + n - 1
 if last <= cur then return {0, cur} end
 if first > cur + 1 then return {2, cur} end
 if first <= cur or ARGV[3] == '' then return {3, cur} end
-local cmds = {Z = 'ZADD', R = 'ZREM', H = 'HINCRBY', C = 'HINCRBY', E = 'EXPIREAT'}
-local i = 4 + n
-if #KEYS < 2 or n < 1 or #ARGV < i - 1 then
+if #KEYS ~= 2 or #ARGV ~= 3 + n then
   return redis.error_reply('orderlog apply: want 2 keys and ' .. n .. ' events')
 end
-while i <= #ARGV do
-  local k, c = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-  if cmds[ARGV[i]] == nil or k == nil or KEYS[k] == nil or c == nil or c < 1 or i + 2 + c > #ARGV then
-    return redis.error_reply('orderlog apply: bad op at ARGV[' .. i .. ']')
-  end
-  i = i + 3 + c
-end
 redis.call('RPUSH', KEYS[2], unpack(ARGV, 4, 3 + n))
-i = 4 + n
-while i <= #ARGV do
-  local op, k, c = ARGV[i], KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2])
-  local v = redis.call(cmds[op], k, unpack(ARGV, i + 3, i + 2 + c))
-  if op == 'C' and v == 0 then redis.call('HDEL', k, ARGV[i + 3]) end
-  i = i + 3 + c
-end
 redis.call('HSET', KEYS[1], 'version', last, 'view', ARGV[3])
 return {1, cur}
 `
 
-var applyScript = redis.NewScript(applySource)
+// shardSource writes one order's share of one shard's indexes and counters
+// (doc.go, "The shard script"). KEYS[1] is the shard's applied hash
+// (orderId -> the last sequence number whose writes the shard has), KEYS[2…]
+// the keys the ops name; all carry the shard's tag: one slot.
+//
+//	ARGV[1] orderId, ARGV[2] first, ARGV[3] n, then ops: code, seq, key
+//	index, argc, args…
+//	  Z: ZADD key args   R: ZREM key args   H: HINCRBY key field delta
+//	  C: HINCRBY key field delta, deleting the field when it reaches 0
+//	  E: EXPIREAT key unix-seconds
+//
+// With a the order's applied seq in the shard: last <= a is a duplicate
+// ({0, a}); first > a+1 a gap ({2, a}); otherwise it makes the ops of the
+// events after a (each op carries its event's seq, so a run that overlaps
+// a is applied from a+1 on, never twice), sets a = last and replies {1, a}.
+// Ops are checked before anything is written.
+const shardSource = `
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1])) or 0
+local first = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
+if n == nil or first == nil or n < 1 then
+  return redis.error_reply('orderlog shard: bad run')
+end
+local last = first + n - 1
+if last <= cur then return {0, cur} end
+if first > cur + 1 then return {2, cur} end
+local cmds = {Z = 'ZADD', R = 'ZREM', H = 'HINCRBY', C = 'HINCRBY', E = 'EXPIREAT'}
+local i = 4
+while i <= #ARGV do
+  local s, k, c = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  if cmds[ARGV[i]] == nil or s == nil or k == nil or k < 2 or KEYS[k] == nil or c == nil or c < 1 or i + 3 + c > #ARGV then
+    return redis.error_reply('orderlog shard: bad op at ARGV[' .. i .. ']')
+  end
+  i = i + 4 + c
+end
+i = 4
+while i <= #ARGV do
+  local op, s, k, c = ARGV[i], tonumber(ARGV[i + 1]), KEYS[tonumber(ARGV[i + 2])], tonumber(ARGV[i + 3])
+  if s > cur then
+    local v = redis.call(cmds[op], k, unpack(ARGV, i + 4, i + 3 + c))
+    if op == 'C' and v == 0 then redis.call('HDEL', k, ARGV[i + 4]) end
+  end
+  i = i + 4 + c
+end
+redis.call('HSET', KEYS[1], ARGV[1], last)
+return {1, cur}
+`
+
+var (
+	applyScript = redis.NewScript(applySource)
+	shardScript = redis.NewScript(shardSource)
+)
 
 // Script result codes.
 const (
@@ -66,7 +100,7 @@ const (
 	codeStale     = 3
 )
 
-// parseReply reads the script's {code, version} reply.
+// parseReply reads a script's {code, version} reply.
 func parseReply(v any) (code, version int64, err error) {
 	arr, ok := v.([]any)
 	if !ok || len(arr) != 2 {

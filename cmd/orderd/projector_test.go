@@ -37,7 +37,7 @@ func TestProcessorAndProjectorRolesTogether(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
 	require.Eventually(t, func() bool {
-		v, err := rdb.HGet(context.Background(), prefix+"order:o-1", "version").Result()
+		v, err := rdb.HGet(context.Background(), prefix+"order:{o-1}", "version").Result()
 		return err == nil && v == "1"
 	}, 20*time.Second, 50*time.Millisecond, "the order view reaches Redis")
 	require.Equal(t, 0, o.stop())
@@ -93,7 +93,7 @@ func TestRebuildPrefixSwitchesReaders(t *testing.T) {
 	require.NoError(t, cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte("o-1"), Value: []byte(cmd)}).FirstErr())
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
-	version := func(prefix string) string { return rdb.HGet(context.Background(), prefix+"order:o-1", "version").Val() }
+	version := func(prefix string) string { return rdb.HGet(context.Background(), prefix+"order:{o-1}", "version").Val() }
 	require.Eventually(t, func() bool { return version(oldPrefix) == "1" }, 20*time.Second, 50*time.Millisecond)
 
 	rebuild := startRun(t, brokers, "--topic-prefix=unit.", "--roles=projector", "--redis-addr="+redisAddr,
