@@ -93,7 +93,9 @@ func TestRebuildPrefixSwitchesReaders(t *testing.T) {
 	require.NoError(t, cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte("o-1"), Value: []byte(cmd)}).FirstErr())
 	rdb := redis.NewClient(&redis.Options{Addr: redisAddr})
 	defer rdb.Close()
-	version := func(prefix string) string { return rdb.HGet(context.Background(), prefix+"order:{o-1}", "version").Val() }
+	version := func(prefix string) string {
+		return rdb.HGet(context.Background(), prefix+"order:{o-1}", "version").Val()
+	}
 	require.Eventually(t, func() bool { return version(oldPrefix) == "1" }, 20*time.Second, 50*time.Millisecond)
 
 	rebuild := startRun(t, brokers, "--topic-prefix=unit.", "--roles=projector", "--redis-addr="+redisAddr,
