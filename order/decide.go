@@ -20,13 +20,24 @@ func Decide(s State, c Command) ([]Event, error) { return defaultDecider.Decide(
 
 // Decide checks c against s and returns the events that record what happened,
 // or a *Rejection, or a *Duplicate when c.ID was already applied. It is pure:
-// the same state and command always give the same result.
+// the same state and command always give the same result. It checks the
+// limits (Validate) before the rules.
 func (d Decider) Decide(s State, c Command) ([]Event, error) {
-	if c.Data == nil {
-		c.Data = zeroData(c.Type)
-	}
-	if err := checkEnvelope(s, c); err != nil {
+	b, err := d.decide(s, c)
+	if err != nil {
 		return nil, err
+	}
+	return b.events, nil
+}
+
+// decide runs Decide's checks and rules and returns the builder: the events
+// and the state they fold to.
+func (d Decider) decide(s State, c Command) (*builder, error) {
+	if err := checkIDs(c); err != nil {
+		return nil, err
+	}
+	if s.Exists() && s.OrderID != c.OrderID {
+		return nil, invalid("orderId", "command for order %s was given the state of order %s", c.OrderID, quoteShort(s.OrderID))
 	}
 	if r, ok := s.recent(c.ID); ok {
 		ids := make([]string, 0, r.LastSeq-r.FirstSeq+1)
@@ -34,6 +45,9 @@ func (d Decider) Decide(s State, c Command) ([]Event, error) {
 			ids = append(ids, EventID(c.OrderID, c.ID, int(i)))
 		}
 		return nil, &Duplicate{CommandID: c.ID, Version: r.LastSeq, EventIDs: ids}
+	}
+	if err := d.validateRest(c); err != nil {
+		return nil, err
 	}
 	switch {
 	case !s.Exists() && c.Type != CmdCreateOrder:
@@ -53,35 +67,7 @@ func (d Decider) Decide(s State, c Command) ([]Event, error) {
 	if err := b.dispatch(); err != nil {
 		return nil, err
 	}
-	return b.events, nil
-}
-
-func checkEnvelope(s State, c Command) error {
-	switch {
-	case c.ID == "":
-		return invalid("commandId", "is required")
-	case c.OrderID == "":
-		return invalid("orderId", "is required")
-	case s.Exists() && s.OrderID != c.OrderID:
-		return invalid("orderId", "command for order %s was given the state of order %s", c.OrderID, s.OrderID)
-	}
-	if _, ok := TransitionFor(c.Type); !ok {
-		return invalid("type", "unknown command type %q", c.Type)
-	}
-	if c.Data == nil || c.Data.CommandType() != c.Type {
-		return invalid("data", "payload does not match command type %s", c.Type)
-	}
-	return nil
-}
-
-// zeroData is the payload of commands that need none, when none was given.
-func zeroData(t CommandType) CommandData {
-	for _, c := range commandSamples {
-		if c.CommandType() == t {
-			return c
-		}
-	}
-	return nil
+	return b, nil
 }
 
 // builder accumulates the events of one decision, folding each into a working

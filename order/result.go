@@ -35,9 +35,16 @@ type CommandResult struct {
 // ResultOf builds the result of deciding c on a state at version, from what
 // Decide returned. A non-business error (neither *Rejection nor *Duplicate)
 // becomes a rejection with code VALIDATION_FAILED and its text.
+//
+// A result carries the command's commandId, orderId and correlationId as
+// they came, even when they break the limits: they are what the sender
+// matches the answer with, and they came in a record that fit into Kafka.
+// Nothing else is copied unbounded: the message is cut to MaxMessageLen
+// bytes (at a character boundary, ending in "…"), the field to
+// MaxFieldLen, an unknown command type to MaxIDLen.
 func ResultOf(c Command, version int64, events []Event, err error) CommandResult {
-	r := CommandResult{CommandID: c.ID, OrderID: c.OrderID, CommandType: c.Type, Version: version,
-		CorrelationID: c.CorrelationID, Time: c.Time}
+	r := CommandResult{CommandID: c.ID, OrderID: c.OrderID, CommandType: CommandType(truncate(string(c.Type), MaxIDLen)),
+		Version: version, CorrelationID: c.CorrelationID, Time: c.Time}
 	var rej *Rejection
 	var dup *Duplicate
 	switch {
@@ -52,11 +59,12 @@ func ResultOf(c Command, version int64, events []Event, err error) CommandResult
 		}
 	case errors.As(err, &dup):
 		r.Status, r.Code, r.Version, r.EventIDs = ResultDuplicate, CodeDuplicateCommand, dup.Version, dup.EventIDs
-		r.Message = dup.Error()
+		r.Message = truncate(dup.Error(), MaxMessageLen)
 	case errors.As(err, &rej):
-		r.Status, r.Code, r.Message, r.Field = ResultRejected, rej.Code, rej.Message, rej.Field
+		r.Status, r.Code = ResultRejected, rej.Code
+		r.Field, r.Message = truncate(rej.Field, MaxFieldLen), truncate(rej.Message, MaxMessageLen)
 	default:
-		r.Status, r.Code, r.Message = ResultRejected, CodeValidationFailed, err.Error()
+		r.Status, r.Code, r.Message = ResultRejected, CodeValidationFailed, truncate(err.Error(), MaxMessageLen)
 	}
 	return r
 }
