@@ -21,17 +21,21 @@ func Decide(s State, c Command) ([]Event, error) { return defaultDecider.Decide(
 // Decide checks c against s and returns the events that record what happened,
 // or a *Rejection, or a *Duplicate when c.ID was already applied. It is pure:
 // the same state and command always give the same result. It checks the
-// limits (Validate) before the rules.
+// limits (Validate) before the rules, and refuses a command whose resulting
+// state would outgrow the policy's budget (LIMIT_EXCEEDED).
 func (d Decider) Decide(s State, c Command) ([]Event, error) {
 	b, err := d.decide(s, c)
 	if err != nil {
 		return nil, err
 	}
+	if err := d.Policy.checkBudget(&b.state); err != nil {
+		return nil, err
+	}
 	return b.events, nil
 }
 
-// decide runs Decide's checks and rules and returns the builder: the events
-// and the state they fold to.
+// decide runs Decide's checks and rules but the budget, and returns the
+// builder: the events and the state they fold to.
 func (d Decider) decide(s State, c Command) (*builder, error) {
 	if err := checkIDs(c); err != nil {
 		return nil, err

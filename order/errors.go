@@ -25,7 +25,9 @@ const (
 	// (an item, shipping details, a reservation, a payment).
 	CodePreconditionFailed Code = "PRECONDITION_FAILED"
 	// CodeLimitExceeded: an amount is above what the order allows (discount
-	// above subtotal, capture above authorization, refund above capture).
+	// above subtotal, capture above authorization, refund above capture), a
+	// list of the order is full, or the order's state would outgrow its
+	// budget (Policy.MaxStateBytes).
 	CodeLimitExceeded Code = "LIMIT_EXCEEDED"
 	// CodeApprovalRequired: fulfillment waits for ApproveOrder.
 	CodeApprovalRequired Code = "APPROVAL_REQUIRED"

@@ -25,10 +25,20 @@ type Policy struct {
 	MaxUnitPrice int64
 	MaxTextLen   int
 	// MaxEntries bounds every list an order accumulates (notes, flags,
-	// tracking numbers, reservations, discounts, returns), so an order's
-	// state stays well under a Kafka record's size limit.
+	// tracking numbers, reservations, discounts, returns).
 	MaxEntries int
+	// MaxStateBytes is the budget of an order's state: a command whose
+	// resulting state could encode to more bytes (EncodedSizeBound) is
+	// rejected with LIMIT_EXCEEDED, so a state always fits into a Kafka
+	// record. Zero means DefaultMaxStateBytes.
+	MaxStateBytes int
 }
+
+// The default state budget: half a mebibyte, comfortably under the
+// 1,048,576 bytes of Kafka's default record limit (message.max.bytes,
+// max.request.size), with room for the record's key, headers and batch
+// overhead.
+const DefaultMaxStateBytes = 512 << 10
 
 // ShippingMethod prices one way of shipping.
 type ShippingMethod struct {
@@ -72,6 +82,8 @@ func DefaultPolicy() Policy {
 		MaxUnitPrice: 10_000_000_000,
 		MaxTextLen:   2000,
 		MaxEntries:   100,
+
+		MaxStateBytes: DefaultMaxStateBytes,
 	}
 }
 
