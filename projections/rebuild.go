@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -226,4 +227,22 @@ func unlink(ctx context.Context, rdb redis.UniversalClient, ks []string) (int64,
 		n += c.Val()
 	}
 	return n, err
+}
+
+// AnyKey returns one key under prefix, on any primary, or "" if there is
+// none: whether a prefix is fresh.
+func AnyKey(ctx context.Context, rdb redis.UniversalClient, prefix string) (string, error) {
+	var mu sync.Mutex
+	found := ""
+	err := eachPrimary(ctx, rdb, func(ctx context.Context, node redis.UniversalClient) error {
+		iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		if iter.Next(ctx) {
+			mu.Lock()
+			found = iter.Val()
+			mu.Unlock()
+			return nil
+		}
+		return iter.Err()
+	})
+	return found, err
 }

@@ -22,9 +22,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/topics"
 )
 
@@ -41,6 +43,8 @@ type globals struct {
 	Brokers     string
 	TopicPrefix string
 	RedisAddr   string
+	RedisMode   string
+	RedisMaster string
 	RedisPrefix string
 	PointerKey  string
 	Output      string
@@ -62,7 +66,9 @@ type env struct {
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.Brokers, "kafka-brokers", g.Brokers, "Kafka seed brokers, comma-separated host:port ("+envName("kafka-brokers")+")")
 	fs.StringVar(&g.TopicPrefix, "topic-prefix", g.TopicPrefix, `put in front of every topic name ("staging." gives staging.order.events) (`+envName("topic-prefix")+")")
-	fs.StringVar(&g.RedisAddr, "redis-addr", g.RedisAddr, "Redis host:port of the read models ("+envName("redis-addr")+")")
+	fs.StringVar(&g.RedisAddr, "redis-addr", g.RedisAddr, "Redis host:port of the read models; several, comma-separated, with --redis-mode cluster or sentinel ("+envName("redis-addr")+")")
+	fs.StringVar(&g.RedisMode, "redis-mode", g.RedisMode, "what --redis-addr is: standalone, cluster (seed nodes) or sentinel ("+envName("redis-mode")+")")
+	fs.StringVar(&g.RedisMaster, "redis-master-name", g.RedisMaster, "with --redis-mode sentinel: the primary's name ("+envName("redis-master-name")+")")
 	fs.StringVar(&g.RedisPrefix, "redis-prefix", g.RedisPrefix, "prefix of every read-model key, used while the pointer key is unset ("+envName("redis-prefix")+")")
 	fs.StringVar(&g.PointerKey, "redis-pointer-key", g.PointerKey, "Redis key naming the active read-model prefix ("+envName("redis-pointer-key")+")")
 	fs.StringVar(&g.Output, "output", g.Output, "output format: table or json ("+envName("output")+")")
@@ -71,7 +77,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 func (g *globals) fromEnv(lookup func(string) (string, bool)) {
 	for name, p := range map[string]*string{
 		"kafka-brokers": &g.Brokers, "topic-prefix": &g.TopicPrefix, "redis-addr": &g.RedisAddr,
-		"redis-prefix": &g.RedisPrefix, "redis-pointer-key": &g.PointerKey, "output": &g.Output,
+		"redis-mode": &g.RedisMode, "redis-master-name": &g.RedisMaster, "redis-prefix": &g.RedisPrefix, "redis-pointer-key": &g.PointerKey, "output": &g.Output,
 	} {
 		if v, ok := lookup(envName(name)); ok && v != "" {
 			*p = v
@@ -83,8 +89,27 @@ func (g *globals) validate() error {
 	if g.Output != "table" && g.Output != "json" {
 		return fmt.Errorf("--output is %q; it must be table or json", g.Output)
 	}
+	problems := g.redisSettings().Problems()
+	for _, k := range []string{"mode", "addr", "master-name"} {
+		if msg, ok := problems[k]; ok {
+			return fmt.Errorf("--redis-%s (%s): %s", k, envName("redis-"+k), msg)
+		}
+	}
 	return nil
 }
+
+func (g *globals) redisSettings() projections.RedisSettings {
+	var addrs []string
+	for a := range strings.SplitSeq(g.RedisAddr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return projections.RedisSettings{Addrs: addrs, Mode: projections.RedisMode(g.RedisMode), MasterName: g.RedisMaster}
+}
+
+// redis returns the read models' client (standalone, cluster or sentinel).
+func (g *globals) redis() redis.UniversalClient { return projections.NewRedis(g.redisSettings()) }
 
 func (g *globals) brokers() []string {
 	var out []string
@@ -137,7 +162,7 @@ func main() {
 }
 
 func defaultGlobals() globals {
-	return globals{Brokers: "127.0.0.1:9092", RedisAddr: "127.0.0.1:6379", RedisPrefix: "orderlog:", PointerKey: "orderlog:active-prefix", Output: "table"}
+	return globals{Brokers: "127.0.0.1:9092", RedisAddr: "127.0.0.1:6379", RedisMode: "standalone", RedisPrefix: "orderlog:", PointerKey: "orderlog:active-prefix", Output: "table"}
 }
 
 // run is orderctl with args, returning its exit code.

@@ -7,14 +7,12 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/projections"
 )
 
 func (g *globals) reader() (*projections.Reader, func(), error) {
-	rdb := redis.NewClient(&redis.Options{Addr: g.RedisAddr})
+	rdb := g.redis()
 	r, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: g.RedisPrefix, PointerKey: g.PointerKey})
 	if err != nil {
 		rdb.Close()

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/sr"
@@ -107,7 +106,7 @@ func rebuild(ctx context.Context, g *globals, e env, o rebuildOpts) int {
 	group := o.group + "-" + o.newPrefix // as projections.Rebuild names it
 	topic := g.names().Events
 
-	rdb := redis.NewClient(&redis.Options{Addr: g.RedisAddr})
+	rdb := g.redis()
 	defer rdb.Close()
 	active, err := projections.ActivePrefix(ctx, rdb, g.PointerKey, g.RedisPrefix)
 	if err != nil {
@@ -131,7 +130,7 @@ func rebuild(ctx context.Context, g *globals, e env, o rebuildOpts) int {
 		return fail(exitError, "%v", err)
 	}
 	if !resumed {
-		if k, err := anyKey(ctx, rdb, o.newPrefix); err != nil {
+		if k, err := projections.AnyKey(ctx, rdb, o.newPrefix); err != nil {
 			return fail(exitError, "redis at %s: %v", g.RedisAddr, err)
 		} else if k != "" {
 			return fail(exitUsage, "prefix %q already has keys (%s) but group %s has no offsets: it is not a fresh prefix; choose another", o.newPrefix, k, group)
@@ -331,22 +330,4 @@ func committedSince(ctx context.Context, adm *kadm.Client, topic, group string, 
 		}
 	}
 	return n
-}
-
-// anyKey returns a key of prefix's read models, or "" if it has none.
-func anyKey(ctx context.Context, rdb *redis.Client, prefix string) (string, error) {
-	var cursor uint64
-	for {
-		keys, next, err := rdb.Scan(ctx, cursor, prefix+"*", 1000).Result()
-		if err != nil {
-			return "", err
-		}
-		if len(keys) > 0 {
-			return keys[0], nil
-		}
-		if next == 0 {
-			return "", nil
-		}
-		cursor = next
-	}
 }

@@ -32,10 +32,7 @@ type apiRole struct {
 
 func newAPI(ctx context.Context, d deps) (Role, error) {
 	n := d.topics.Names()
-	rdb, err := newRedis(ctx, d.cfg.Redis)
-	if err != nil {
-		return nil, err
-	}
+	rdb := newRedis(d.cfg.Redis)
 	fail := func(err error) (Role, error) { rdb.Close(); return nil, err }
 	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: d.cfg.Redis.Prefix, PointerKey: d.cfg.Redis.PointerKey})
 	if err != nil {
@@ -62,7 +59,8 @@ func newAPI(ctx context.Context, d deps) (Role, error) {
 		producer.Close()
 		return fail(err)
 	}
-	return &apiRole{addr: d.cfg.APIAddr, handler: srv.Handler(), results: results, producer: producer, close: rdb.Close}, nil
+	a := &apiRole{addr: d.cfg.APIAddr, handler: srv.Handler(), results: results, producer: producer, close: func() error { return nil }}
+	return withRedis(a, rdb, d.cfg.Redis, d.log.With("role", "api")), nil
 }
 
 func (a *apiRole) Ready() bool { return a.ready.Load() }

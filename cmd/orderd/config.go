@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orderlog/orderlog/internal/kafkaopts"
+	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/topics"
 )
 
@@ -54,12 +55,19 @@ type Config struct {
 	dev *devEnv
 }
 
-// RedisConfig is where the projector writes the read models.
+// RedisConfig is where the projector writes the read models and the api
+// reads them.
 type RedisConfig struct {
-	Addr     string
-	Password string
-	TLS      bool
-	Prefix   string
+	// Addr is one host:port (mode standalone) or several, comma-separated
+	// (the seeds of mode cluster, the sentinels of mode sentinel).
+	Addr string
+	// Mode is standalone, cluster or sentinel (projections.RedisModes).
+	Mode string
+	// MasterName is the primary the sentinels watch (mode sentinel).
+	MasterName string
+	Password   string
+	TLS        bool
+	Prefix     string
 	// PointerKey holds the prefix readers use (projections' active prefix).
 	PointerKey string
 	// RebuildPrefix, if set, makes the projector rebuild the read models
@@ -135,7 +143,9 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", 10*time.Second, "how long the group waits for a silent processor before moving its partitions")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
-	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models (projector)")
+	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models; with --redis-mode=cluster or sentinel, several, comma-separated (seed nodes, sentinels)")
+	fs.StringVar(&c.Redis.Mode, "redis-mode", "standalone", "what --redis-addr is: standalone (one Redis, or the primary of a primary with replicas), cluster (Redis Cluster seeds) or sentinel")
+	fs.StringVar(&c.Redis.MasterName, "redis-master-name", "", "with --redis-mode=sentinel: the name of the primary the sentinels watch")
 	fs.StringVar(&c.Redis.Password, "redis-password", "", "Redis AUTH password (prefer the variable: flags show in ps)")
 	fs.BoolVar(&c.Redis.TLS, "redis-tls", false, "connect to Redis over TLS")
 	fs.StringVar(&c.Redis.Prefix, "redis-prefix", "orderlog:", "prefix of every read-model key")
@@ -281,9 +291,7 @@ func (c *Config) validate() error {
 	if c.MaxPollRecords < 1 {
 		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)
 	}
-	if err := checkHostPort(c.Redis.Addr); err != nil {
-		bad("redis-addr", "%q: %v", c.Redis.Addr, err)
-	}
+	c.validateRedis(bad)
 	if strings.TrimSpace(c.Redis.Prefix) == "" {
 		bad("redis-prefix", "must not be empty")
 	}
@@ -391,6 +399,34 @@ func (c *Config) validateKafka(bad func(string, string, ...any)) {
 	default:
 		bad("kafka-tls-ca-file", "%v", err)
 	}
+}
+
+// validateRedis checks the Redis settings: the mode, the address or
+// addresses it takes, the master name of mode sentinel.
+func (c *Config) validateRedis(bad func(name, format string, args ...any)) {
+	for _, a := range c.Redis.Settings().Addrs {
+		if err := checkHostPort(a); err != nil {
+			bad("redis-addr", "%q: %v", a, err)
+		}
+	}
+	problems := c.Redis.Settings().Problems()
+	for _, k := range []string{"mode", "addr", "master-name"} {
+		if msg, ok := problems[k]; ok {
+			bad("redis-"+k, "%s", msg)
+		}
+	}
+}
+
+// Settings are the projections' client settings.
+func (r RedisConfig) Settings() projections.RedisSettings {
+	var addrs []string
+	for _, a := range strings.Split(r.Addr, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			addrs = append(addrs, a)
+		}
+	}
+	return projections.RedisSettings{Addrs: addrs, Mode: projections.RedisMode(r.Mode), MasterName: r.MasterName,
+		Password: r.Password, TLS: r.TLS}
 }
 
 func checkHostPort(s string) error {

@@ -32,7 +32,7 @@ import (
 )
 
 // devConflicts are the settings --dev provides itself.
-var devConflicts = []string{"kafka-brokers", "redis-addr"}
+var devConflicts = []string{"kafka-brokers", "redis-addr", "redis-mode", "redis-master-name"}
 
 // explicitSettings names the settings given by a flag or their variable.
 func explicitSettings(fs *flag.FlagSet, lookup func(string) (string, bool)) map[string]bool {

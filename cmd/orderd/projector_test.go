@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -105,4 +107,20 @@ func TestRebuildPrefixSwitchesReaders(t *testing.T) {
 	}, 30*time.Second, 50*time.Millisecond, "the rebuild caught up and switched readers")
 	require.Equal(t, 0, rebuild.stop())
 	require.Equal(t, 0, live.stop())
+}
+
+// A Redis (here a cluster) that is down at start is waited for: orderd
+// stays up, /readyz names the role, the setting and the error, and once
+// it stops it exits cleanly; no crash loop.
+func TestRedisDownAtStartIsNotReadyNotACrash(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	dead := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	o := startRun(t, newKfake(t), "--topic-prefix=unit.", "--roles=processor,projector",
+		"--redis-mode=cluster", "--redis-addr="+dead)
+	body := o.eventually("/readyz", 503, "projector (redis at "+dead+" (ORDERLOG_REDIS_ADDR / --redis-addr): redis cluster:")
+	assert.Contains(t, body, "connection refused")
+	o.eventually("/healthz", 200, "ok")
+	require.Equal(t, 0, o.stop())
 }

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
@@ -162,17 +162,72 @@ func newSimulators(_ context.Context, d deps) (Role, error) {
 	return s, nil
 }
 
-func newRedis(ctx context.Context, cfg RedisConfig) (*redis.Client, error) {
-	opts := &redis.Options{Addr: cfg.Addr, Password: cfg.Password}
-	if cfg.TLS {
-		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+// newRedis returns the read models' client (standalone, cluster or
+// sentinel, by --redis-mode). It does not connect: waitRedis does, when the
+// role runs.
+func newRedis(cfg RedisConfig) redis.UniversalClient {
+	return projections.NewRedis(cfg.Settings())
+}
+
+// waitRedis runs a role that needs Redis once Redis can be used: until then
+// it checks every second, backing off to 10 s, logs why it waits (once, and
+// again when the reason changes), and is not ready, with the reason in
+// /readyz. A Redis that is down at start is waited for, not a crash.
+type waitRedis struct {
+	Role
+	rdb   redis.UniversalClient
+	addr  string
+	log   *slog.Logger
+	close func() error
+	err   atomic.Pointer[error]
+}
+
+func withRedis(r Role, rdb redis.UniversalClient, cfg RedisConfig, log *slog.Logger) *waitRedis {
+	w := &waitRedis{Role: r, rdb: rdb, addr: cfg.Addr, log: log, close: rdb.Close}
+	err := errors.New("connecting to redis at " + cfg.Addr)
+	w.err.Store(&err)
+	return w
+}
+
+func (w *waitRedis) Run(ctx context.Context) error {
+	defer w.close()
+	wait, last := time.Second, ""
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		err := projections.CheckRedis(cctx, w.rdb)
+		cancel()
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		err = fmt.Errorf("redis at %s (%s): %w", w.addr, settingName("redis-addr"), err)
+		w.err.Store(&err)
+		if msg := err.Error(); msg != last {
+			w.log.Error("redis cannot be used; waiting for it", "error", err, "retryIn", wait)
+			last = msg
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 10*time.Second)
 	}
-	rdb := redis.NewClient(opts)
-	if err := rdb.Ping(ctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("redis at %s: %w", cfg.Addr, err)
+	if last != "" {
+		w.log.Info("redis answers", "addr", w.addr)
 	}
-	return rdb, nil
+	w.err.Store(nil)
+	return w.Role.Run(ctx)
+}
+
+// Health says why the role is not ready while it waits for Redis.
+func (w *waitRedis) Health() error {
+	if e := w.err.Load(); e != nil {
+		return *e
+	}
+	return healthOf(w.Role)
 }
 
 func newProjector(ctx context.Context, d deps) (Role, error) {
@@ -180,10 +235,7 @@ func newProjector(ctx context.Context, d deps) (Role, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := newRedis(ctx, d.cfg.Redis)
-	if err != nil {
-		return nil, err
-	}
+	rdb := newRedis(d.cfg.Redis)
 	cfg := projections.Config{
 		Brokers:    d.cfg.Brokers,
 		Group:      d.cfg.ProjectorGroup,
@@ -200,14 +252,14 @@ func newProjector(ctx context.Context, d deps) (Role, error) {
 		// A rebuild projects the log under the new prefix next to the one
 		// readers use, switches them when caught up, and goes on as the
 		// live projector of the new prefix.
-		return closingRole{Role: &funcRole{run: func(ctx context.Context) error { return projections.Rebuild(ctx, cfg, np) }}, close: rdb.Close}, nil
+		return withRedis(&funcRole{run: func(ctx context.Context) error { return projections.Rebuild(ctx, cfg, np) }}, rdb, d.cfg.Redis, d.log.With("role", "projector")), nil
 	}
 	p, err := projections.New(cfg)
 	if err != nil {
 		rdb.Close()
 		return nil, err
 	}
-	return closingRole{Role: p, close: rdb.Close}, nil
+	return withRedis(p, rdb, d.cfg.Redis, d.log.With("role", "projector")), nil
 }
 
 // funcRole is a role that is ready as soon as it runs.
@@ -223,14 +275,3 @@ func (f *funcRole) Run(ctx context.Context) error {
 }
 
 func (f *funcRole) Ready() bool { return f.running.Load() }
-
-// closingRole closes what the role used once it has stopped.
-type closingRole struct {
-	Role
-	close func() error
-}
-
-func (r closingRole) Run(ctx context.Context) error {
-	defer r.close()
-	return r.Role.Run(ctx)
-}

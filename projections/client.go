@@ -1,0 +1,149 @@
+package projections
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// RedisMode says what the Redis addresses are.
+type RedisMode string
+
+// The Redis modes. A primary with replicas is RedisStandalone pointed at
+// the primary, or RedisSentinel with the sentinels' addresses.
+const (
+	// RedisStandalone: one address, one Redis (or a primary).
+	RedisStandalone RedisMode = "standalone"
+	// RedisCluster: one or more seed nodes of a Redis Cluster.
+	RedisCluster RedisMode = "cluster"
+	// RedisSentinel: the addresses of Sentinels watching the primary named
+	// by RedisSettings.MasterName.
+	RedisSentinel RedisMode = "sentinel"
+)
+
+// RedisModes lists the modes, for help texts and errors.
+var RedisModes = []RedisMode{RedisStandalone, RedisCluster, RedisSentinel}
+
+// RedisSettings are how a binary reaches the read models.
+type RedisSettings struct {
+	Addrs      []string
+	Mode       RedisMode
+	MasterName string // RedisSentinel only
+	Password   string
+	TLS        bool
+}
+
+// Problems returns what is wrong with the settings, keyed by the setting
+// ("addr", "mode", "master-name"), for the caller to name in its own terms.
+func (s RedisSettings) Problems() map[string]string {
+	out := map[string]string{}
+	switch s.Mode {
+	case RedisStandalone:
+		if len(s.Addrs) != 1 {
+			out["addr"] = fmt.Sprintf("mode %s takes exactly one host:port, got %d (several seeds are for mode %s)", s.Mode, len(s.Addrs), RedisCluster)
+		}
+	case RedisCluster, RedisSentinel:
+		if len(s.Addrs) == 0 {
+			out["addr"] = fmt.Sprintf("mode %s takes one or more host:port, comma-separated; got none", s.Mode)
+		}
+	default:
+		out["mode"] = fmt.Sprintf("must be one of %v, got %q", RedisModes, s.Mode)
+	}
+	if s.Mode == RedisSentinel && s.MasterName == "" {
+		out["master-name"] = "mode sentinel needs the name of the primary the sentinels watch"
+	}
+	if s.Mode != RedisSentinel && s.MasterName != "" {
+		out["master-name"] = fmt.Sprintf("is only for mode %s; mode is %s", RedisSentinel, s.Mode)
+	}
+	return out
+}
+
+// NewRedis returns the client for the settings (go-redis's UniversalClient:
+// a *redis.Client, a *redis.ClusterClient or a failover client). It does not
+// connect; CheckRedis does.
+func NewRedis(s RedisSettings) redis.UniversalClient {
+	opts := &redis.UniversalOptions{Addrs: s.Addrs, Password: s.Password}
+	if s.TLS {
+		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	switch s.Mode {
+	case RedisCluster:
+		opts.IsClusterMode = true
+		// A failover takes a few cluster-node-timeouts: let a command
+		// follow the redirects and wait out the election briefly; longer
+		// outages reach the projector's own retry.
+		opts.MaxRedirects = 8
+		opts.MaxRetries = 5
+		opts.MinRetryBackoff, opts.MaxRetryBackoff = 50*time.Millisecond, 500*time.Millisecond
+		return redis.NewClusterClient(opts.Cluster())
+	case RedisSentinel:
+		opts.MasterName = s.MasterName
+		return redis.NewFailoverClient(opts.Failover())
+	}
+	return redis.NewClient(opts.Simple())
+}
+
+// CheckRedis tells whether the read models' Redis can be used: every
+// primary of a cluster answers and the cluster's state is ok; one Redis
+// answers and is not a cluster node (which needs mode cluster).
+func CheckRedis(ctx context.Context, rdb redis.UniversalClient) error {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return err
+		}
+		if info, err := rdb.Info(ctx, "cluster").Result(); err == nil && strings.Contains(info, "cluster_enabled:1") {
+			return errors.New("this Redis is a Redis Cluster node: use mode cluster")
+		}
+		return nil
+	}
+	if err := probeSeeds(ctx, cc.Options()); err != nil {
+		return fmt.Errorf("redis cluster: %w", err)
+	}
+	if err := cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+		if err := c.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("node %s: %w", c.Options().Addr, err)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("redis cluster: %w", err)
+	}
+	info, err := cc.ClusterInfo(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("redis cluster: CLUSTER INFO: %w", err)
+	}
+	if !strings.Contains(info, "cluster_state:ok") {
+		state := "unknown"
+		for line := range strings.SplitSeq(info, "\n") {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), "cluster_state:"); ok {
+				state = v
+			}
+		}
+		return fmt.Errorf("redis cluster: cluster_state is %s (slots not all served)", state)
+	}
+	return nil
+}
+
+// probeSeeds asks each seed node for PING directly, so that a cluster none
+// of whose seeds answers says why (the cluster client only times out).
+func probeSeeds(ctx context.Context, o *redis.ClusterOptions) error {
+	var errs []string
+	for _, a := range o.Addrs {
+		c := redis.NewClient(&redis.Options{Addr: a, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
+			MaxRetries: -1, DialTimeout: 2 * time.Second})
+		pctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := c.Ping(pctx).Err()
+		cancel()
+		_ = c.Close()
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, a+": "+err.Error())
+	}
+	return errors.New("no seed node answers: " + strings.Join(errs, "; "))
+}
