@@ -19,10 +19,11 @@ var defaultDecider = Decider{Policy: DefaultPolicy()}
 func Decide(s State, c Command) ([]Event, error) { return defaultDecider.Decide(s, c) }
 
 // Decide checks c against s and returns the events that record what happened,
-// or a *Rejection, or a *Duplicate when c.ID was already applied. It is pure:
+// or a *Rejection, or a *Duplicate when c.ID was already handled. It is pure:
 // the same state and command always give the same result. It checks the
 // limits (Validate) before the rules, and refuses a command whose resulting
-// state would outgrow the policy's budget (LIMIT_EXCEEDED).
+// state would outgrow the policy's budget (LIMIT_EXCEEDED). The processor
+// calls Handle, which also remembers what it decided.
 func (d Decider) Decide(s State, c Command) ([]Event, error) {
 	b, err := d.decide(s, c)
 	if err != nil {
@@ -43,12 +44,8 @@ func (d Decider) decide(s State, c Command) (*builder, error) {
 	if s.Exists() && s.OrderID != c.OrderID {
 		return nil, invalid("orderId", "command for order %s was given the state of order %s", c.OrderID, quoteShort(s.OrderID))
 	}
-	if r, ok := s.recent(c.ID); ok {
-		ids := make([]string, 0, r.LastSeq-r.FirstSeq+1)
-		for i := range r.LastSeq - r.FirstSeq + 1 {
-			ids = append(ids, EventID(c.OrderID, c.ID, int(i)))
-		}
-		return nil, &Duplicate{CommandID: c.ID, Version: r.LastSeq, EventIDs: ids}
+	if dup := s.recall(c); dup != nil {
+		return nil, dup
 	}
 	if err := d.validateRest(c); err != nil {
 		return nil, err

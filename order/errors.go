@@ -26,8 +26,9 @@ const (
 	CodePreconditionFailed Code = "PRECONDITION_FAILED"
 	// CodeLimitExceeded: an amount is above what the order allows (discount
 	// above subtotal, capture above authorization, refund above capture), a
-	// list of the order is full, or the order's state would outgrow its
-	// budget (Policy.MaxStateBytes).
+	// list of the order is full, the order's state would outgrow its budget
+	// (Policy.MaxStateBytes), or the processor's output would not fit into
+	// a Kafka record (LimitRejection).
 	CodeLimitExceeded Code = "LIMIT_EXCEEDED"
 	// CodeApprovalRequired: fulfillment waits for ApproveOrder.
 	CodeApprovalRequired Code = "APPROVAL_REQUIRED"
@@ -50,17 +51,34 @@ func (r *Rejection) Error() string {
 	return fmt.Sprintf("%s: %s", r.Code, r.Message)
 }
 
-// Duplicate answers a command whose id the order already applied. It carries
-// the original outcome; nothing new is emitted.
+// Duplicate answers a command whose id the order already handled. It carries
+// the original outcome; nothing new is emitted. For a command that was
+// accepted, Version and EventIDs are the original ones; for one that was
+// rejected (remembered by Handle), Rejection is the original rejection,
+// which errors.As finds through Unwrap, and Version the order's version when
+// it was rejected.
 type Duplicate struct {
 	CommandID string
 	// Version is the order version right after the original command.
 	Version  int64
 	EventIDs []string
+	// Rejection is the original rejection of a command that was rejected.
+	Rejection *Rejection
 }
 
 func (d *Duplicate) Error() string {
-	return fmt.Sprintf("%s: command %s was already applied at version %d", CodeDuplicateCommand, d.CommandID, d.Version)
+	if d.Rejection != nil {
+		return fmt.Sprintf("command %s was already rejected at version %d: %v", quoteShort(d.CommandID), d.Version, d.Rejection)
+	}
+	return fmt.Sprintf("%s: command %s was already applied at version %d", CodeDuplicateCommand, quoteShort(d.CommandID), d.Version)
+}
+
+// Unwrap returns the original rejection of a command that was rejected.
+func (d *Duplicate) Unwrap() error {
+	if d.Rejection == nil {
+		return nil
+	}
+	return d.Rejection
 }
 
 // CodeOf returns the rejection code of err, or "" if err is not a rejection.

@@ -32,13 +32,22 @@ type Policy struct {
 	// rejected with LIMIT_EXCEEDED, so a state always fits into a Kafka
 	// record. Zero means DefaultMaxStateBytes.
 	MaxStateBytes int
+	// StateReserveBytes is the part of the budget only accepted commands
+	// may fill: a rejection is remembered only while the state stays below
+	// MaxStateBytes - StateReserveBytes, so rejected commands cannot fill
+	// an order up and stop its fulfillment. Zero means
+	// DefaultStateReserveBytes.
+	StateReserveBytes int
 }
 
 // The default state budget: half a mebibyte, comfortably under the
 // 1,048,576 bytes of Kafka's default record limit (message.max.bytes,
 // max.request.size), with room for the record's key, headers and batch
-// overhead.
-const DefaultMaxStateBytes = 512 << 10
+// overhead; and an eighth of it kept for accepted commands.
+const (
+	DefaultMaxStateBytes     = 512 << 10
+	DefaultStateReserveBytes = 64 << 10
+)
 
 // ShippingMethod prices one way of shipping.
 type ShippingMethod struct {
@@ -83,7 +92,8 @@ func DefaultPolicy() Policy {
 		MaxTextLen:   2000,
 		MaxEntries:   100,
 
-		MaxStateBytes: DefaultMaxStateBytes,
+		MaxStateBytes:     DefaultMaxStateBytes,
+		StateReserveBytes: DefaultStateReserveBytes,
 	}
 }
 

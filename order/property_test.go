@@ -474,6 +474,9 @@ func FuzzDecide(f *testing.F) {
 		if err := exercise(&byteChooser{b: b}, len(b)/3+1); err != nil {
 			t.Fatal(err)
 		}
+		if err := exerciseHandle(&byteChooser{b: b}, len(b)/3+1, order.DefaultPolicy(), len(b)%2 == 0, &handleStats{}); err != nil {
+			t.Fatal(err)
+		}
 	})
 }
 

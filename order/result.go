@@ -34,7 +34,10 @@ type CommandResult struct {
 
 // ResultOf builds the result of deciding c on a state at version, from what
 // Decide returned. A non-business error (neither *Rejection nor *Duplicate)
-// becomes a rejection with code VALIDATION_FAILED and its text.
+// becomes a rejection with code VALIDATION_FAILED and its text. A
+// *Duplicate of an accepted command is DUPLICATE with the original version
+// and event ids; one of a rejected command is REJECTED again, with the
+// original code, field, message and version.
 //
 // A result carries the command's commandId, orderId and correlationId as
 // they came, even when they break the limits: they are what the sender
@@ -57,14 +60,27 @@ func ResultOf(c Command, version int64, events []Event, err error) CommandResult
 		if n := len(events); n > 0 {
 			r.Version = events[n-1].Seq
 		}
-	case errors.As(err, &dup):
+	case errors.As(err, &dup) && dup.Rejection == nil:
 		r.Status, r.Code, r.Version, r.EventIDs = ResultDuplicate, CodeDuplicateCommand, dup.Version, dup.EventIDs
 		r.Message = truncate(dup.Error(), MaxMessageLen)
-	case errors.As(err, &rej):
+	case errors.As(err, &rej): // a rejection, or a rejected command's duplicate
 		r.Status, r.Code = ResultRejected, rej.Code
 		r.Field, r.Message = truncate(rej.Field, MaxFieldLen), truncate(rej.Message, MaxMessageLen)
+		if dup != nil {
+			r.Version = dup.Version
+		}
 	default:
 		r.Status, r.Code, r.Message = ResultRejected, CodeValidationFailed, truncate(err.Error(), MaxMessageLen)
 	}
 	return r
+}
+
+// LimitRejection is the result of a command the processor refuses itself
+// because what it would write does not fit into Kafka (an event, the state
+// or the result above the record limit): REJECTED with LIMIT_EXCEEDED, the
+// message naming what is too large (what, cut to MaxMessageLen), at the
+// version of st. The state stays as it was and the rejection is not
+// remembered: a resend is decided again.
+func LimitRejection(c Command, st State, what string) CommandResult {
+	return ResultOf(c, st.Version, nil, &Rejection{Code: CodeLimitExceeded, Message: "too large for Kafka: " + what})
 }

@@ -46,7 +46,7 @@ func (z stateSizes) largest() (string, int) {
 		{"lines", z.lines}, {"discounts", z.discounts}, {"shipping and billing details", z.details},
 		{"reservations", z.reservations}, {"shipments", z.shipments}, {"tracking numbers", z.tracking},
 		{"flags", z.flags}, {"returns", z.returns}, {"notes", z.notes},
-		{"memory of recent commands", z.memory},
+		{"memory of handled commands", z.memory},
 	} {
 		if p.size > size {
 			name, size = p.name, p.size
@@ -94,8 +94,20 @@ func measure(s *State) stateSizes {
 	z.notes = arraySize(s.Notes, func(n *Note) int { return 1 + strSize(n.Text) + strSize(n.Author) + timeSize(n.At) })
 	z.memory = arraySize(s.Recent, func(r *RecentCommand) int {
 		return strSize(r.ID) + longSize(r.FirstSeq) + longSize(r.LastSeq)
-	})
+	}) + handledSize(&s.Handled)
 	return z
+}
+
+func handledSize(h *Handled) int {
+	return arraySize(h.Accepted, acceptedSize) + arraySize(h.Rejected, rejectedSize)
+}
+
+func acceptedSize(a *AcceptedCommand) int {
+	return longSize(a.Fingerprint) + longSize(a.Version) + longSize(a.Events)
+}
+
+func rejectedSize(r *RejectedCommand) int {
+	return longSize(r.Fingerprint) + longSize(r.Version) + strSize(string(r.Code)) + strSize(r.Field) + strSize(r.Message)
 }
 
 func addressSize(a *Address) int {
@@ -143,6 +155,16 @@ func (p *Policy) budget() int {
 		return p.MaxStateBytes
 	}
 	return DefaultMaxStateBytes
+}
+
+// rejectionMark is the size up to which a rejection is remembered: the
+// budget less the reserve kept for accepted commands.
+func (p *Policy) rejectionMark() int {
+	reserve := p.StateReserveBytes
+	if reserve <= 0 {
+		reserve = DefaultStateReserveBytes
+	}
+	return p.budget() - reserve
 }
 
 // checkBudget refuses a state above the policy's budget, naming what fills it.

@@ -46,7 +46,7 @@ func TestDecideRefusesAStateAboveTheBudget(t *testing.T) {
 // gets the default one, not a budget of zero bytes.
 func TestZeroBudgetMeansTheDefault(t *testing.T) {
 	pol := order.DefaultPolicy()
-	pol.MaxStateBytes = 0
+	pol.MaxStateBytes, pol.StateReserveBytes = 0, 0
 	d := order.Decider{Policy: pol}
 	s := run(t, order.State{}, created()...)
 	for range 40 { // some 80 KB of notes

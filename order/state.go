@@ -6,7 +6,9 @@ import (
 )
 
 // RecentCommandWindow is how many of an order's most recent accepted command
-// ids its state remembers for deduplication.
+// ids Evolve keeps in State.Recent. The window predates the lifelong memory
+// (State.Handled) that Handle keeps; Decide still answers from it, for
+// callers that fold with Evolve alone, and Handle moves it into Handled.
 const RecentCommandWindow = 32
 
 // State is everything the rules need to know about one order. The zero State
@@ -40,8 +42,14 @@ type State struct {
 	CancelReason          string `json:"cancelReason"`
 	Notifications         int64  `json:"notifications"`
 
-	// Recent holds the last RecentCommandWindow accepted commands, oldest first.
+	// Recent holds the last RecentCommandWindow accepted commands, oldest
+	// first, as Evolve folds them from the events' causation ids. Handle
+	// empties it: a state Handle returns remembers commands in Handled.
 	Recent []RecentCommand `json:"recent"`
+
+	// Handled remembers every command handled for the order, for its whole
+	// life (Handle keeps it; Evolve leaves it alone).
+	Handled Handled `json:"handled,omitzero"`
 }
 
 // Line is one product on the order.
