@@ -13,11 +13,25 @@
 // Evolve folds one event into the state; folding all of an order's events from
 // the zero State reproduces the state exactly (the property tests prove it).
 //
+// The processor calls neither directly but Handle, its one entry point per
+// command (handle.go):
+//
+//	Handle(state, command) -> next state, events, result
+//
+// It checks the command's limits (limits.go: the length and charset of every
+// id and text, docs/limits.md), answers a command id the order already
+// handled with its original result for the order's whole life (handled.go:
+// a fingerprint and the outcome of every command, kept in the state,
+// docs/dedup.md), decides, folds the events, remembers the outcome, and
+// refuses a command whose state would outgrow the budget of a Kafka record
+// (size.go: EncodedSizeBound). Changed(state, next) says whether next must
+// be written.
+//
 // Rejections are *Rejection values with stable codes (ORDER_NOT_FOUND,
-// INVALID_TRANSITION, VERSION_CONFLICT, VALIDATION_FAILED, ...) that callers
-// branch on with errors.As. A command already applied to the order is answered
-// with a *Duplicate carrying the original version and event ids; it emits
-// nothing.
+// INVALID_TRANSITION, VERSION_CONFLICT, VALIDATION_FAILED, LIMIT_EXCEEDED,
+// ...) that callers branch on with errors.As. A command already handled is
+// answered with a *Duplicate carrying the original version and event ids (or,
+// for a rejected one, the original *Rejection); it emits nothing.
 //
 // Money is int64 minor units of the order's ISO 4217 currency. Totals are
 // always recomputed from the lines, discounts, tax rate and shipping method,
