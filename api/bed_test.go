@@ -38,21 +38,41 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
 
-// testRedis connects to the test bed's redis-server (skipping without one)
-// and returns a key prefix of this test's own, deleted when it ends.
-func testRedis(t *testing.T) (*redis.Client, string) {
+// redisBackend connects to one of the test bed's Redis (skipping without
+// it) and returns a key prefix of this test's own, deleted when it ends.
+type redisBackend func(t *testing.T) (redis.UniversalClient, string)
+
+// testRedis is the test bed's redis-server.
+func testRedis(t *testing.T) (redis.UniversalClient, string) {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)})
-	require.NoError(t, rdb.Ping(context.Background()).Err())
+	return withPrefix(t, redis.NewClient(&redis.Options{Addr: testenv.RedisAddr(t)}))
+}
+
+// testCluster is the test bed's Redis Cluster (ORDERLOG_REDIS_CLUSTER_ADDRS).
+func testCluster(t *testing.T) (redis.UniversalClient, string) {
+	t.Helper()
+	v := strings.TrimSpace(os.Getenv("ORDERLOG_REDIS_CLUSTER_ADDRS"))
+	if v == "" {
+		t.Skip("ORDERLOG_REDIS_CLUSTER_ADDRS is not set: no Redis Cluster (make test starts one; or source .testbed/env)")
+	}
+	return withPrefix(t, projections.NewRedis(projections.RedisSettings{Addrs: strings.Split(v, ","), Mode: projections.RedisCluster}))
+}
+
+// onEachRedis runs a test on the redis-server and on the Redis Cluster, as
+// subtests "redis" and "cluster".
+func onEachRedis(t *testing.T, fn func(t *testing.T, rb redisBackend)) {
+	t.Run("redis", func(t *testing.T) { fn(t, testRedis) })
+	t.Run("cluster", func(t *testing.T) { fn(t, testCluster) })
+}
+
+func withPrefix(t *testing.T, rdb redis.UniversalClient) (redis.UniversalClient, string) {
+	ctx := context.Background()
+	require.NoError(t, projections.CheckRedis(ctx, rdb))
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	prefix := "t:api:" + hex.EncodeToString(b[:]) + ":"
 	t.Cleanup(func() {
-		ctx := context.Background()
-		keys, _ := rdb.Keys(ctx, prefix+"*").Result()
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
+		_ = projections.DeleteMatching(ctx, rdb, prefix)
 		_ = rdb.Close()
 	})
 	return rdb, prefix
@@ -109,12 +129,12 @@ type readSide struct {
 	events  *schemas.Serde[order.Event]
 }
 
-func newReadSide(t *testing.T) *readSide {
-	return newReadSideOn(t, cluster)
+func newReadSide(t *testing.T, rb redisBackend) *readSide {
+	return newReadSideOn(t, cluster, rb)
 }
 
-func newReadSideOn(t *testing.T, kafka func(*testing.T) ([]string, topics.Names)) *readSide {
-	rdb, prefix := testRedis(t) // skips before starting anything without Redis
+func newReadSideOn(t *testing.T, kafka func(*testing.T) ([]string, topics.Names), rb redisBackend) *readSide {
+	rdb, prefix := rb(t) // skips before starting anything without Redis
 	brokers, names := kafka(t)
 	serde, err := schemas.NewEvents(context.Background())
 	require.NoError(t, err)

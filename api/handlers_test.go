@@ -26,8 +26,10 @@ type fixture struct {
 	svc   *client
 }
 
-func newFixture(t *testing.T) *fixture {
-	side := newReadSide(t)
+func newFixture(t *testing.T) *fixture { return newFixtureOn(t, testRedis) }
+
+func newFixtureOn(t *testing.T, rb redisBackend) *fixture {
+	side := newReadSide(t, rb)
 	fk := newFakeKafka(t, side)
 	srv, err := New(Config{Reader: side.reader, Commands: fk, Results: fk, JWTKey: testKey,
 		Timeout: 5 * time.Second, Logger: testLogger()})

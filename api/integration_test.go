@@ -21,13 +21,13 @@ import (
 // HTTP → KafkaSender → order.commands on kfake → processor → results and
 // events → KafkaResults and the projector (real Redis) → HTTP.
 func TestCreateAndReadBackThroughKafka(t *testing.T) {
-	createAndReadBack(t, newReadSideOn(t, cluster))
+	createAndReadBack(t, newReadSideOn(t, cluster, testRedis))
 }
 
 // TestCreateAndReadBackThroughARealBroker is the same on the test bed's
-// Kafka.
+// Kafka, with the redis-server and with the Redis Cluster.
 func TestCreateAndReadBackThroughARealBroker(t *testing.T) {
-	createAndReadBack(t, newReadSideOn(t, realCluster))
+	onEachRedis(t, func(t *testing.T, rb redisBackend) { createAndReadBack(t, newReadSideOn(t, realCluster, rb)) })
 }
 
 func createAndReadBack(t *testing.T, side *readSide) {

@@ -74,106 +74,110 @@ func TestEventJSONRoundTrips(t *testing.T) {
 // the batch size; applying it all again changes nothing and finds every
 // event a duplicate.
 func TestApplyProjectsTheFoldAndIsIdempotent(t *testing.T) {
-	rdb := testRedis(t)
-	prefix := testPrefix(t, rdb)
-	h := genHistory(4, 400, 40, time.Now())
-	n := applyAll(t, newTestApplier(rdb, prefix, 1000), h.log, 700)
-	require.Equal(t, map[Outcome]int{Applied: len(h.log)}, n)
-	want := expected(prefix, h.orders)
-	got := snapshot(t, rdb, prefix)
-	requireSameKeys(t, want, got)
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		h := genHistory(4, 400, 40, time.Now())
+		n := applyAll(t, newTestApplier(rdb, prefix, 1000), h.log, 700)
+		require.Equal(t, map[Outcome]int{Applied: len(h.log)}, n)
+		want := expected(prefix, h.orders)
+		got := snapshot(t, rdb, prefix)
+		requireSameKeys(t, want, got)
 
-	// Again, with a fresh applier (no cache) and another batch size.
-	n = applyAll(t, newTestApplier(rdb, prefix, 1000), h.log, 333)
-	require.Equal(t, map[Outcome]int{Duplicate: len(h.log)}, n)
-	requireSameKeys(t, got, snapshot(t, rdb, prefix))
+		// Again, with a fresh applier (no cache) and another batch size.
+		n = applyAll(t, newTestApplier(rdb, prefix, 1000), h.log, 333)
+		require.Equal(t, map[Outcome]int{Duplicate: len(h.log)}, n)
+		requireSameKeys(t, got, snapshot(t, rdb, prefix))
+	})
 }
 
 func TestApplyWithoutCacheReadsViewsFromRedis(t *testing.T) {
-	rdb := testRedis(t)
-	prefix := testPrefix(t, rdb)
-	h := genHistory(5, 100, 40, time.Now())
-	n := applyAll(t, newTestApplier(rdb, prefix, -1), h.log, 50)
-	require.Equal(t, map[Outcome]int{Applied: len(h.log)}, n)
-	requireSameKeys(t, expected(prefix, h.orders), snapshot(t, rdb, prefix))
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		h := genHistory(5, 100, 40, time.Now())
+		n := applyAll(t, newTestApplier(rdb, prefix, -1), h.log, 50)
+		require.Equal(t, map[Outcome]int{Applied: len(h.log)}, n)
+		requireSameKeys(t, expected(prefix, h.orders), snapshot(t, rdb, prefix))
+	})
 }
 
 // A gap is reported with the projected version, writes nothing, and the
 // order goes on once the missing event comes.
 func TestApplyReportsAGapAndWritesNothing(t *testing.T) {
-	rdb := testRedis(t)
-	prefix := testPrefix(t, rdb)
-	ctx := context.Background()
-	evs := longOrder(10)
-	a := newTestApplier(rdb, prefix, 100)
-	applyAll(t, a, evs[:2], 10)
-	before := snapshot(t, rdb, prefix)
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		ctx := context.Background()
+		evs := longOrder(10)
+		a := newTestApplier(rdb, prefix, 100)
+		applyAll(t, a, evs[:2], 10)
+		before := snapshot(t, rdb, prefix)
 
-	res, err := a.apply(ctx, evs[3:6]) // 4, 5, 6: event 3 is missing
-	require.NoError(t, err)
-	for _, r := range res {
-		assert.Equal(t, Result{Outcome: Gap, Version: 2}, r)
-	}
-	requireSameKeys(t, before, snapshot(t, rdb, prefix))
+		res, err := a.apply(ctx, evs[3:6]) // 4, 5, 6: event 3 is missing
+		require.NoError(t, err)
+		for _, r := range res {
+			assert.Equal(t, Result{Outcome: Gap, Version: 2}, r)
+		}
+		requireSameKeys(t, before, snapshot(t, rdb, prefix))
 
-	res, err = a.apply(ctx, evs[2:6]) // 3, 4, 5, 6
-	require.NoError(t, err)
-	for _, r := range res {
-		assert.Equal(t, Result{Outcome: Applied, Version: 2}, r)
-	}
-	applyAll(t, a, evs[6:], 10)
-	requireSameKeys(t, expected(prefix, map[string][]order.Event{evs[0].OrderID: evs}), snapshot(t, rdb, prefix))
+		res, err = a.apply(ctx, evs[2:6]) // 3, 4, 5, 6
+		require.NoError(t, err)
+		for _, r := range res {
+			assert.Equal(t, Result{Outcome: Applied, Version: 2}, r)
+		}
+		applyAll(t, a, evs[6:], 10)
+		requireSameKeys(t, expected(prefix, map[string][]order.Event{evs[0].OrderID: evs}), snapshot(t, rdb, prefix))
+	})
 }
 
 // Two appliers write one order (a partition moved between projectors): the
 // one whose cached view is behind never writes a wrong view, and the end
 // is the fold. A cache ahead of Redis (keys lost) meets a gap.
 func TestApplyStaleCacheNeverWritesAWrongView(t *testing.T) {
-	rdb := testRedis(t)
-	prefix := testPrefix(t, rdb)
-	ctx := context.Background()
-	evs := longOrder(16)
-	a, b := newTestApplier(rdb, prefix, 100), newTestApplier(rdb, prefix, 100)
-	applyAll(t, a, evs[:4], 10) // a caches version 4
-	applyAll(t, b, evs[:8], 10) // b moves the order to 8 (1-4 duplicate)
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		ctx := context.Background()
+		evs := longOrder(16)
+		a, b := newTestApplier(rdb, prefix, 100), newTestApplier(rdb, prefix, 100)
+		applyAll(t, a, evs[:4], 10) // a caches version 4
+		applyAll(t, b, evs[:8], 10) // b moves the order to 8 (1-4 duplicate)
 
-	outcomes := func(res []Result) []Outcome {
-		var out []Outcome
-		for _, r := range res {
-			out = append(out, r.Outcome)
+		outcomes := func(res []Result) []Outcome {
+			var out []Outcome
+			for _, r := range res {
+				out = append(out, r.Outcome)
+			}
+			return out
 		}
-		return out
-	}
-	// a sees 5..10 and plans them from its cached view at 4 as one run; the
-	// script finds the order at 8: 5-8 are duplicates, 9-10 stale, nothing
-	// written. Retried (as the projector does), a reads the view of 8.
-	res, err := a.apply(ctx, evs[4:10])
-	require.NoError(t, err)
-	assert.Equal(t, []Outcome{Duplicate, Duplicate, Duplicate, Duplicate, Stale, Stale}, outcomes(res))
-	res, err = a.apply(ctx, evs[8:10])
-	require.NoError(t, err)
-	assert.Equal(t, []Outcome{Applied, Applied}, outcomes(res))
-	// a's cache is at 10 now; b's at 8: b's next run, 9-12, overlaps.
-	res, err = b.apply(ctx, evs[8:12])
-	require.NoError(t, err)
-	assert.Equal(t, []Outcome{Duplicate, Duplicate, Stale, Stale}, outcomes(res))
-	res, err = b.apply(ctx, evs[10:12])
-	require.NoError(t, err)
-	assert.Equal(t, []Outcome{Applied, Applied}, outcomes(res))
-	applyAll(t, a, evs, 7)
-	requireSameKeys(t, expected(prefix, map[string][]order.Event{evs[0].OrderID: evs}), snapshot(t, rdb, prefix))
+		// a sees 5..10 and plans them from its cached view at 4 as one run; the
+		// script finds the order at 8: 5-8 are duplicates, 9-10 stale, nothing
+		// written. Retried (as the projector does), a reads the view of 8.
+		res, err := a.apply(ctx, evs[4:10])
+		require.NoError(t, err)
+		assert.Equal(t, []Outcome{Duplicate, Duplicate, Duplicate, Duplicate, Stale, Stale}, outcomes(res))
+		res, err = a.apply(ctx, evs[8:10])
+		require.NoError(t, err)
+		assert.Equal(t, []Outcome{Applied, Applied}, outcomes(res))
+		// a's cache is at 10 now; b's at 8: b's next run, 9-12, overlaps.
+		res, err = b.apply(ctx, evs[8:12])
+		require.NoError(t, err)
+		assert.Equal(t, []Outcome{Duplicate, Duplicate, Stale, Stale}, outcomes(res))
+		res, err = b.apply(ctx, evs[10:12])
+		require.NoError(t, err)
+		assert.Equal(t, []Outcome{Applied, Applied}, outcomes(res))
+		applyAll(t, a, evs, 7)
+		requireSameKeys(t, expected(prefix, map[string][]order.Event{evs[0].OrderID: evs}), snapshot(t, rdb, prefix))
 
-	// Redis loses the order; a's cache still says it is at the end.
-	k := keys{prefix}
-	require.NoError(t, rdb.Del(ctx, k.order(evs[0].OrderID), k.orderEvents(evs[0].OrderID)).Err())
-	next := evs[len(evs)-1]
-	next.Seq, next.ID = next.Seq+1, "extra"
-	res, err = a.apply(ctx, []order.Event{next})
-	require.NoError(t, err)
-	assert.Equal(t, Result{Outcome: Gap, Version: 0}, res[0])
-	n, err := rdb.Exists(ctx, k.order(evs[0].OrderID)).Result()
-	require.NoError(t, err)
-	assert.Zero(t, n, "nothing written on a gap")
+		// Redis loses the order; a's cache still says it is at the end.
+		k := keys{prefix}
+		require.NoError(t, rdb.Del(ctx, k.order(evs[0].OrderID), k.orderEvents(evs[0].OrderID)).Err())
+		next := evs[len(evs)-1]
+		next.Seq, next.ID = next.Seq+1, "extra"
+		res, err = a.apply(ctx, []order.Event{next})
+		require.NoError(t, err)
+		assert.Equal(t, Result{Outcome: Gap, Version: 0}, res[0])
+		n, err := rdb.Exists(ctx, k.order(evs[0].OrderID)).Result()
+		require.NoError(t, err)
+		assert.Zero(t, n, "nothing written on a gap")
+	})
 }
 
 // The shard script refuses malformed op lists before writing anything.

@@ -44,8 +44,6 @@ func kfakeBed(t *testing.T) *bed {
 	return newBed(t, rdb, c.ListenAddrs(), "")
 }
 
-func realBed(t *testing.T) *bed { return realBedOn(t, testRedis(t)) }
-
 // realBedOn is a bed on the real broker and rdb (the redis-server or the
 // cluster).
 func realBedOn(t *testing.T, rdb redis.UniversalClient) *bed {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -46,31 +47,33 @@ func TestProjectorOnKfake(t *testing.T) {
 // On the real broker the events come in transactions, as the processor
 // writes them, and an aborted transaction's events are never projected.
 func TestProjectorOnRealKafka(t *testing.T) {
-	b := realBed(t)
-	h := genHistory(11, 150, 60, time.Now())
-	txn, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.TransactionalID(b.group+"-txn"),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	require.NoError(t, err)
-	defer txn.Close()
-	ctx := context.Background()
-	inTxn := func(commit bool, events ...order.Event) {
-		require.NoError(t, txn.BeginTransaction())
-		for _, e := range events {
-			txn.Produce(ctx, b.record(e, partitionOf(e.OrderID)), nil)
-		}
-		require.NoError(t, txn.Flush(ctx))
-		require.NoError(t, txn.EndTransaction(ctx, kgo.TransactionEndTry(commit)))
-	}
-	// An aborted transaction with a bogus next event of the first order.
-	bogus := h.orders[h.ids[0]][len(h.orders[h.ids[0]])-1]
-	bogus.Seq, bogus.ID, bogus.Type, bogus.Data = bogus.Seq+1, "aborted", order.EvtAdminNoteAdded, order.AdminNoteAdded{Text: "never"}
-	testProjectsTheLogAndReplays(t, b, h, func(events ...order.Event) {
-		for start := 0; start < len(events); start += 500 {
-			inTxn(true, events[start:min(start+500, len(events))]...)
-			if start == 0 {
-				inTxn(false, bogus)
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		b := realBedOn(t, rdb)
+		h := genHistory(11, 150, 60, time.Now())
+		txn, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.TransactionalID(b.group+"-txn"),
+			kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		require.NoError(t, err)
+		defer txn.Close()
+		ctx := context.Background()
+		inTxn := func(commit bool, events ...order.Event) {
+			require.NoError(t, txn.BeginTransaction())
+			for _, e := range events {
+				txn.Produce(ctx, b.record(e, partitionOf(e.OrderID)), nil)
 			}
+			require.NoError(t, txn.Flush(ctx))
+			require.NoError(t, txn.EndTransaction(ctx, kgo.TransactionEndTry(commit)))
 		}
+		// An aborted transaction with a bogus next event of the first order.
+		bogus := h.orders[h.ids[0]][len(h.orders[h.ids[0]])-1]
+		bogus.Seq, bogus.ID, bogus.Type, bogus.Data = bogus.Seq+1, "aborted", order.EvtAdminNoteAdded, order.AdminNoteAdded{Text: "never"}
+		testProjectsTheLogAndReplays(t, b, h, func(events ...order.Event) {
+			for start := 0; start < len(events); start += 500 {
+				inTxn(true, events[start:min(start+500, len(events))]...)
+				if start == 0 {
+					inTxn(false, bogus)
+				}
+			}
+		})
 	})
 }
 
@@ -382,29 +385,32 @@ func TestRebuildUnderANewPrefixThenSwitchOnKfake(t *testing.T) {
 }
 
 func TestRebuildUnderANewPrefixThenSwitchOnRealKafka(t *testing.T) {
-	testRebuildUnderANewPrefixThenSwitch(t, realBed(t))
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		testRebuildUnderANewPrefixThenSwitch(t, realBedOn(t, rdb))
+	})
 }
 
 // Deleting a prefix that is the start of the active one ("orderlog:" and
 // "orderlog:order:") deletes its own keys and none of the active one's.
 func TestDeletePrefixSparesALongerActivePrefix(t *testing.T) {
-	rdb := testRedis(t)
-	base := testPrefix(t, rdb)
-	active := base + "order:" // its keys match base+"order:*"
-	ctx := context.Background()
-	pointer := base + "active-prefix"
-	evs := longOrder(3)
-	orders := map[string][]order.Event{evs[0].OrderID: evs}
-	applyAll(t, newTestApplier(rdb, base, 10), evs, 10)
-	applyAll(t, newTestApplier(rdb, active, 10), evs, 10)
-	_, err := Activate(ctx, rdb, pointer, active)
-	require.NoError(t, err)
-	n, err := DeletePrefix(ctx, rdb, pointer, base)
-	require.NoError(t, err)
-	assert.Equal(t, len(expected(base, orders)), n)
-	want := expected(active, orders)
-	want[pointer] = "string:" + active
-	requireSameKeys(t, want, snapshot(t, rdb, base))
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		base := testPrefix(t, rdb)
+		active := base + "order:" // its keys match base+"order:*"
+		ctx := context.Background()
+		pointer := base + "active-prefix"
+		evs := longOrder(3)
+		orders := map[string][]order.Event{evs[0].OrderID: evs}
+		applyAll(t, newTestApplier(rdb, base, 10), evs, 10)
+		applyAll(t, newTestApplier(rdb, active, 10), evs, 10)
+		_, err := Activate(ctx, rdb, pointer, active)
+		require.NoError(t, err)
+		n, err := DeletePrefix(ctx, rdb, pointer, base)
+		require.NoError(t, err)
+		assert.Equal(t, len(expected(base, orders)), n)
+		want := expected(active, orders)
+		want[pointer] = "string:" + active
+		requireSameKeys(t, want, snapshot(t, rdb, base))
+	})
 }
 
 func TestConfigNamesWhatIsMissing(t *testing.T) {

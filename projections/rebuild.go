@@ -246,3 +246,28 @@ func AnyKey(ctx context.Context, rdb redis.UniversalClient, prefix string) (stri
 	})
 	return found, err
 }
+
+// DeleteMatching deletes every key that starts with prefix, on every
+// primary, whatever its family, with no check at all: for tests and
+// throwaway prefixes. Use DeletePrefix for a projection.
+func DeleteMatching(ctx context.Context, rdb redis.UniversalClient, prefix string) error {
+	if err := ValidatePrefix(prefix); err != nil {
+		return err
+	}
+	return eachPrimary(ctx, rdb, func(ctx context.Context, node redis.UniversalClient) error {
+		iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		var batch []string
+		for iter.Next(ctx) {
+			if batch = append(batch, iter.Val()); len(batch) == 500 {
+				if _, err := unlink(ctx, rdb, batch); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+		}
+		if _, err := unlink(ctx, rdb, batch); err != nil {
+			return err
+		}
+		return iter.Err()
+	})
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Stops the test bed started by up.sh: Kafka and redis-server, found by their
-# pid files. Asks politely first, then kills what is left. Safe to run when
+# Stops the test bed started by up.sh: Kafka, redis-server, the Redis
+# Cluster and the registry, found by their pid files. Asks politely first, then kills what is left. Safe to run when
 # nothing is running. Keeps the logs in $BED_DIR for a look afterwards.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -31,6 +31,7 @@ stop() {
 
 main() {
 	stop redis "$REDIS_DIR/redis.pid" 10 &
+	"$(dirname "${BASH_SOURCE[0]}")/redis-cluster.sh" stop "$REDIS_CLUSTER_DIR" &
 	stop kafka "$KAFKA_DIR/kafka.pid" 30 &
 	"$(dirname "${BASH_SOURCE[0]}")/registry.sh" stop &
 	wait

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Starts the test bed: one Apache Kafka node (KRaft, broker+controller) on
-# 127.0.0.1:19092 (controller 19093) and a redis-server on 127.0.0.1:16379,
-# and a schema registry (Apicurio, registry.sh) on 127.0.0.1:18081, waits until
-# they answer, and writes $BED_DIR/env for tests to source:
-#   ORDERLOG_KAFKA_BROKERS, ORDERLOG_REDIS_ADDR, ORDERLOG_KAFKA_CLASSPATH,
-#   ORDERLOG_KAFKA_VERSION, ORDERLOG_SCHEMA_REGISTRY_URL
+# 127.0.0.1:19092 (controller 19093), a redis-server on 127.0.0.1:16379, a
+# Redis Cluster of three primaries and three replicas on 127.0.0.1:17001-17006
+# (redis-cluster.sh), and a schema registry (Apicurio, registry.sh) on
+# 127.0.0.1:18081, waits until they answer, and writes $BED_DIR/env for tests
+# to source:
+#   ORDERLOG_KAFKA_BROKERS, ORDERLOG_REDIS_ADDR, ORDERLOG_REDIS_CLUSTER_ADDRS,
+#   ORDERLOG_KAFKA_CLASSPATH, ORDERLOG_KAFKA_VERSION,
+#   ORDERLOG_SCHEMA_REGISTRY_URL
 # Every start is from empty data directories. Stop it with down.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -157,6 +160,7 @@ write_env() {
 # Written by scripts/testbed/up.sh; source it to run integration tests.
 export ORDERLOG_KAFKA_BROKERS=$KAFKA_HOST:$KAFKA_PORT
 export ORDERLOG_REDIS_ADDR=$REDIS_HOST:$REDIS_PORT
+export ORDERLOG_REDIS_CLUSTER_ADDRS=$REDIS_CLUSTER_ADDRS
 export ORDERLOG_KAFKA_VERSION=$KAFKA_VERSION
 # Use quoted: java -cp "\$ORDERLOG_KAFKA_CLASSPATH" org.apache.kafka.tools.consumer.ConsoleConsumer ...
 export ORDERLOG_KAFKA_CLASSPATH='$KAFKA_LIBS/*'
@@ -180,6 +184,8 @@ main() {
 	"$(dirname "${BASH_SOURCE[0]}")/registry.sh" start >"$BED_DIR/registry.env" &
 	local registry_pid=$!
 	wait_redis "$tk"
+	REDIS_CLUSTER_ADDRS="$("$(dirname "${BASH_SOURCE[0]}")/redis-cluster.sh" start "$REDIS_CLUSTER_DIR" "$REDIS_CLUSTER_PORT")" ||
+		die "the redis cluster did not start; see $REDIS_CLUSTER_DIR"
 	(cd "$REPO_ROOT" && go build -o "$BED_DIR/bin/kafkaping" ./scripts/testbed/kafkaping) ||
 		die "could not build scripts/testbed/kafkaping"
 	wait_kafka "$tk"
