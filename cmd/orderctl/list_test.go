@@ -10,6 +10,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/orderlog/orderlog/order"
+	"github.com/orderlog/orderlog/projections"
 )
 
 // sendAll sends each command with --wait and returns the last version of
@@ -36,10 +37,17 @@ func createFor(cmdID, orderID, customer string) string {
 // o-3 (cust-2, DRAFT), created in that order, projected into miniredis.
 func listFixture(t *testing.T) (*cluster, []string) {
 	t.Helper()
-	mr := miniredis.RunT(t)
+	return listFixtureOn(t, standalone(miniredis.RunT(t).Addr()))
+}
+
+// listFixtureOn is listFixture on a Redis of the caller's; the flags are
+// --redis-addr, --redis-prefix, --redis-pointer-key and --redis-mode, in
+// that order, each with its value.
+func listFixtureOn(t *testing.T, rs projections.RedisSettings) (*cluster, []string) {
+	t.Helper()
 	c := newCluster(t, 2)
 	c.startProcessor(t)
-	prefix, reader := c.startProjector(t, mr.Addr())
+	prefix, reader := c.startProjector(t, rs)
 	versions := c.sendAll(t,
 		createFor("c-1", "o-1", "cust-1"),
 		`{"commandId":"c-2","type":"AddItems","orderId":"o-1","data":{"items":[{"productId":"sku-1","name":"Widget","quantity":2,"unitPrice":999}]}}`,
@@ -52,7 +60,8 @@ func listFixture(t *testing.T) (*cluster, []string) {
 			t.Fatalf("order %s not projected at version %d: %v", id, v, err)
 		}
 	}
-	return c, []string{"--redis-addr", mr.Addr(), "--redis-prefix", prefix, "--redis-pointer-key", prefix + "pointer"}
+	return c, []string{"--redis-addr", strings.Join(rs.Addrs, ","), "--redis-prefix", prefix, "--redis-pointer-key", prefix + "pointer",
+		"--redis-mode", string(rs.Mode)}
 }
 
 func TestOrderList(t *testing.T) {

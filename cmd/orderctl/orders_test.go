@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/order"
@@ -19,14 +18,25 @@ import (
 
 // startProjector projects the cluster's events into Redis under a prefix of
 // its own, until the test ends; it returns the prefix and a reader.
-func (c *cluster) startProjector(t *testing.T, addr string) (string, *projections.Reader) {
+func standalone(addr string) projections.RedisSettings {
+	return projections.RedisSettings{Addrs: []string{addr}, Mode: projections.RedisStandalone}
+}
+
+// testCluster is the test bed's Redis Cluster (skipping without it).
+func testCluster(t *testing.T) projections.RedisSettings {
+	v := strings.TrimSpace(os.Getenv("ORDERLOG_REDIS_CLUSTER_ADDRS"))
+	if v == "" {
+		t.Skip("ORDERLOG_REDIS_CLUSTER_ADDRS is not set: no Redis Cluster (make test starts one; or source .testbed/env)")
+	}
+	return projections.RedisSettings{Addrs: strings.Split(v, ","), Mode: projections.RedisCluster}
+}
+
+func (c *cluster) startProjector(t *testing.T, rs projections.RedisSettings) (string, *projections.Reader) {
 	t.Helper()
 	prefix := strings.TrimSuffix(testenv.TopicPrefix(t), ".") + ":"
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
+	rdb := projections.NewRedis(rs)
 	t.Cleanup(func() {
-		if keys, err := rdb.Keys(context.Background(), prefix+"*").Result(); err == nil && len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
+		_ = projections.DeleteMatching(context.Background(), rdb, prefix)
 		rdb.Close()
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -56,7 +66,7 @@ func TestOrderShowAndHistory(t *testing.T) {
 	addr := testenv.RedisAddr(t)
 	c := newCluster(t, 2)
 	c.startProcessor(t)
-	prefix, reader := c.startProjector(t, addr)
+	prefix, reader := c.startProjector(t, standalone(addr))
 
 	for _, cmd := range []string{
 		createOrder("c-1", "o-1"),

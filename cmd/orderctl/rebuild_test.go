@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -12,10 +13,26 @@ import (
 )
 
 func TestRebuildSwitchesReadersToTheSameOrders(t *testing.T) {
-	c, redisFlags := listFixture(t)
-	addr, prefix := redisFlags[1], redisFlags[3]
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
+	testRebuildSwitchesReadersToTheSameOrders(t, listFixture)
+}
+
+// On a Redis Cluster, the rebuild, the switch and the reads are the same.
+func TestRebuildOnARedisCluster(t *testing.T) {
+	rs := testCluster(t)
+	testRebuildSwitchesReadersToTheSameOrders(t, func(t *testing.T) (*cluster, []string) { return listFixtureOn(t, rs) })
+}
+
+// fixtureRedis is a client of the fixture's Redis, from its flags.
+func fixtureRedis(t *testing.T, redisFlags []string) redis.UniversalClient {
+	rdb := projections.NewRedis(projections.RedisSettings{Addrs: strings.Split(redisFlags[1], ","), Mode: projections.RedisMode(redisFlags[7])})
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+func testRebuildSwitchesReadersToTheSameOrders(t *testing.T, fixture func(t *testing.T) (*cluster, []string)) {
+	c, redisFlags := fixture(t)
+	prefix := redisFlags[3]
+	rdb := fixtureRedis(t, redisFlags)
 	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: prefix, PointerKey: prefix + "pointer"})
 	if err != nil {
 		t.Fatal(err)
@@ -30,6 +47,7 @@ func TestRebuildSwitchesReadersToTheSameOrders(t *testing.T) {
 	}
 
 	newPrefix := strings.TrimSuffix(prefix, ":") + "-v2:"
+	t.Cleanup(func() { _ = projections.DeleteMatching(context.Background(), rdb, newPrefix) })
 	r := c.ctl(t, "", append([]string{"rebuild", "--new-prefix", newPrefix, "--progress", "--output", "json"}, redisFlags...)...)
 	if r.code != exitOK {
 		t.Fatalf("rebuild: exit %d %s", r.code, r.stderr)
@@ -82,7 +100,7 @@ func TestRebuildSwitchesReadersToTheSameOrders(t *testing.T) {
 
 func TestRebuildNoSwitchLeavesThePointer(t *testing.T) {
 	c, redisFlags := listFixture(t)
-	addr, prefix := redisFlags[1], redisFlags[3]
+	prefix := redisFlags[3]
 	newPrefix := strings.TrimSuffix(prefix, ":") + "-v3:"
 	r := c.ctl(t, "", append([]string{"rebuild", "--new-prefix", newPrefix, "--no-switch"}, redisFlags...)...)
 	if r.code != exitOK || !strings.Contains(r.stdout, "under "+newPrefix) || !strings.Contains(r.stdout, "readers still use "+prefix) {
@@ -91,8 +109,7 @@ func TestRebuildNoSwitchLeavesThePointer(t *testing.T) {
 	if strings.Contains(r.stderr, "100%") {
 		t.Errorf("a progress bar was drawn on a stderr that is not a terminal, without --progress:\n%s", r.stderr)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr})
-	defer rdb.Close()
+	rdb := fixtureRedis(t, redisFlags)
 	if p, err := projections.ActivePrefix(t.Context(), rdb, prefix+"pointer", prefix); err != nil || p != prefix {
 		t.Errorf("active prefix %q (%v), want %q unchanged", p, err, prefix)
 	}
