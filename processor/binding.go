@@ -14,7 +14,7 @@ import (
 )
 
 // Topology is the processor as a binding of the runtime: commands from
-// order.commands, decoded as Avro or JSON, decided by order.Decide against
+// order.commands, decoded as Avro or JSON, decided by order.Decider.Handle (rules, limits, lifelong dedup) against
 // the order's state from order.state, written as events to order.events and
 // a result to order.command-results; poison to order.commands.dlq. A
 // command whose records would not fit in Kafka is rejected with
@@ -60,14 +60,13 @@ func (b binding) decode(r *kgo.Record) (order.Command, error) {
 }
 
 func (b binding) handle(m stream.Msg[order.Command], st order.State) (stream.Out[order.State], error) {
-	cmd := m.Input
 	start := time.Now()
-	events, derr := b.decider.Decide(st, cmd)
+	next, events, res := b.decider.Handle(st, m.Input)
 	b.metrics.decide.Observe(time.Since(start).Seconds())
-	res := order.ResultOf(cmd, st.Version, events, derr)
-	out := stream.Out[order.State]{State: st}
+	// Handle remembers every command id the order handled, rejections
+	// included, so the state changes for a rejection too (order.Changed).
+	out := stream.Out[order.State]{State: next, Save: order.Changed(st, next)}
 	for _, e := range events {
-		out.State = order.Evolve(out.State, e)
 		v, err := b.serdes.Events.Encode(e)
 		if err != nil {
 			return out, fmt.Errorf("order %s event %d: %w", e.OrderID, e.Seq, err)
@@ -79,7 +78,6 @@ func (b binding) handle(m stream.Msg[order.Command], st order.State) (stream.Out
 				{Key: topics.HeaderCausationID, Value: []byte(e.CausationID)},
 			}})
 	}
-	out.Save = len(events) > 0
 	return b.answer(out, res)
 }
 

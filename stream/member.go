@@ -108,9 +108,9 @@ func (m *Member[S, I]) Run(ctx context.Context) error {
 	if err := m.prepare(ctx); err != nil {
 		return err
 	}
-	m.log.Info("started", "group", m.cfg.Group, "transactionalId", m.cfg.TransactionalID,
+	m.log.Info(m.top.Name+" started", "group", m.cfg.Group, "transactionalId", m.cfg.TransactionalID,
 		"inputs", len(m.top.Inputs), "maxPollRecords", m.cfg.MaxPollRecords)
-	defer m.log.Info("stopped; left the group")
+	defer m.log.Info(m.top.Name + " stopped; left the group")
 	for {
 		err := m.session(ctx)
 		if err == nil || ctx.Err() != nil {

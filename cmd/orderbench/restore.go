@@ -27,18 +27,18 @@ func (r restoreRun) String() string {
 		"restore", r.states, r.restore.Round(time.Millisecond), float64(r.states)/r.restore.Seconds(), r.bytesPerOrd, r.avgValue)
 }
 
-// template folds one delivered lifecycle into a state.
+// template is the state of one delivered lifecycle as the processor writes
+// it (order.Decider.Handle: the events folded, every command remembered).
 func template() order.State {
 	var s order.State
+	d := order.Decider{Policy: order.DefaultPolicy()}
 	for i, c := range lifecycle("tmpl-000000") {
 		c.Time = time.Unix(1_790_000_000+int64(i), 0).UTC()
-		evs, err := order.Decide(s, c)
-		if err != nil {
-			panic(err)
+		next, _, res := d.Handle(s, c)
+		if res.Status != order.ResultAccepted {
+			panic(fmt.Sprintf("%s: %s %s", c.Type, res.Code, res.Message))
 		}
-		for _, e := range evs {
-			s = order.Evolve(s, e)
-		}
+		s = next
 	}
 	return s
 }

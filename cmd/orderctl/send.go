@@ -31,7 +31,7 @@ With --wait, orderctl reads order.command-results (read_committed) from the time
 sending until the command's result arrives, and prints it.
 Exit code: 0 accepted or duplicate, 3 rejected (its code and message are printed), 1 on errors.`,
 		example: `  orderctl send --wait --data '{"commandId":"c-1","type":"CreateOrder","orderId":"o-1","data":{"customerId":"cust-1","currency":"USD"}}'
-  echo '{"commandId":"c-2","type":"PlaceOrder","orderId":"o-1"}' | orderctl send --wait`,
+  echo '{"commandId":"c-2","type":"PlaceOrder","orderId":"o-1","data":{}}' | orderctl send --wait`,
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&data, "data", "", "the command as JSON (default: read from stdin)")
 			fs.BoolVar(&wait, "wait", false, "wait for the command's result and print it")

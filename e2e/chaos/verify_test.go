@@ -292,7 +292,7 @@ func (c *checker) checkStates(v *verdict, folds map[string]order.State) {
 		switch {
 		case !ok:
 			v.problem("order %s: no state record for %d events", id, fold.Version)
-		case !reflect.DeepEqual(fold, st):
+		case !reflect.DeepEqual(withoutMemory(fold), withoutMemory(st)):
 			v.problem("order %s: last state (version %d) differs from the fold of its events (version %d)", id, st.Version, fold.Version)
 		}
 		delete(last, id)
@@ -364,4 +364,12 @@ func TestVerifiersReportAnEventIDTwiceWithBothOffsets(t *testing.T) {
 	}
 	require.Len(t, logs.problems, 1, "saga verifier: %q", logs.problems)
 	require.True(t, strings.HasPrefix(logs.problems[0], want), "saga verifier: %q, want it to start with %q", logs.problems[0], want)
+}
+
+// withoutMemory is s without what it remembers of the commands it handled
+// (order.State.Recent and Handled): rejections leave no event, so the
+// memory is not a fold of the events; everything else is.
+func withoutMemory(s order.State) order.State {
+	s.Recent, s.Handled = nil, order.Handled{}
+	return s
 }
