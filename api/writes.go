@@ -31,6 +31,18 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, wr write) {
 	if !ok {
 		return
 	}
+	// The processor's limits, checked before anything is sent: the caller
+	// gets a 400 naming the field instead of a rejection later.
+	if rej := rejection(order.ValidateOrderID(wr.orderID)); rej != nil {
+		badRequest(w, rej.Field, "%s", rej.Message)
+		return
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if rej := rejection(order.ValidateID("Idempotency-Key", key)); rej != nil {
+			badRequest(w, rej.Field, "%s", rej.Message)
+			return
+		}
+	}
 	if !wr.create && p.Role == RoleCustomer {
 		if _, ok := s.visibleOrder(w, r, wr.orderID); !ok {
 			return
@@ -294,4 +306,13 @@ func (s *Server) shipOrder(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.execute(w, r, write{orderID: r.PathValue("id"), datas: []order.CommandData{b}})
+}
+
+// rejection is err as the *order.Rejection it is, or nil.
+func rejection(err error) *order.Rejection {
+	var rej *order.Rejection
+	if errors.As(err, &rej) {
+		return rej
+	}
+	return nil
 }

@@ -5,12 +5,15 @@
 // would (read_committed) and checked:
 //
 //   - every command record has exactly one result, and it is the result a
-//     single pass of order.Decide over that order's commands predicts
-//     (ACCEPTED, REJECTED with the same code, or DUPLICATE for a resend);
-//   - every order's events have sequence numbers 1..n, no gap, no duplicate;
+//     single pass of order.Decider.Handle over that order's commands
+//     predicts (ACCEPTED, REJECTED with the same code, DUPLICATE for a
+//     resent accepted command, REJECTED again for a resent rejected one);
+//   - every order's events have sequence numbers 1..n, no gap, no duplicate,
+//     and no event id appears twice on order.events;
 //   - an accepted command's result names exactly the events caused by it,
 //     and a rejected command caused none;
-//   - the last order.state record of every order is the fold of its events.
+//   - the last order.state record of every order is the fold of its events
+//     (but for the memory of handled commands, which no event carries).
 //
 // The test runs only on the real test bed (ORDERLOG_KAFKA_BROKERS, see
 // internal/testenv); TestMain then builds ./cmd/orderd once. Data flow:

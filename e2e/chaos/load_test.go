@@ -102,16 +102,26 @@ func orderCommands(id string, rng *rand.Rand) ([]*planned, error) {
 		return seq, err
 	}
 	// A resend of an earlier accepted command, soon after it: a duplicate.
-	// (A rejected command is not remembered; sent again it is decided again.)
-	var accepted []int
+	// And, in some orders, of a rejected one, later: rejected again, as
+	// the order remembers what it refused for its whole life.
+	var accepted, rejected []int
 	for i, p := range seq[:len(seq)-1] {
-		if p.want == order.ResultAccepted {
+		switch p.want {
+		case order.ResultAccepted:
 			accepted = append(accepted, i)
+		case order.ResultRejected:
+			rejected = append(rejected, i)
 		}
 	}
 	of := accepted[rng.IntN(len(accepted))]
-	at := of + 1 + rng.IntN(min(4, len(cmds)-of))
-	return decideAll(id, cmds, map[int]int{at: of})
+	resends := map[int]int{of + 1 + rng.IntN(min(4, len(cmds)-of)): of}
+	if len(rejected) > 0 && rng.IntN(2) == 0 {
+		r := rejected[rng.IntN(len(rejected))]
+		if at := r + 1 + rng.IntN(len(cmds)-r-1); at != of && resendsFree(resends, at) {
+			resends[at] = r
+		}
+	}
+	return decideAll(id, cmds, resends)
 }
 
 // decideAll predicts the result of each command with order.Decide, folding
@@ -120,13 +130,11 @@ func orderCommands(id string, rng *rand.Rand) ([]*planned, error) {
 func decideAll(id string, cmds []order.Command, resends map[int]int) ([]*planned, error) {
 	var out []*planned
 	var state order.State
+	dec := order.Decider{Policy: order.DefaultPolicy()}
 	decide := func(c order.Command, resend bool) error {
 		c.Time = oracleTime
-		events, err := order.Decide(state, c)
-		res := order.ResultOf(c, state.Version, events, err)
-		for _, e := range events {
-			state = order.Evolve(state, e)
-		}
+		var res order.CommandResult
+		state, _, res = dec.Handle(state, c)
 		c.Time = time.Time{}
 		v, err := schemas.CommandJSON(c)
 		if err != nil {
@@ -146,6 +154,11 @@ func decideAll(id string, cmds []order.Command, resends map[int]int) ([]*planned
 		}
 	}
 	return out, nil
+}
+
+func resendsFree(m map[int]int, at int) bool {
+	_, taken := m[at]
+	return !taken
 }
 
 func newCommand(orderID string, n int, data order.CommandData) order.Command {

@@ -93,7 +93,7 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), sagaChaosFor+sagaSettleFor+120*time.Second)
 	defer cancel()
 
-	planned := newSagaPlan(prefix+"saga", n, sagaPlaceFor, rng)
+	planned := newSagaPlan("saga", n, sagaPlaceFor, rng) // the topics are this run's own
 	sends, err := sagaSends(planned)
 	require.NoError(t, err)
 

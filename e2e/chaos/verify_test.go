@@ -253,8 +253,8 @@ func (c *checker) checkResult(v *verdict, w *planned, r order.CommandResult, byC
 			v.problem("order %s: %s result %s names events %v, the log has %v", w.cmd.OrderID, r.Status, r.CommandID, r.EventIDs, caused)
 		}
 	case order.ResultRejected:
-		// The plan resends accepted commands only, so a rejected command
-		// id caused no event.
+		// A rejected command id caused no event: resent, it is rejected
+		// again (the order remembers it), never accepted.
 		if len(r.EventIDs) > 0 || len(caused) > 0 {
 			v.problem("order %s: rejected %s names events %v, the log has %v", w.cmd.OrderID, r.CommandID, r.EventIDs, caused)
 		}
