@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -39,6 +40,10 @@ func (p *Projector) handle(ctx context.Context, cl *kgo.Client, fs kgo.Fetches) 
 	if err != nil {
 		p.rewind(ctx, cl, parts, err)
 		return
+	}
+	if p.redisFailures > 0 {
+		p.log.Info("redis answers again; the batch is projected", "failedAttempts", p.redisFailures)
+		p.redisFailures = 0
 	}
 	p.count(events, results)
 	now := p.cfg.Now()
@@ -230,7 +235,12 @@ func (p *Projector) rewind(ctx context.Context, cl *kgo.Client, parts []kgo.Fetc
 		return
 	}
 	p.metrics.redisErrs.Inc()
-	p.log.Error("projecting a batch failed on Redis; it will be polled again", "error", err)
+	p.redisFailures++
+	if cc, ok := p.cfg.Redis.(*redis.ClusterClient); ok {
+		cc.ReloadState(ctx) // a failover moved slots to a promoted replica: route the retry there
+	}
+	p.log.Error("projecting a batch failed on Redis; it will be polled again", "error", err,
+		"attempt", p.redisFailures, "retryIn", time.Second)
 	select {
 	case <-ctx.Done():
 	case <-time.After(time.Second):

@@ -74,13 +74,22 @@ func NewRedis(s RedisSettings) redis.UniversalClient {
 	switch s.Mode {
 	case RedisCluster:
 		opts.IsClusterMode = true
-		// A failover takes a few cluster-node-timeouts: let a command
-		// follow the redirects and wait out the election briefly; longer
-		// outages reach the projector's own retry.
+		// A command follows MOVED and ASK redirects (a resharding) and
+		// retries a failed node once, briefly; a failover (a few
+		// cluster-node-timeouts) reaches the caller within a second instead
+		// of hiding in go-redis's dial retries, and the caller's retry is
+		// logged and counted (the projector's:
+		// orderlog_projector_redis_errors_total).
 		opts.MaxRedirects = 8
-		opts.MaxRetries = 5
-		opts.MinRetryBackoff, opts.MaxRetryBackoff = 50*time.Millisecond, 500*time.Millisecond
-		return redis.NewClusterClient(opts.Cluster())
+		opts.MaxRetries = 1
+		opts.MinRetryBackoff, opts.MaxRetryBackoff = 50*time.Millisecond, 200*time.Millisecond
+		co := opts.Cluster()
+		co.DialerRetries, co.DialerRetryTimeout = 1, 50*time.Millisecond
+		// go-redis reloads the slot map on MOVED, not when a primary stops
+		// answering: without this a promoted replica would be found only
+		// after a minute (the projector also reloads after a failed batch).
+		co.ClusterStateReloadInterval = 2 * time.Second
+		return redis.NewClusterClient(co)
 	case RedisSentinel:
 		opts.MasterName = s.MasterName
 		return redis.NewFailoverClient(opts.Failover())

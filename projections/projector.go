@@ -148,7 +148,8 @@ type Projector struct {
 	mu   sync.Mutex // guards held: rebalance callbacks run on other goroutines
 	held map[int32]*hold
 
-	lastTrim time.Time
+	lastTrim      time.Time
+	redisFailures int // batches failed on Redis in a row (the poll loop's)
 }
 
 // hold is a partition stopped before a record it could not project.

@@ -6,7 +6,8 @@
 # 10000), each in DIR/<port>, without persistence, created with
 # `redis-cli --cluster create ... --cluster-replicas 1`; waits until every
 # node says cluster_state:ok and knows three primaries and three replicas,
-# and prints the seed list (host:port,...) on stdout. cluster-node-timeout is
+# every replica has finished its first sync, and prints the seed list
+# (host:port,...) on stdout. cluster-node-timeout is
 # small (ORDERLOG_BED_REDIS_CLUSTER_NODE_TIMEOUT, default 1000 ms) so that a
 # killed primary's replica is promoted within a few seconds.
 # stop: stops every node under DIR by its pid file (TERM, then KILL).
@@ -36,6 +37,7 @@ start() {
 		redis-server --bind "$REDIS_HOST" --port "$p" \
 			--cluster-enabled yes --cluster-config-file "$dir/$p/nodes.conf" \
 			--cluster-node-timeout "$NODE_TIMEOUT" --cluster-replica-validity-factor 0 \
+			--repl-diskless-sync-delay 0 \
 			--save '' --appendonly no \
 			--daemonize yes --pidfile "$dir/$p/redis.pid" \
 			--logfile "$dir/$p/redis.log" --dir "$dir/$p"
@@ -62,9 +64,16 @@ start() {
 	echo "${seeds[*]}"
 }
 
-# ready PORT: the node says ok and sees 3 primaries and 3 replicas, all connected.
+# ready PORT: the node says ok and sees 3 primaries and 3 replicas, all
+# connected, and a replica has finished its first sync (master_link_status:up;
+# a replica promoted before that would come up empty).
 ready() {
 	redis-cli -h "$REDIS_HOST" -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || return 1
+	local repl
+	repl="$(redis-cli -h "$REDIS_HOST" -p "$1" info replication 2>/dev/null)" || return 1
+	if grep -q '^role:slave' <<<"$repl"; then
+		grep -q '^master_link_status:up' <<<"$repl" || return 1
+	fi
 	local nodes
 	nodes="$(redis-cli -h "$REDIS_HOST" -p "$1" cluster nodes 2>/dev/null)" || return 1
 	[ "$(grep -c 'master' <<<"$nodes")" -eq 3 ] && [ "$(grep -c 'slave' <<<"$nodes")" -eq 3 ] &&
