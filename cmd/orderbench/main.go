@@ -27,6 +27,7 @@ type config struct {
 	cpuProfile string
 	maxPoll    int
 	redisAddr  string
+	cluster    string // seeds of a Redis Cluster for the cluster runs; "" skips them
 }
 
 func main() {
@@ -39,6 +40,7 @@ func main() {
 	flag.StringVar(&cfg.doc, "doc", "", "write the figures as markdown to this file")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the full-speed processor run here")
 	flag.StringVar(&cfg.redisAddr, "redis", envOr("ORDERLOG_REDIS_ADDR", ""), "Redis for the projector run (ORDERLOG_REDIS_ADDR; empty skips it)")
+	flag.StringVar(&cfg.cluster, "redis-cluster", envOr("ORDERLOG_REDIS_CLUSTER_ADDRS", ""), "Redis Cluster seeds, comma-separated, for the projector and command->visible runs on a cluster (ORDERLOG_REDIS_CLUSTER_ADDRS; empty skips them)")
 	flag.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most (0: the processor's default)")
 	flag.Parse()
 	cfg.brokers = strings.Split(*brokers, ",")
@@ -99,14 +101,15 @@ func bench(ctx context.Context, cfg config) error {
 		fmt.Println(r.restore)
 	}
 	if cfg.redisAddr != "" {
-		if r.projector, err = runProjector(ctx, cfg); err != nil {
+		single := redisTarget{name: "Redis", addrs: []string{cfg.redisAddr}}
+		if r.projector, err = runProjector(ctx, cfg, single); err != nil {
 			return fmt.Errorf("projector: %w", err)
 		}
 		fmt.Println(r.projector)
 		// The read side's peak is the whole pipeline's (processor and
 		// projector on the same cores): measure it, then run at half of it.
 		peakRecs, _ := lifecycles(fmt.Sprintf("vp%d", time.Now().Unix()), cfg.orders)
-		peak, _, err := runVisible(ctx, cfg, peakRecs, 0)
+		peak, _, err := runVisible(ctx, cfg, single, peakRecs, 0)
 		if err != nil {
 			return fmt.Errorf("command to visible, full speed: %w", err)
 		}
@@ -115,7 +118,7 @@ func bench(ctx context.Context, cfg config) error {
 		vhalf := peak.perSecond() / 2
 		vrecs, _ := lifecycles(fmt.Sprintf("v%d", time.Now().Unix()), max(1, int(vhalf*float64(cfg.halfSecs))/9))
 		var vprefix string
-		if r.visible, vprefix, err = runVisible(ctx, cfg, vrecs, vhalf); err != nil {
+		if r.visible, vprefix, err = runVisible(ctx, cfg, single, vrecs, vhalf); err != nil {
 			return fmt.Errorf("command to visible: %w", err)
 		}
 		r.visiblePeak = peak
@@ -128,10 +131,33 @@ func bench(ctx context.Context, cfg config) error {
 			return fmt.Errorf("api get: %w", err)
 		}
 		fmt.Println(r.apiGet)
+		if cfg.cluster != "" {
+			if err := benchCluster(ctx, cfg, &r, vhalf); err != nil {
+				return err
+			}
+		}
 	}
 	fmt.Print(r.summary())
 	if cfg.doc != "" {
 		return os.WriteFile(cfg.doc, []byte(r.markdown()), 0o644)
 	}
+	return nil
+}
+
+// benchCluster runs the projector and command->visible on the Redis
+// Cluster, beside the redis-server's figures: the same load, and
+// command->visible at the same rate as the redis-server's half-load run.
+func benchCluster(ctx context.Context, cfg config, r *report, rate float64) error {
+	c := redisTarget{name: "Redis Cluster", addrs: strings.Split(cfg.cluster, ","), cluster: true}
+	var err error
+	if r.projectorCluster, err = runProjector(ctx, cfg, c); err != nil {
+		return fmt.Errorf("projector on the cluster: %w", err)
+	}
+	fmt.Println(r.projectorCluster)
+	recs, _ := lifecycles(fmt.Sprintf("vc%d", time.Now().Unix()), max(1, int(rate*float64(cfg.halfSecs))/9))
+	if r.visibleCluster, _, err = runVisible(ctx, cfg, c, recs, rate); err != nil {
+		return fmt.Errorf("command to visible on the cluster: %w", err)
+	}
+	fmt.Println(r.visibleCluster)
 	return nil
 }

@@ -21,16 +21,33 @@ import (
 
 // projectorRun is the outcome of projecting a log of events into Redis.
 type projectorRun struct {
+	name        string
 	events      int
 	elapsed     time.Duration
-	redisSetRPS float64 // redis-benchmark -P 16 SET on the same server
+	redisSetRPS float64 // redis-benchmark -P 16 SET on the same server (or cluster)
 }
 
 func (r projectorRun) perSecond() float64 { return float64(r.events) / r.elapsed.Seconds() }
 
 func (r projectorRun) String() string {
 	return fmt.Sprintf("%-28s %8d events %8.0f events/s (redis-benchmark -P 16 SET: %.0f/s, ratio %.2f)",
-		"projector into Redis", r.events, r.perSecond(), r.redisSetRPS, r.perSecond()/r.redisSetRPS)
+		r.name, r.events, r.perSecond(), r.redisSetRPS, r.perSecond()/r.redisSetRPS)
+}
+
+// redisTarget is a Redis the read-side runs write to: the redis-server or
+// the Redis Cluster.
+type redisTarget struct {
+	name    string // "Redis", "Redis Cluster"
+	addrs   []string
+	cluster bool
+}
+
+func (t redisTarget) client() redis.UniversalClient {
+	mode := projections.RedisStandalone
+	if t.cluster {
+		mode = projections.RedisCluster
+	}
+	return projections.NewRedis(projections.RedisSettings{Addrs: t.addrs, Mode: mode})
 }
 
 // lifecycleEvents decides n lifecycles and returns their events.
@@ -55,7 +72,7 @@ func lifecycleEvents(prefix string, n int) []order.Event {
 
 // runProjector writes the events of cfg.orders lifecycles to order.events,
 // then measures how fast a projector applies them all to Redis.
-func runProjector(ctx context.Context, cfg config) (projectorRun, error) {
+func runProjector(ctx context.Context, cfg config, target redisTarget) (projectorRun, error) {
 	prefix := fmt.Sprintf("proj-%d.", time.Now().UnixNano())
 	names, err := newTopics(ctx, cfg, prefix)
 	if err != nil {
@@ -85,8 +102,11 @@ func runProjector(ctx context.Context, cfg config) (projectorRun, error) {
 		return projectorRun{}, err
 	}
 
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
+	rdb := target.client()
 	defer rdb.Close()
+	if err := projections.CheckRedis(ctx, rdb); err != nil {
+		return projectorRun{}, fmt.Errorf("%s at %s: %w", target.name, strings.Join(target.addrs, ","), err)
+	}
 	reg := prometheus.NewRegistry()
 	p, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
 		Events: serde, Redis: rdb, Prefix: prefix, Metrics: projections.NewMetrics(reg)})
@@ -112,8 +132,8 @@ func runProjector(ctx context.Context, cfg config) (projectorRun, error) {
 		case <-time.After(10 * time.Millisecond):
 		}
 	}
-	res := projectorRun{events: len(events), elapsed: time.Since(start)}
-	res.redisSetRPS, err = redisBenchmark(ctx, cfg.redisAddr)
+	res := projectorRun{name: "projector into " + target.name, events: len(events), elapsed: time.Since(start)}
+	res.redisSetRPS, err = redisBenchmark(ctx, target)
 	return res, err
 }
 
@@ -135,10 +155,15 @@ func counterSum(reg *prometheus.Registry, name string) (float64, error) {
 
 var rpsRe = regexp.MustCompile(`SET: ([0-9.]+) requests per second`)
 
-// redisBenchmark runs redis-benchmark's pipelined SET against addr.
-func redisBenchmark(ctx context.Context, addr string) (float64, error) {
-	host, port, _ := strings.Cut(addr, ":")
-	out, err := exec.CommandContext(ctx, "redis-benchmark", "-h", host, "-p", port, "-t", "set", "-n", "300000", "-P", "16", "-q").CombinedOutput()
+// redisBenchmark runs redis-benchmark's pipelined SET against the target
+// (with --cluster on a cluster: the keys spread over its primaries).
+func redisBenchmark(ctx context.Context, target redisTarget) (float64, error) {
+	host, port, _ := strings.Cut(target.addrs[0], ":")
+	args := []string{"-h", host, "-p", port, "-t", "set", "-n", "300000", "-P", "16", "-q"}
+	if target.cluster {
+		args = append(args, "--cluster")
+	}
+	out, err := exec.CommandContext(ctx, "redis-benchmark", args...).CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("redis-benchmark: %v: %s", err, out)
 	}

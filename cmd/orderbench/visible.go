@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/order"
@@ -21,7 +20,7 @@ const eventsPerLifecycle = 15
 // projector and measures, per event, from its command's produce timestamp
 // (the event's timestamp) to the moment the projector saw it written to
 // Redis: command produced to visible in the read model.
-func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float64) (run, string, error) {
+func runVisible(ctx context.Context, cfg config, target redisTarget, recs []*kgo.Record, rate float64) (run, string, error) {
 	prefix := fmt.Sprintf("vis-%d.", time.Now().UnixNano())
 	names, err := newTopics(ctx, cfg, prefix)
 	if err != nil {
@@ -41,7 +40,7 @@ func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float6
 	lat := &latencies{samples: make([]time.Duration, 0, want)}
 	var applied atomic.Int64
 	done := make(chan time.Time, 1)
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr})
+	rdb := target.client()
 	defer rdb.Close()
 	proj, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
 		Events: serdes.Events, Redis: rdb, Prefix: prefix,
@@ -73,7 +72,7 @@ func runVisible(ctx context.Context, cfg config, recs []*kgo.Record, rate float6
 	}
 	select {
 	case end := <-done:
-		return run{name: fmt.Sprintf("visible in Redis at %.0f cmd/s", rate), commands: len(recs), elapsed: end.Sub(start), lat: lat, rate: rate}, prefix, nil
+		return run{name: fmt.Sprintf("visible in %s at %.0f cmd/s", target.name, rate), commands: len(recs), elapsed: end.Sub(start), lat: lat, rate: rate}, prefix, nil
 	case err := <-pdone:
 		return run{}, "", fmt.Errorf("projector stopped: %v", err)
 	case <-ctx.Done():
