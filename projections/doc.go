@@ -13,8 +13,9 @@
 //	   └── hold the partition ◀── gap/stale ──  fold with Evolve, render view + writes
 //	       (pause, rewind, retry)                     │
 //	                                                  ▼
-//	                                apply script, pipelined (one EVALSHA per run
-//	                                of consecutive events of an order)
+//	                       shard script, then order script, pipelined (one
+//	                       EVALSHA of each per run of consecutive events of
+//	                       an order; each call in one slot)
 //
 // # The view
 //
@@ -164,7 +165,11 @@
 // start of an order) needs a rebuild. An undecodable record holds its
 // partition the same way; a stale run is retried at once, then with the
 // backoff. A failure of Redis rewinds the whole batch and retries it after a
-// second: every call is idempotent.
+// second, logged with its attempt number and counted in
+// orderlog_projector_redis_errors_total: every call is idempotent. On a
+// cluster the client also reloads its slot map after a failed batch, so
+// that when a primary dies the retries reach its promoted replica
+// (docs/operations.md, "Redis Cluster").
 //
 // # Rebuild without downtime
 //
