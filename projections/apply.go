@@ -136,9 +136,11 @@ func (a *applier) apply(ctx context.Context, events []order.Event) ([]Result, er
 // chunk: Go's work (folding, JSON) and Redis's overlap.
 func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[string][]int, bases map[string]base, events []order.Event) ([]*call, [][2]int64, error) {
 	type chunk struct {
+		calls          []*call
 		orders, shards []script // shards[i].keys == nil: call i writes no shard
 		arena          *jsonArena
 	}
+	now := a.now()
 	chunks := make(chan chunk, 1)
 	var calls []*call
 	var replies [][2]int64
@@ -150,7 +152,7 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 			if execErr != nil {
 				continue // drain
 			}
-			out, err := a.exec(ctx, ch.orders, ch.shards)
+			out, err := a.exec(ctx, ch.calls, ch.orders, ch.shards, now)
 			ch.arena.reset()
 			a.arenas.Put(ch.arena)
 			if err != nil {
@@ -160,14 +162,13 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 			replies = append(replies, out...)
 		}
 	}()
-	now := a.now()
 	sent := 0
 	send := func() {
 		arena, _ := a.arenas.Get().(*jsonArena)
 		if arena == nil {
 			arena = newJSONArena()
 		}
-		ch := chunk{orders: make([]script, 0, len(calls)-sent), shards: make([]script, 0, len(calls)-sent), arena: arena}
+		ch := chunk{calls: calls[sent:], orders: make([]script, 0, len(calls)-sent), shards: make([]script, 0, len(calls)-sent), arena: arena}
 		for _, c := range calls[sent:] {
 			o, sh := a.scripts(c, now, arena)
 			ch.orders, ch.shards = append(ch.orders, o), append(ch.shards, sh)
@@ -265,10 +266,10 @@ func (a *applier) bases(ctx context.Context, ids []string, byOrder map[string][]
 // that reports a gap (it lost writes) stops its call: a gap. A script
 // missing from Redis (restarted, SCRIPT FLUSH, a promoted replica) is
 // loaded and the chunk run again: calls are idempotent.
-func (a *applier) exec(ctx context.Context, orders, shards []script) ([][2]int64, error) {
+func (a *applier) exec(ctx context.Context, calls []*call, orders, shards []script, now time.Time) ([][2]int64, error) {
 	out := make([][2]int64, len(orders))
 	for attempt := 0; ; attempt++ {
-		err := a.execOnce(ctx, orders, shards, out)
+		err := a.execOnce(ctx, calls, orders, shards, out, now)
 		if err == nil || attempt == 1 || !redis.HasErrorPrefix(err, "NOSCRIPT") {
 			return out, err
 		}
@@ -278,7 +279,7 @@ func (a *applier) exec(ctx context.Context, orders, shards []script) ([][2]int64
 	}
 }
 
-func (a *applier) execOnce(ctx context.Context, orders, shards []script, out [][2]int64) error {
+func (a *applier) execOnce(ctx context.Context, calls []*call, orders, shards []script, out [][2]int64, now time.Time) error {
 	var idx []int
 	var sc []script
 	for i, s := range shards {
@@ -287,18 +288,27 @@ func (a *applier) execOnce(ctx context.Context, orders, shards []script, out [][
 		}
 	}
 	blocked := make([]bool, len(orders))
-	if len(sc) > 0 {
+	for len(sc) > 0 {
 		replies, err := a.run(ctx, shardScript, sc, "shard")
 		if err != nil {
 			return err
 		}
+		var again []int
+		var againSc []script
 		for j, r := range replies {
-			if r[0] == codeGap {
+			c := calls[idx[j]]
+			switch r[0] {
+			case codeGap:
 				blocked[idx[j]], out[idx[j]] = true, r
 				a.log.Error("shard is behind the order's events: it lost writes; the order needs a rebuild",
-					"orderId", shards[idx[j]].args[0], "key", sc[j].keys[0], "shardVersion", r[1], "first", shards[idx[j]].args[1])
+					"orderId", c.orderID, "key", sc[j].keys[0], "shardVersion", r[1], "first", c.first)
+			case codeStale:
+				// The shard has the run's first events (a crash between a
+				// shard call and its order call): send the rest.
+				again, againSc = append(again, idx[j]), append(againSc, a.shardScript(c, now, int(r[1]-c.first+1)))
 			}
 		}
+		idx, sc = again, againSc
 	}
 	idx, sc = idx[:0], sc[:0]
 	for i, s := range orders {

@@ -120,20 +120,17 @@ func (s *script) key(k string) int {
 	return len(s.keys)
 }
 
-// op appends one write of event seq: the command's code, seq, the key's
-// index, then its arguments after the key.
-func (s *script) op(code string, seq int64, key string, args ...any) {
-	s.args = append(s.args, code, seq, s.key(key), len(args))
+// op appends one write: the command's code, the key's index, then its
+// arguments after the key.
+func (s *script) op(code, key string, args ...any) {
+	s.args = append(s.args, code, s.key(key), len(args))
 	s.args = append(s.args, args...)
 }
 
 // scripts renders the call: the order's script (the view and the events'
-// JSON) and, for an applying call, the shard's (every event's writes to
-// the cross-order keys, doc.go's key table: the events-by-type index, the
-// per-minute counters, the order's sets and status counter moved from the
-// status before the event to the status after it, and the revenue). The
-// shard's writes are per event, not summed over the run, so that the shard
-// script can apply a run that overlaps what it has from the next event on.
+// JSON) and, for an applying call, the shard's (the run's writes to the
+// cross-order keys, doc.go's key table: the events-by-type index, the
+// per-minute counters, the order's sets and status counter, the revenue).
 func (a *applier) scripts(c *call, now time.Time, buf *jsonArena) (order, shard script) {
 	order = script{keys: []string{a.k.order(c.orderID)}}
 	if !c.applying {
@@ -154,47 +151,91 @@ func (a *applier) scripts(c *call, now time.Time, buf *jsonArena) (order, shard 
 		}
 		order.args = append(order.args, b)
 	}
-	return order, a.shardScript(c, now)
+	return order, a.shardScript(c, now, 0)
 }
 
-func (a *applier) shardScript(c *call, now time.Time) script {
+// shardScript renders the shard's writes of the call's events from index
+// from on (0: the whole run; more when the shard already has the first
+// ones), summed over them: the events-by-type members in one ZADD per type,
+// the per-minute counters per field, the revenue per field, and the order's
+// move from its status before events[from] to its status after the last.
+// The shard script applies a run whole or not at all, so its writes can be
+// summed.
+func (a *applier) shardScript(c *call, now time.Time, from int) script {
 	sh := c.shard
-	s := script{keys: []string{a.k.applied(sh)}, args: make([]any, 0, 3+len(c.events)*12)}
-	s.args = append(s.args, c.orderID, c.first, len(c.idx))
+	evs, steps := c.events[from:], c.steps[from:]
+	s := script{keys: []string{a.k.applied(sh)}, args: make([]any, 0, 3+len(evs)*6)}
+	s.args = append(s.args, c.orderID, c.first+int64(from), len(evs))
+
+	type field struct{ key, name string }
+	var typeKeys, minuteKeys []string
+	var minuteFields, revenueFields []field
+	typeArgs := map[string][]any{}
+	minuteExp := map[string]int64{}
+	counts := map[field]int64{}
 	cutoff := now.Add(-a.typeRetention)
-	for i, e := range c.events {
-		st := c.steps[i]
+	for i, e := range evs {
 		if !e.Time.Before(cutoff) {
-			s.op("Z", e.Seq, a.k.typeIndex(sh, e.Type), e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
+			k := a.k.typeIndex(sh, e.Type)
+			if _, ok := typeArgs[k]; !ok {
+				typeKeys = append(typeKeys, k)
+			}
+			typeArgs[k] = append(typeArgs[k], e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
 		}
 		if exp := e.Time.Truncate(time.Minute).Add(a.minuteTTL); exp.After(now) {
 			k := a.k.minute(sh, e.Time)
-			s.op("H", e.Seq, k, string(e.Type), 1)
-			s.op("E", e.Seq, k, exp.Unix())
+			if _, ok := minuteExp[k]; !ok {
+				minuteKeys = append(minuteKeys, k)
+			}
+			minuteExp[k] = exp.Unix()
+			f := field{k, string(e.Type)}
+			if _, ok := counts[f]; !ok {
+				minuteFields = append(minuteFields, f)
+			}
+			counts[f]++
 		}
+		var f field
+		var amount int64
 		switch d := e.Data.(type) {
 		case order.PaymentCaptured:
-			if d.Amount != 0 {
-				s.op("C", e.Seq, a.k.revenue(sh), revenueField(orCurrency(d.Currency, st.currency), e.Time), d.Amount)
-			}
+			f, amount = field{a.k.revenue(sh), revenueField(orCurrency(d.Currency, steps[i].currency), e.Time)}, d.Amount
 		case order.PaymentRefunded:
-			if d.Amount != 0 {
-				s.op("C", e.Seq, a.k.revenue(sh), revenueField(orCurrency(d.Currency, st.currency), e.Time), -d.Amount)
-			}
+			f, amount = field{a.k.revenue(sh), revenueField(orCurrency(d.Currency, steps[i].currency), e.Time)}, -d.Amount
+		default:
+			continue
 		}
-		created := strconv.FormatInt(st.createdAt, 10)
-		if st.created {
-			s.op("Z", e.Seq, a.k.orders(sh), created, c.orderID)
-			s.op("Z", e.Seq, a.k.customer(sh, st.customer), created, c.orderID)
+		if _, ok := counts[f]; !ok {
+			revenueFields = append(revenueFields, f)
 		}
-		if st.before != st.after {
-			if st.before != order.StatusNone {
-				s.op("R", e.Seq, a.k.status(sh, st.before), c.orderID)
-				s.op("C", e.Seq, a.k.statusCounts(sh), string(st.before), -1)
-			}
-			s.op("Z", e.Seq, a.k.status(sh, st.after), created, c.orderID)
-			s.op("C", e.Seq, a.k.statusCounts(sh), string(st.after), 1)
+		counts[f] += amount
+	}
+	for _, k := range typeKeys {
+		s.op("Z", k, typeArgs[k]...)
+	}
+	for _, f := range minuteFields {
+		s.op("H", f.key, f.name, counts[f])
+	}
+	for _, k := range minuteKeys {
+		s.op("E", k, minuteExp[k])
+	}
+	for _, f := range revenueFields {
+		if counts[f] != 0 {
+			s.op("C", f.key, f.name, counts[f])
 		}
+	}
+	first, last := steps[0], steps[len(steps)-1]
+	created := strconv.FormatInt(last.createdAt, 10)
+	if first.created {
+		s.op("Z", a.k.orders(sh), created, c.orderID)
+		s.op("Z", a.k.customer(sh, last.customer), created, c.orderID)
+	}
+	if first.before != last.after {
+		if first.before != order.StatusNone {
+			s.op("R", a.k.status(sh, first.before), c.orderID)
+			s.op("C", a.k.statusCounts(sh), string(first.before), -1)
+		}
+		s.op("Z", a.k.status(sh, last.after), created, c.orderID)
+		s.op("C", a.k.statusCounts(sh), string(last.after), 1)
 	}
 	return s
 }

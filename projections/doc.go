@@ -122,20 +122,23 @@
 //     order on, or Redis lost it); the run is planned again from Redis.
 //
 // The shard script (shardSource): KEYS are the shard's applied hash and the
-// keys the writes touch; ARGV are the orderId, first, n and the writes
-// (ZADD, ZREM, HINCRBY, EXPIREAT), each tagged with the sequenceNumber of
-// the event it is for, not summed over the run. With a the order's field in
-// the applied hash (0 for none): last <= a is a duplicate; first > a+1 a gap
-// (the shard lost writes); otherwise it makes the writes of the events
-// after a and sets a = last. The write list is checked before anything is
-// written.
+// keys the writes touch; ARGV are the orderId, first, n and the run's
+// writes summed (ZADD, ZREM, HINCRBY, EXPIREAT: the events-by-type members,
+// per-minute and revenue counts, the order's move from its status before
+// the run to its status after it). With a the order's field in the applied
+// hash (0 for none): last <= a is a duplicate; first > a+1 a gap (the shard
+// lost writes); first <= a < last an overlap, which writes nothing and
+// makes the projector send the run's events after a again at once, their
+// writes summed from there (it has every event's views from planning);
+// first == a+1 makes the writes and sets a = last. The write list is
+// checked before anything is written.
 //
 // Why it keeps today's guarantees. The shard runs first, so a shard is
 // never behind its order: a crash, a failover or a Redis error between the
 // two calls leaves the shard ahead (a > v), never behind. The run is then
-// planned again from the order's version v, and the shard script applies it
-// from a+1 on: each event's writes are made once, in the one call that
-// moves a past it, so a replay never double-counts, and an overlap (a run
+// planned again from the order's version v, and the shard takes it from
+// a+1 on: each event's writes are made once, in the one call that moves a
+// past it, so a replay never double-counts, and an overlap (a run
 // v+1..last with v < a < last) is not refused but applied from where the
 // shard is. The writes of an event are computed from the views before and
 // after it, and a view is the fold of its order's events up to its

@@ -40,21 +40,22 @@ return {1, cur}
 `
 
 // shardSource writes one order's share of one shard's indexes and counters
-// (doc.go, "The shard script"). KEYS[1] is the shard's applied hash
+// (doc.go, "The apply scripts"). KEYS[1] is the shard's applied hash
 // (orderId -> the last sequence number whose writes the shard has), KEYS[2…]
 // the keys the ops name; all carry the shard's tag: one slot.
 //
-//	ARGV[1] orderId, ARGV[2] first, ARGV[3] n, then ops: code, seq, key
-//	index, argc, args…
+//	ARGV[1] orderId, ARGV[2] first, ARGV[3] n, then ops: code, key index,
+//	argc, args…
 //	  Z: ZADD key args   R: ZREM key args   H: HINCRBY key field delta
 //	  C: HINCRBY key field delta, deleting the field when it reaches 0
 //	  E: EXPIREAT key unix-seconds
 //
-// With a the order's applied seq in the shard: last <= a is a duplicate
-// ({0, a}); first > a+1 a gap ({2, a}); otherwise it makes the ops of the
-// events after a (each op carries its event's seq, so a run that overlaps
-// a is applied from a+1 on, never twice), sets a = last and replies {1, a}.
-// Ops are checked before anything is written.
+// The ops are the run's writes summed. With a the order's applied seq in the
+// shard: last <= a is a duplicate ({0, a}); first > a+1 a gap ({2, a});
+// first <= a < last an overlap ({3, a}: the caller sends the run from a+1
+// again, with its writes summed from there); first == a+1 applies the ops,
+// sets a = last and replies {1, a}. Ops are checked before anything is
+// written.
 const shardSource = `
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1])) or 0
 local first = tonumber(ARGV[2])
@@ -65,23 +66,22 @@ end
 local last = first + n - 1
 if last <= cur then return {0, cur} end
 if first > cur + 1 then return {2, cur} end
+if first <= cur then return {3, cur} end
 local cmds = {Z = 'ZADD', R = 'ZREM', H = 'HINCRBY', C = 'HINCRBY', E = 'EXPIREAT'}
 local i = 4
 while i <= #ARGV do
-  local s, k, c = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  if cmds[ARGV[i]] == nil or s == nil or k == nil or k < 2 or KEYS[k] == nil or c == nil or c < 1 or i + 3 + c > #ARGV then
+  local k, c = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  if cmds[ARGV[i]] == nil or k == nil or k < 2 or KEYS[k] == nil or c == nil or c < 1 or i + 2 + c > #ARGV then
     return redis.error_reply('orderlog shard: bad op at ARGV[' .. i .. ']')
   end
-  i = i + 4 + c
+  i = i + 3 + c
 end
 i = 4
 while i <= #ARGV do
-  local op, s, k, c = ARGV[i], tonumber(ARGV[i + 1]), KEYS[tonumber(ARGV[i + 2])], tonumber(ARGV[i + 3])
-  if s > cur then
-    local v = redis.call(cmds[op], k, unpack(ARGV, i + 4, i + 3 + c))
-    if op == 'C' and v == 0 then redis.call('HDEL', k, ARGV[i + 4]) end
-  end
-  i = i + 4 + c
+  local op, k, c = ARGV[i], KEYS[tonumber(ARGV[i + 1])], tonumber(ARGV[i + 2])
+  local v = redis.call(cmds[op], k, unpack(ARGV, i + 3, i + 2 + c))
+  if op == 'C' and v == 0 then redis.call('HDEL', k, ARGV[i + 3]) end
+  i = i + 3 + c
 end
 redis.call('HSET', KEYS[1], ARGV[1], last)
 return {1, cur}
