@@ -3,6 +3,7 @@ package processor
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -105,11 +106,12 @@ func (b binding) answer(out stream.Out[order.State], res order.CommandResult) (s
 	return out, nil
 }
 
-// clip bounds text copied from a command into a message.
+// clip bounds text copied from a command into a message, never cutting a
+// character in half.
 func clip(s string) string {
 	const n = 500
 	if len(s) <= n {
 		return s
 	}
-	return s[:n] + fmt.Sprintf("…(%d bytes)", len(s))
+	return strings.ToValidUTF8(s[:n], "") + fmt.Sprintf("…(%d bytes)", len(s))
 }

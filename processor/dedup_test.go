@@ -17,7 +17,9 @@ import (
 func testDedupForTheOrdersLife(t *testing.T, b *bed) {
 	_, stop := b.start("a")
 	const id = "long-lived"
-	line := func(q int64) []order.LineItem { return []order.LineItem{{ProductID: "sku-1", Quantity: q, UnitPrice: 100}} }
+	line := func(q int64) []order.LineItem {
+		return []order.LineItem{{ProductID: "sku-1", Quantity: q, UnitPrice: 100}}
+	}
 	first := command(id, order.UpdateItems{Items: line(2)})
 	rejected := command(id, order.ApplyDiscount{Code: "NO-SUCH-PROMO"})
 	cmds := []order.Command{command(id, order.CreateOrder{CustomerID: "c", Currency: "USD", Items: line(1)}), first, rejected}

@@ -47,11 +47,21 @@ type unit[S, I any] struct {
 	saver     map[string]int // key -> the input that last changed its state
 	inputs    []*kgo.Record  // the records handled, in order; origin indexes them
 	steps     []step         // the step each input was handled at
+	timers    []timerRef     // the timers fired, in order
 	out       []*kgo.Record
-	origin    []int // out[i] came from inputs[origin[i]]; -1 from a timer
+	origin    []int // out[i] came from inputs[origin[i]], or from timers[-1-origin[i]]
 	after     []func()
 	tally     tally
 }
+
+// timerRef is a timer that fired: its key and when it was due.
+type timerRef struct {
+	key string
+	due time.Time
+}
+
+// timerOrigin is the origin of the outputs of u.timers[j].
+func timerOrigin(j int) int { return -1 - j }
 
 func (c *core[S, I]) newUnit(p int32, now time.Time) *unit[S, I] {
 	return &unit[S, I]{c: c, partition: p, now: now, overlay: map[string]S{}, forget: map[string]bool{}, saver: map[string]int{}}
@@ -163,7 +173,7 @@ func (u *unit[S, I]) handle(idx int, r *kgo.Record) (step, string, error) {
 	if err != nil {
 		return stepDeadLetter, err.Error(), nil
 	}
-	if err := u.take(idx, key, out); err != nil {
+	if err := u.take(idx, key, r.Key, out); err != nil {
 		return stepRefuse, err.Error(), nil
 	}
 	return stepHandle, "", nil
@@ -174,11 +184,13 @@ func (u *unit[S, I]) handle(idx int, r *kgo.Record) (step, string, error) {
 func (u *unit[S, I]) escalate(idx int, r *kgo.Record, at step, reason string) error {
 	c := u.c
 	if at == stepRefuse {
-		if c.top.Refuse == nil || len(r.Key) == 0 {
+		// A stray (its re-routed copy refused) has no state here to
+		// refuse against: it is dead-lettered.
+		if c.top.Refuse == nil || len(r.Key) == 0 || c.partitionOf(r.Key) != r.Partition {
 			at = stepDeadLetter
 		} else if err := u.refuse(idx, r, reason); err != nil {
 			if !errors.Is(err, errNotRefused) {
-				return err
+				return err // a Retry, or the partition reassigned
 			}
 			reason, at = fmt.Sprintf("%s; its refusal did not fit either: %v", reason, errors.Unwrap(err)), stepDeadLetter
 		} else {
@@ -210,8 +222,14 @@ var errNotRefused = errors.New("refusal does not fit")
 
 func (u *unit[S, I]) refuse(idx int, r *kgo.Record, reason string) error {
 	c := u.c
-	in := c.inputs[r.Topic]
+	in, ok := c.inputs[r.Topic]
+	if !ok {
+		return fmt.Errorf("%w: %s is not an input", errNotRefused, r.Topic)
+	}
 	v, err := in.Decode(r)
+	if IsRetry(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNotRefused, err)
 	}
@@ -221,10 +239,13 @@ func (u *unit[S, I]) refuse(idx int, r *kgo.Record, reason string) error {
 	key := string(r.Key)
 	st := u.state(key)
 	out, err := c.top.Refuse(Msg[I]{Key: key, Partition: r.Partition, Input: v, Record: r, Now: u.now}, st, errors.New(reason))
+	if IsRetry(err) {
+		return err
+	}
 	if err != nil {
 		return fmt.Errorf("%w: %v", errNotRefused, err)
 	}
-	if err := u.take(idx, key, out); err != nil {
+	if err := u.take(idx, key, r.Key, out); err != nil {
 		return fmt.Errorf("%w: %v", errNotRefused, err)
 	}
 	u.tally.refused++
@@ -233,24 +254,26 @@ func (u *unit[S, I]) refuse(idx int, r *kgo.Record, reason string) error {
 
 // take checks and keeps a handler's outputs; on a record that does not fit
 // it keeps nothing and says which.
-func (u *unit[S, I]) take(idx int, key string, out Out[S]) error {
-	recs := make([]*kgo.Record, 0, len(out.Records))
+// keyBytes is the key as the record had it (shared by every output, never
+// written), or nil to convert key once.
+func (u *unit[S, I]) take(idx int, key string, keyBytes []byte, out Out[S]) error {
 	for i, o := range out.Records {
 		if !u.c.outputs[o.Topic] {
 			return fmt.Errorf("output %d goes to %q, which is not an output of %s", i, o.Topic, u.c.top.Name)
 		}
+		if n, limit := recordSize(len(key), o.Value, o.Headers), u.c.limits.Record(o.Topic); n > limit {
+			return &TooLargeError{Topic: o.Topic, What: "a record", Size: n, Limit: limit}
+		}
+	}
+	if keyBytes == nil && len(out.Records) > 0 {
+		keyBytes = []byte(key)
+	}
+	for _, o := range out.Records {
 		ts := o.Time
 		if ts.IsZero() {
 			ts = wallClock()
 		}
-		kr := &kgo.Record{Topic: o.Topic, Partition: u.partition, Key: []byte(key), Value: o.Value, Headers: o.Headers, Timestamp: ts}
-		if err := u.c.limits.Check(kr, "a record"); err != nil {
-			return err
-		}
-		recs = append(recs, kr)
-	}
-	for _, kr := range recs {
-		u.out = append(u.out, kr)
+		u.out = append(u.out, &kgo.Record{Topic: o.Topic, Partition: u.partition, Key: keyBytes, Value: o.Value, Headers: o.Headers, Timestamp: ts})
 		u.origin = append(u.origin, idx)
 	}
 	u.after = append(u.after, out.After...)
@@ -281,22 +304,30 @@ func (u *unit[S, I]) timer(key string) error {
 		return err
 	}
 	st := u.state(key)
-	if t, ok := u.c.top.Due(st); !ok || t.After(u.now) {
+	t, ok := u.c.top.Due(st)
+	if !ok || t.After(u.now) {
 		return nil // a record of this batch moved or cleared it
 	}
-	u.tally.timers++
+	if u.c.quarantine.timerHeld(u.partition, key, t) {
+		return nil
+	}
+	j := len(u.timers)
+	u.timers = append(u.timers, timerRef{key, t})
 	var zero I
 	out, err := u.c.top.Handle(Msg[I]{Key: key, Partition: u.partition, Input: zero, Now: u.now}, st)
 	if err == nil {
-		err = u.take(-1, key, out)
+		err = u.take(timerOrigin(j), key, nil, out)
 	}
 	if IsRetry(err) {
 		return err
 	}
 	if err != nil {
-		// No record to dead-letter: the timer stays due and fires again.
-		u.c.log.Error("due timer not handled", "role", u.c.top.Name, "key", key, "partition", u.partition, "error", err)
+		// No record to dead-letter: the timer is held until an input
+		// changes its state.
+		u.holdTimer(j, err.Error())
+		return nil
 	}
+	u.tally.timers++
 	return nil
 }
 
@@ -344,7 +375,8 @@ func (u *unit[S, I]) finish() error {
 func (u *unit[S, I]) isolateState(key, reason string) error {
 	idx := u.saver[key]
 	if idx < 0 {
-		return fmt.Errorf("state of %s changed by a timer: %s", key, reason)
+		u.holdTimer(-1-idx, reason)
+		return errRerun
 	}
 	r := u.inputs[idx]
 	u.c.quarantine.raise(coordOf(r), u.steps[idx]+1, reason)
@@ -367,4 +399,15 @@ func (u *unit[S, I]) apply() {
 			u.c.stores.put(u.partition, u.pt, k, u.overlay[k])
 		}
 	}
+}
+
+// holdTimer keeps u.timers[j] from firing again until an input changes
+// its key's state (its due time): with no input record, a timer whose
+// outputs cannot be written has nothing to dead-letter, and firing it
+// again and again would hold its partition.
+func (u *unit[S, I]) holdTimer(j int, reason string) {
+	t := u.timers[j]
+	u.c.quarantine.holdTimer(u.partition, t.key, t.due)
+	u.c.log.Error("due timer held: its outputs cannot be written; it fires again once an input moves it",
+		"role", u.c.top.Name, "orderId", clip(t.key, 200), "partition", u.partition, "due", t.due, "reason", reason)
 }

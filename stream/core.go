@@ -3,6 +3,7 @@ package stream
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,9 +109,16 @@ func coordOf(r *kgo.Record) coord { return coord{r.Topic, r.Partition, r.Offset}
 // step they are handled at now, until they are committed or their
 // partition goes away.
 type quarantine struct {
-	mu sync.Mutex
-	m  map[coord]isolated
-	n  atomic.Int64 // len(m), read without the lock on the hot path
+	mu    sync.Mutex
+	m     map[coord]isolated
+	n     atomic.Int64 // len(m)+len(timers), read without the lock on the hot path
+	timer map[timerKey]time.Time
+}
+
+// timerKey names a key's timer on a partition.
+type timerKey struct {
+	partition int32
+	key       string
 }
 
 type isolated struct {
@@ -118,7 +126,37 @@ type isolated struct {
 	reason string
 }
 
-func newQuarantine() *quarantine { return &quarantine{m: map[coord]isolated{}} }
+func newQuarantine() *quarantine {
+	return &quarantine{m: map[coord]isolated{}, timer: map[timerKey]time.Time{}}
+}
+
+func (q *quarantine) count() { q.n.Store(int64(len(q.m) + len(q.timer))) }
+
+// holdTimer holds the timer of key due at due.
+func (q *quarantine) holdTimer(p int32, key string, due time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.timer[timerKey{p, key}] = due
+	q.count()
+}
+
+// timerHeld reports whether the timer of key due at due is held; a hold of
+// another due time (an input moved the timer) is released.
+func (q *quarantine) timerHeld(p int32, key string, due time.Time) bool {
+	if q.n.Load() == 0 {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	k := timerKey{p, key}
+	held, ok := q.timer[k]
+	if ok && !held.Equal(due) {
+		delete(q.timer, k)
+		q.count()
+		return false
+	}
+	return ok
+}
 
 func (q *quarantine) get(c coord) (isolated, bool) {
 	if q.n.Load() == 0 {
@@ -140,7 +178,7 @@ func (q *quarantine) raise(c coord, s step, reason string) {
 	}
 	v.step = max(v.step, s)
 	q.m[c] = v
-	q.n.Store(int64(len(q.m)))
+	q.count()
 }
 
 // done forgets the records of a committed batch.
@@ -150,7 +188,7 @@ func (q *quarantine) done(cs []coord) {
 	for _, c := range cs {
 		delete(q.m, c)
 	}
-	q.n.Store(int64(len(q.m)))
+	q.count()
 }
 
 // forget drops every entry of the partitions (revoked or lost).
@@ -164,7 +202,12 @@ func (q *quarantine) forget(parts []int32) {
 			}
 		}
 	}
-	q.n.Store(int64(len(q.m)))
+	for k := range q.timer {
+		if slices.Contains(parts, k.partition) {
+			delete(q.timer, k)
+		}
+	}
+	q.count()
 }
 
 func (q *quarantine) len() int {

@@ -43,7 +43,7 @@ func (u *unit[S, I]) deadLetter(idx int, r *kgo.Record, reason string, truncate 
 	u.origin = append(u.origin, idx)
 	u.tally.deadLetters++
 	u.c.log.Warn("input dead-lettered", "role", u.c.top.Name, "topic", r.Topic, "partition", r.Partition,
-		"offset", r.Offset, "key", clip(string(r.Key), 200), "truncated", truncate, "reason", reason)
+		"offset", r.Offset, "orderId", clip(string(r.Key), 200), "truncated", truncate, "reason", reason)
 	return nil
 }
 

@@ -57,9 +57,11 @@ func (l Limits) Check(r *kgo.Record, what string) error {
 // RecordSize bounds the bytes r takes in a record batch: key, value and
 // headers with their length prefixes, the attributes, timestamp and offset
 // deltas and the record's own length, each varint at its widest.
-func RecordSize(r *kgo.Record) int {
-	n := 5 + 1 + 10 + 5 + 5 + len(r.Key) + 5 + len(r.Value) + 5
-	for _, h := range r.Headers {
+func RecordSize(r *kgo.Record) int { return recordSize(len(r.Key), r.Value, r.Headers) }
+
+func recordSize(key int, value []byte, headers []kgo.RecordHeader) int {
+	n := 5 + 1 + 10 + 5 + 5 + key + 5 + len(value) + 5
+	for _, h := range headers {
 		n += 5 + len(h.Key) + 5 + len(h.Value)
 	}
 	return n

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ type Member[S, I any] struct {
 	// only, as is failing.
 	pollLimit int
 	failing   map[int32]int   // consecutive failed batches per partition
+	bisecting map[int32]bool  // partitions whose failing record is being cornered
 	stop      <-chan struct{} // Run's context is done: pauses end early
 	// sessionCreated, when set (tests), runs right after a session's
 	// client is created, standing for a goroutine a loaded machine
@@ -43,7 +45,8 @@ func New[S, I any](cfg Config, top Topology[S, I]) (*Member[S, I], error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Member[S, I]{core: c, cfg: cfg, metrics: cfg.Metrics, pollLimit: cfg.MaxPollRecords, failing: map[int32]int{}}
+	m := &Member[S, I]{core: c, cfg: cfg, metrics: cfg.Metrics, pollLimit: cfg.MaxPollRecords, failing: map[int32]int{},
+		bisecting: map[int32]bool{}}
 	m.admin, err = kgo.NewClient(append(slices.Clone(cfg.ClientOpts), kgo.SeedBrokers(cfg.Brokers...))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: admin client: %w", top.Name, err)
@@ -63,7 +66,7 @@ func (m *Member[S, I]) Health() error {
 	}
 	st := m.stores.status()
 	var problems []string
-	for _, p := range slices.Sorted(mapsKeys(st.problems)) {
+	for _, p := range slices.Sorted(maps.Keys(st.problems)) {
 		problems = append(problems, fmt.Sprintf("partition %d: %s", p, st.problems[p]))
 	}
 	if len(st.restoring) > 0 {
@@ -81,19 +84,11 @@ func (m *Member[S, I]) Ready() bool { return m.Health() == nil }
 
 // State returns the state of an owned key (diagnostics and tests).
 func (m *Member[S, I]) State(key string) (S, bool) {
-	p := m.partitionOf([]byte(key))
-	pt := m.stores.current(p)
-	if pt == nil {
-		var zero S
-		return zero, false
-	}
-	m.stores.mu.RLock()
-	defer m.stores.mu.RUnlock()
-	st, ok := pt.states[key]
-	return st, ok
+	return m.stores.lookup(m.partitionOf([]byte(key)), key)
 }
 
-// Each calls f with every owned state (gauges, diagnostics).
+// Each calls f with every owned state (gauges, diagnostics); f must not
+// call back into the member.
 func (m *Member[S, I]) Each(f func(key string, st S)) { m.stores.each(f) }
 
 // Run joins the group and works until ctx is done. It returns nil after a
@@ -162,16 +157,6 @@ func (m *Member[S, I]) prepare(ctx context.Context) error {
 	return nil
 }
 
-func mapsKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // session runs one group transact session until ctx is done (nil) or a
 // transaction fails (the error).
 func (m *Member[S, I]) session(ctx context.Context) error {
@@ -198,6 +183,8 @@ func (m *Member[S, I]) session(ctx context.Context) error {
 		m.metrics.lag.Reset()
 		m.metrics.stuck.Reset()
 		clear(m.failing)
+		clear(m.bisecting)
+		m.pollLimit = m.cfg.MaxPollRecords
 		m.log.Info("session closed; left the group")
 	}()
 	for {

@@ -9,14 +9,17 @@ import (
 // assignment: a batch applies its states only to the part it decided from,
 // never to one a later assignment of the partition restored meanwhile.
 type part[S any] struct {
-	states   map[string]S
-	due      map[string]time.Time // keys whose timer is due at the time, when the topology has timers
+	mu     sync.RWMutex // guards states and due: each partition is decided (or restored) on its own goroutine
+	states map[string]S
+	due    map[string]time.Time // keys whose timer is due at the time, when the topology has timers
+	// Guarded by stores.mu:
 	restored bool
 	problem  string // why the partition cannot make progress now; "" when it can
 }
 
 // stores holds the partitions this member owns. The group's callbacks run
-// on other goroutines than the poll loop, so it locks.
+// on other goroutines than the poll loop, so it locks: mu for the set of
+// parts and their flags, each part's own lock for its states.
 type stores[S any] struct {
 	mu    sync.RWMutex
 	parts map[int32]*part[S]
@@ -67,19 +70,40 @@ func (s *stores[S]) restoring(p int32) *part[S] {
 	return s.parts[p]
 }
 
+// lookup returns the state of key in the current assignment of p.
+func (s *stores[S]) lookup(p int32, key string) (S, bool) {
+	pt := s.current(p)
+	if pt == nil {
+		var zero S
+		return zero, false
+	}
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	st, ok := pt.states[key]
+	return st, ok
+}
+
 func (s *stores[S]) get(pt *part[S], key string) S {
+	pt.mu.RLock()
+	defer pt.mu.RUnlock()
+	return pt.states[key]
+}
+
+// owns reports whether pt is still the assignment of partition p. A part
+// dropped after the check is written in vain, never read again.
+func (s *stores[S]) owns(p int32, pt *part[S]) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return pt.states[key]
+	return s.parts[p] == pt
 }
 
 // put sets key's state in pt if pt is still the partition's assignment.
 func (s *stores[S]) put(p int32, pt *part[S], key string, st S) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.parts[p] != pt {
+	if !s.owns(p, pt) {
 		return
 	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
 	pt.states[key] = st
 	if s.due == nil {
 		return
@@ -92,11 +116,11 @@ func (s *stores[S]) put(p int32, pt *part[S], key string, st S) {
 }
 
 func (s *stores[S]) remove(p int32, pt *part[S], key string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.parts[p] != pt {
+	if !s.owns(p, pt) {
 		return
 	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
 	delete(pt.states, key)
 	delete(pt.due, key)
 }
@@ -129,6 +153,7 @@ func (s *stores[S]) dueAt(now time.Time) map[int32][]string {
 		if !pt.restored {
 			continue
 		}
+		pt.mu.RLock()
 		for k, t := range pt.due {
 			if !t.After(now) {
 				if out == nil {
@@ -137,6 +162,7 @@ func (s *stores[S]) dueAt(now time.Time) map[int32][]string {
 				out[pn] = append(out[pn], k)
 			}
 		}
+		pt.mu.RUnlock()
 	}
 	return out
 }
@@ -153,7 +179,9 @@ func (s *stores[S]) status() status {
 	defer s.mu.RUnlock()
 	st := status{partitions: len(s.parts)}
 	for pn, pt := range s.parts {
+		pt.mu.RLock()
 		st.states += len(pt.states)
+		pt.mu.RUnlock()
 		if !pt.restored {
 			st.restoring = append(st.restoring, pn)
 		}
@@ -167,13 +195,16 @@ func (s *stores[S]) status() status {
 	return st
 }
 
-// each calls f with every owned state (diagnostics and gauges).
+// each calls f with every owned state (diagnostics and gauges), under the
+// stores' read locks: f must not call back into the stores.
 func (s *stores[S]) each(f func(key string, st S)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, pt := range s.parts {
+		pt.mu.RLock()
 		for k, st := range pt.states {
 			f(k, st)
 		}
+		pt.mu.RUnlock()
 	}
 }

@@ -141,11 +141,7 @@ func (t *Tester[S, I]) Records(topic string) []*kgo.Record { return t.logs[topic
 
 // State returns the committed state of key.
 func (t *Tester[S, I]) State(key string) (S, bool) {
-	pt := t.c.stores.current(t.PartitionOf(key))
-	t.c.stores.mu.RLock()
-	defer t.c.stores.mu.RUnlock()
-	st, ok := pt.states[key]
-	return st, ok
+	return t.c.stores.lookup(t.PartitionOf(key), key)
 }
 
 // Restart drops every state and restores them from the changelog written

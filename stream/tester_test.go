@@ -24,6 +24,7 @@ type tally struct {
 	Notes []string  `json:"notes"`
 	Due   time.Time `json:"due"`
 	Fired int       `json:"fired"`
+	Loud  int       `json:"loud"` // bytes the timer writes besides "fired"
 }
 
 // note is an input: text to keep, or a command for the test.
@@ -31,6 +32,7 @@ type note struct {
 	Text  string `json:"text"`
 	Echo  int    `json:"echo"`  // bytes of output to write besides the state
 	Timer string `json:"timer"` // a duration after which to fire once
+	Loud  int    `json:"loud"`  // with Timer: bytes the timer writes besides "fired"
 	Fail  bool   `json:"fail"`  // the handler fails (poison)
 	Retry bool   `json:"retry"` // the handler fails for now
 }
@@ -55,7 +57,11 @@ func topology(withRefuse bool) stream.Topology[tally, note] {
 			if m.Timer() {
 				st.Fired++
 				st.Due = time.Time{}
-				return stream.Out[tally]{State: st, Save: true, Records: []stream.Record{{Topic: out, Value: []byte("fired")}}}, nil
+				o := stream.Out[tally]{State: st, Save: true, Records: []stream.Record{{Topic: out, Value: []byte("fired")}}}
+				if st.Loud > 0 {
+					o.Records = append(o.Records, stream.Record{Topic: out, Value: junk(st.Loud)})
+				}
+				return o, nil
 			}
 			n := m.Input
 			switch {
@@ -67,17 +73,11 @@ func topology(withRefuse bool) stream.Topology[tally, note] {
 			st.Notes = append(append([]string(nil), st.Notes...), n.Text)
 			if n.Timer != "" {
 				d, _ := time.ParseDuration(n.Timer)
-				st.Due = m.Now.Add(d)
+				st.Due, st.Loud = m.Now.Add(d), n.Loud
 			}
 			o := stream.Out[tally]{State: st, Save: true, Records: []stream.Record{{Topic: out, Value: []byte(n.Text)}}}
 			if n.Echo > 0 {
-				// Random bytes: a compressed batch of zeros would fit anything.
-				junk := make([]byte, n.Echo)
-				rng := rand.New(rand.NewPCG(uint64(n.Echo), 1))
-				for i := range junk {
-					junk[i] = byte(rng.Uint32())
-				}
-				o.Records = append(o.Records, stream.Record{Topic: out, Value: junk})
+				o.Records = append(o.Records, stream.Record{Topic: out, Value: junk(n.Echo)})
 			}
 			return o, nil
 		},
@@ -100,6 +100,16 @@ func topology(withRefuse bool) stream.Topology[tally, note] {
 		}
 	}
 	return t
+}
+
+// junk is n random bytes: a compressed batch of zeros would fit anything.
+func junk(n int) []byte {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewPCG(uint64(n), 1))
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	return b
 }
 
 func newTester(t *testing.T, withRefuse bool, o stream.TesterOptions) *stream.Tester[tally, note] {
@@ -258,4 +268,24 @@ func TestATimerFiresOnceWhenDue(t *testing.T) {
 	assert.Equal(t, []string{"a", "fired"}, values(tt.Records(out)))
 	st, _ := tt.State("k")
 	assert.Equal(t, 1, st.Fired)
+}
+
+// A timer whose outputs cannot be written has no record to dead-letter: it
+// is held, the rest of the partition goes on, and an input that moves the
+// timer releases it.
+func TestATimerWhoseOutputsDoNotFitIsHeldUntilAnInputMovesIt(t *testing.T) {
+	tt := newTester(t, true, stream.TesterOptions{MaxMessageBytes: map[string]int{out: 10_000}})
+	send(t, tt, "k", note{Text: "a", Timer: "1m", Loud: 20_000})
+	tt.Advance(time.Minute)
+	require.NoError(t, tt.Tick(), "a timer that cannot write holds nothing up")
+	require.NoError(t, tt.Tick())
+	send(t, tt, "k2", note{Text: "other"})
+	assert.Equal(t, []string{"a", "other"}, values(tt.Records(out)), "the timer wrote nothing; the others go on")
+	st, _ := tt.State("k")
+	assert.Zero(t, st.Fired)
+
+	send(t, tt, "k", note{Text: "b", Timer: "1m"}) // moves the timer, quietly
+	tt.Advance(time.Minute)
+	require.NoError(t, tt.Tick())
+	assert.Equal(t, []string{"a", "other", "b", "fired"}, values(tt.Records(out)))
 }

@@ -117,6 +117,9 @@ func Retry(err error) error {
 
 // IsRetry reports whether err was marked by Retry.
 func IsRetry(err error) bool {
+	if err == nil {
+		return false
+	}
 	var r retryError
 	return errors.As(err, &r)
 }

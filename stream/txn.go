@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 
 // decide runs every partition's share of a batch, in parallel.
 func (c *core[S, I]) decide(byPart map[int32][]*kgo.Record, due map[int32][]string, now time.Time) ([]*unit[S, I], error) {
-	parts := slices.Collect(mapsKeys(byPart))
+	parts := slices.Collect(maps.Keys(byPart))
 	for p := range due {
 		if _, ok := byPart[p]; !ok {
 			parts = append(parts, p)
@@ -77,38 +78,21 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 	// generous; reaching it ends the session.
 	tctx, cancel := context.WithTimeout(context.Background(), endTimeout)
 	defer cancel()
-	var mu sync.Mutex
 	var failed []produced
 	records := 0
 	if batchErr == nil {
-		for ui, u := range units {
-			for i, r := range u.out {
-				records++
-				sess.Produce(tctx, r, func(_ *kgo.Record, err error) {
-					if err != nil {
-						mu.Lock()
-						failed = append(failed, produced{ui, i, err})
-						mu.Unlock()
-					}
-				})
-			}
+		var err error
+		if records, failed, err = produceAll(tctx, sess, units); err != nil {
+			return fmt.Errorf("%s: flush: %w", m.top.Name, err)
 		}
 	}
-	// Flush first so that a failed produce is known before deciding to
-	// commit: a transaction missing a record must abort.
-	if err := sess.Client().Flush(tctx); err != nil {
-		return fmt.Errorf("%s: flush: %w", m.top.Name, err)
-	}
-	mu.Lock()
-	commit := batchErr == nil && len(failed) == 0
-	mu.Unlock()
-	committed, err := sess.End(tctx, kgo.TransactionEndTry(commit))
+	committed, err := sess.End(tctx, kgo.TransactionEndTry(batchErr == nil && len(failed) == 0))
 	if err != nil {
 		return fmt.Errorf("%s: end transaction: %w", m.top.Name, err)
 	}
 	m.metrics.txnDuration.Observe(time.Since(start).Seconds())
 	m.metrics.txnRecords.Observe(float64(records))
-	parts := slices.Collect(mapsKeys(byPart))
+	parts := unitPartitions(units, byPart)
 	if !committed {
 		m.metrics.transactions.WithLabelValues("aborted").Inc()
 		switch {
@@ -122,6 +106,58 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 		}
 		return nil
 	}
+	m.committed(units, parts, records, start)
+	return nil
+}
+
+// produceAll produces every unit's records and waits until each has its
+// outcome: Flush returns once the buffered records are done, but a record
+// refused before it was buffered (too large for the client) is answered on
+// another goroutine, and a transaction must never commit without it.
+func produceAll[S, I any](ctx context.Context, sess *kgo.GroupTransactSession, units []*unit[S, I]) (int, []produced, error) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var failed []produced
+	records := 0
+	for ui, u := range units {
+		for i, r := range u.out {
+			records++
+			wg.Add(1)
+			sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
+				defer wg.Done()
+				if err != nil {
+					mu.Lock()
+					failed = append(failed, produced{ui, i, err})
+					mu.Unlock()
+				}
+			})
+		}
+	}
+	// Flush first so that a failed produce is known before deciding to
+	// commit: a transaction missing a record must abort.
+	if err := sess.Client().Flush(ctx); err != nil {
+		return records, nil, err
+	}
+	wg.Wait()
+	return records, failed, nil
+}
+
+// unitPartitions is every partition the batch worked on: of its records
+// and of its timers.
+func unitPartitions[S, I any](units []*unit[S, I], byPart map[int32][]*kgo.Record) []int32 {
+	parts := slices.Collect(maps.Keys(byPart))
+	for _, u := range units {
+		if !slices.Contains(parts, u.partition) {
+			parts = append(parts, u.partition)
+		}
+	}
+	slices.Sort(parts)
+	return parts
+}
+
+// committed makes a committed batch the member's: states applied, effects
+// run, isolated inputs forgotten, stuck partitions cleared, metrics.
+func (m *Member[S, I]) committed(units []*unit[S, I], parts []int32, records int, start time.Time) {
 	m.metrics.transactions.WithLabelValues("committed").Inc()
 	var t tally
 	var done []coord
@@ -139,21 +175,30 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 	}
 	m.quarantine.done(done)
 	m.metrics.committed(t)
+	grow := false
 	for _, p := range parts {
 		if m.failing[p] > 0 {
 			delete(m.failing, p)
 			m.stores.setProblem(p, "")
 			m.metrics.stuck.WithLabelValues(strconv.Itoa(int(p))).Set(0)
 		}
+		if m.bisecting[p] {
+			grow = true
+		}
 	}
-	if m.pollLimit < m.cfg.MaxPollRecords {
+	// The poll grows back only once a batch of a partition being
+	// bisected committed: growing after batches of other partitions only
+	// would swing between two sizes and never corner the record.
+	if grow && m.pollLimit < m.cfg.MaxPollRecords {
 		m.pollLimit = min(m.cfg.MaxPollRecords, 2*m.pollLimit)
+	}
+	if m.pollLimit >= m.cfg.MaxPollRecords {
+		clear(m.bisecting)
 	}
 	st := m.stores.status()
 	m.metrics.states.Set(float64(st.states))
 	m.log.Debug("transaction committed", "inputs", t.inputs, "timers", t.timers, "records", records,
 		"duration", time.Since(start).Round(time.Microsecond))
-	return nil
 }
 
 // recordFault reports whether a produce error lies in the record itself
@@ -162,7 +207,7 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 // cluster's, and isolating would dead-letter good records.
 func recordFault(err error) bool {
 	for _, e := range []error{kerr.MessageTooLarge, kerr.InvalidTimestamp, kerr.InvalidRecord,
-		kerr.CorruptMessage, kerr.RecordListTooLarge, kerr.InvalidRequiredAcks} {
+		kerr.CorruptMessage, kerr.RecordListTooLarge} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -171,12 +216,16 @@ func recordFault(err error) bool {
 }
 
 // isolate follows a transaction aborted by failed produces. When they lie
-// in the records and came from one input, that input moves one step up its
-// ladder (refused, dead-lettered, truncated, skipped); from several, the
-// next poll takes half as many records, until one input is alone.
+// in the records: a timer whose record failed is held (franz-go fails a
+// whole produce batch, so the inputs that shared its partition are not
+// blamed); else, when the failed records came from one input, that input
+// moves one step up its ladder (refused, dead-lettered, truncated,
+// skipped); from several, the next poll takes half as many records, until
+// one input is alone.
 func (m *Member[S, I]) isolate(units []*unit[S, I], failed []produced, n int, parts []int32) {
 	type suspect struct{ unit, input int }
 	suspects := map[suspect]error{}
+	timers := map[suspect]error{}
 	var other error
 	for _, f := range failed {
 		if !recordFault(f.err) {
@@ -185,9 +234,11 @@ func (m *Member[S, I]) isolate(units []*unit[S, I], failed []produced, n int, pa
 		}
 		if in := units[f.unit].origin[f.index]; in >= 0 {
 			suspects[suspect{f.unit, in}] = f.err
+		} else {
+			timers[suspect{f.unit, -1 - in}] = f.err
 		}
 	}
-	if len(suspects) == 0 {
+	if len(suspects) == 0 && len(timers) == 0 {
 		if other == nil {
 			other = failed[0].err
 		}
@@ -195,7 +246,12 @@ func (m *Member[S, I]) isolate(units []*unit[S, I], failed []produced, n int, pa
 		return
 	}
 	m.metrics.isolations.Inc()
-	if len(suspects) == 1 {
+	switch {
+	case len(timers) > 0:
+		for s, err := range timers {
+			units[s.unit].holdTimer(s.input, fmt.Sprintf("an output was refused by Kafka: %v", err))
+		}
+	case len(suspects) == 1:
 		for s, err := range suspects {
 			u := units[s.unit]
 			r := u.inputs[s.input]
@@ -204,11 +260,14 @@ func (m *Member[S, I]) isolate(units []*unit[S, I], failed []produced, n int, pa
 			m.log.Warn("input isolated: an output failed its transaction", "topic", r.Topic, "partition", r.Partition,
 				"offset", r.Offset, "next", next.String(), "error", err)
 		}
-		return
+	default:
+		for s := range suspects {
+			m.bisecting[units[s.unit].partition] = true
+		}
+		m.pollLimit = max(1, min(m.pollLimit, n)/2)
+		m.log.Warn("outputs of several inputs failed their transaction; polling fewer records to find the one at fault",
+			"inputs", len(suspects), "nextPoll", m.pollLimit)
 	}
-	m.pollLimit = max(1, min(m.pollLimit, n)/2)
-	m.log.Warn("outputs of several inputs failed their transaction; polling fewer records to find the one at fault",
-		"inputs", len(suspects), "nextPoll", m.pollLimit)
 }
 
 // struggle counts a failed batch against its partitions: after three in a
