@@ -244,7 +244,9 @@ func (m *Member[S, I]) sessionOpts(ctx context.Context) []kgo.Opt {
 		kgo.MetadataMinAge(100*time.Millisecond),
 		kgo.OnPartitionsAssigned(func(actx context.Context, _ *kgo.Client, assigned map[string][]int32) {
 			parts := partitionsOf(assigned)
-			// Stop retrying when the partitions go away or the member stops.
+			// Retrying stops when the member stops (ctx) or its client
+			// closes (actx). A restore that keeps failing holds the
+			// group's rebalance meanwhile, as the member reports.
 			rctx, cancel := context.WithCancel(actx)
 			defer cancel()
 			defer context.AfterFunc(ctx, cancel)()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,4 +202,24 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// A partition whose batches keep failing (here: a handler that says a
+// registry is down, for good) makes the member not ready, naming the
+// partition and the reason. (A Retry aborts the whole batch: it is the
+// cluster's or the registry's fault, not the record's.)
+func TestAPartitionThatCannotMakeProgressIsNamedByHealth(t *testing.T) {
+	c := kfakeCluster(t)
+	m := c.member("a", nil)
+	waitReady(t, m)
+	c.send("stuck", note{Retry: true})
+	require.Eventually(t, func() bool {
+		err := m.Health()
+		return err != nil && strings.Contains(err.Error(), "a registry is down")
+	}, 30*time.Second, 20*time.Millisecond, "health: %v", m.Health())
+	assert.Contains(t, m.Health().Error(), fmt.Sprintf("partition %d", partitionOfKey("stuck", 3)))
+}
+
+func partitionOfKey(key string, n int) int32 {
+	return int32(kgo.StickyKeyPartitioner(nil).ForTopic("").Partition(&kgo.Record{Key: []byte(key)}, n))
 }
