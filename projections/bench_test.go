@@ -61,7 +61,7 @@ func benchApply(b *testing.B, rdb redis.UniversalClient, events []order.Event, b
 		cpu.stop(rdb)
 		total += time.Since(start)
 		b.StopTimer()
-		deleteMatching(rdb, prefix+"*")
+		deleteMatching(rdb, prefix)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(events)*b.N)/total.Seconds(), "events/s")
@@ -110,7 +110,7 @@ func BenchmarkProjector(b *testing.B) {
 		if err := <-done; err != nil {
 			b.Fatal(err)
 		}
-		deleteMatching(rdb, cfg.Prefix+"*")
+		deleteMatching(rdb, cfg.Prefix)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(len(h.log)*b.N)/total.Seconds(), "events/s")

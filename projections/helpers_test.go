@@ -81,7 +81,7 @@ func testPrefix(t testing.TB, rdb redis.UniversalClient) string {
 		return '-'
 	}, t.Name())
 	p := "t:" + name[:min(len(name), 60)] + ":" + hex.EncodeToString(b[:]) + ":"
-	t.Cleanup(func() { deleteMatching(rdb, p+"*") })
+	t.Cleanup(func() { deleteMatching(rdb, p) })
 	return p
 }
 
@@ -104,13 +104,8 @@ func scanAll(t testing.TB, rdb redis.UniversalClient, pattern string) []string {
 	return out
 }
 
-func deleteMatching(rdb redis.UniversalClient, pattern string) {
-	ks := scanAll(nil, rdb, pattern)
-	for len(ks) > 0 {
-		n := min(len(ks), 500)
-		_, _ = unlink(context.Background(), rdb, ks[:n])
-		ks = ks[n:]
-	}
+func deleteMatching(rdb redis.UniversalClient, prefix string) {
+	_ = DeleteMatching(context.Background(), rdb, prefix)
 }
 
 // snapshot reads every key under prefix into a canonical text per key, with
