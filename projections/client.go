@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -155,4 +156,16 @@ func probeSeeds(ctx context.Context, o *redis.ClusterOptions) error {
 		errs = append(errs, a+": "+err.Error())
 	}
 	return errors.New("no seed node answers: " + strings.Join(errs, "; "))
+}
+
+// LogRedisClient sends go-redis's own messages (a node that cannot be
+// dialled, a pool that gives up) to the logger log returns, at level Warn,
+// instead of the standard logger. They are process-wide: call it once,
+// before any client is used.
+func LogRedisClient(log func() *slog.Logger) { redis.SetLogger(redisLogger{log}) }
+
+type redisLogger struct{ log func() *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log().WarnContext(ctx, strings.TrimSpace(fmt.Sprintf(format, v...)))
 }

@@ -32,7 +32,7 @@ type apiRole struct {
 
 func newAPI(ctx context.Context, d deps) (Role, error) {
 	n := d.topics.Names()
-	rdb := newRedis(d.cfg.Redis)
+	rdb := newRedis(d.cfg.Redis, d.log)
 	fail := func(err error) (Role, error) { rdb.Close(); return nil, err }
 	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: d.cfg.Redis.Prefix, PointerKey: d.cfg.Redis.PointerKey})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -165,9 +166,18 @@ func newSimulators(_ context.Context, d deps) (Role, error) {
 // newRedis returns the read models' client (standalone, cluster or
 // sentinel, by --redis-mode). It does not connect: waitRedis does, when the
 // role runs.
-func newRedis(cfg RedisConfig) redis.UniversalClient {
+func newRedis(cfg RedisConfig, log *slog.Logger) redis.UniversalClient {
+	redisLog.Store(log.With("component", "redis"))
+	redisLogOnce.Do(func() { projections.LogRedisClient(redisLog.Load) })
 	return projections.NewRedis(cfg.Settings())
 }
+
+// go-redis's own messages go to the log of the latest orderd run of this
+// process (tests run several).
+var (
+	redisLogOnce sync.Once
+	redisLog     atomic.Pointer[slog.Logger]
+)
 
 // waitRedis runs a role that needs Redis once Redis can be used: until then
 // it checks every second, backing off to 10 s, logs why it waits (once, and
@@ -235,7 +245,7 @@ func newProjector(ctx context.Context, d deps) (Role, error) {
 	if err != nil {
 		return nil, err
 	}
-	rdb := newRedis(d.cfg.Redis)
+	rdb := newRedis(d.cfg.Redis, d.log)
 	cfg := projections.Config{
 		Brokers:    d.cfg.Brokers,
 		Group:      d.cfg.ProjectorGroup,
