@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,12 +49,25 @@ func TestProcessorAndProjectorRolesTogether(t *testing.T) {
 // TestAllRolesServeTheAPI runs processor, projector and api in one orderd
 // on kfake and a real redis-server: an order created over HTTP is read back.
 func TestAllRolesServeTheAPI(t *testing.T) {
-	redisAddr := testenv.RedisAddr(t)
+	testAllRolesServeTheAPI(t, "--redis-addr="+testenv.RedisAddr(t))
+}
+
+// TestAllRolesServeTheAPIOnARedisCluster is the same with the read models
+// on the test bed's Redis Cluster (--redis-mode=cluster and its seeds).
+func TestAllRolesServeTheAPIOnARedisCluster(t *testing.T) {
+	seeds := strings.TrimSpace(os.Getenv("ORDERLOG_REDIS_CLUSTER_ADDRS"))
+	if seeds == "" {
+		t.Skip("ORDERLOG_REDIS_CLUSTER_ADDRS is not set: no Redis Cluster (make test starts one; or source .testbed/env)")
+	}
+	testAllRolesServeTheAPI(t, "--redis-mode=cluster", "--redis-addr="+seeds)
+}
+
+func testAllRolesServeTheAPI(t *testing.T, redisFlags ...string) {
 	prefix := "orderd-api-" + time.Now().Format("150405.000000") + ":"
 	key := "0123456789abcdef0123456789abcdef"
 	apiAddr := freeAddr(t)
-	o := startRun(t, newKfake(t), "--topic-prefix=unit.", "--roles=processor,projector,api",
-		"--redis-addr="+redisAddr, "--redis-prefix="+prefix, "--api-addr="+apiAddr, "--jwt-key="+key)
+	o := startRun(t, newKfake(t), append([]string{"--topic-prefix=unit.", "--roles=processor,projector,api",
+		"--redis-prefix=" + prefix, "--api-addr=" + apiAddr, "--jwt-key=" + key}, redisFlags...)...)
 	o.eventually("/readyz", 200, "ready: processor, projector, api")
 
 	tok, err := api.Token([]byte(key), "alice", api.RoleCustomer)
