@@ -15,6 +15,7 @@ func TestKeySlotIsRedisClusters(t *testing.T) {
 	assert.Equal(t, keySlot("o-1"), keySlot("orderlog:order:{o-1}"))
 	assert.Equal(t, keySlot("{}x"), keySlot("{}x"), "an empty tag hashes the whole key")
 	assert.NotEqual(t, keySlot("a{}x"), keySlot("x"))
+	assert.Equal(t, uint16(271), keySlot(DefaultPointerKey), "doc.go and docs/operations.md name the pointer key's slot")
 }
 
 // Shard i's tag hashes into the i-th sixteenth of the slots: the shards
