@@ -192,6 +192,9 @@ func (p *Projector) Prefix() string { return p.cfg.Prefix }
 // after a clean shutdown, or the error that kept it from starting.
 func (p *Projector) Run(ctx context.Context) error {
 	if err := errors.Join(applyScript.Load(ctx, p.cfg.Redis).Err(), shardScript.Load(ctx, p.cfg.Redis).Err()); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting: a clean shutdown
+		}
 		return fmt.Errorf("projector: load the apply scripts into Redis: %w", err)
 	}
 	cl, err := kgo.NewClient(p.clientOpts()...)
