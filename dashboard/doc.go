@@ -28,9 +28,10 @@
 // # The numbers
 //
 // Orders per status, revenue and events per minute are the projector's
-// counters (projections/doc.go: stats:orders-by-status, stats:revenue,
-// stats:events:{minute}), written atomically with each event by the apply
-// script, so they are as current as the projection. Projection lag is the
+// counters, kept in 16 shards so that they run on Redis Cluster too
+// (projections/doc.go: stats:{shard}:...), written by the shard script of
+// each run of an order's events and summed over the shards on read, so
+// they are as current as the projection. Projection lag is the
 // projector group's end minus committed offsets on order.events
 // (kadm.Lag), so it can sit a little above 0 between commits; DLQ size is
 // end minus start offsets of order.commands.dlq, an upper bound of the
