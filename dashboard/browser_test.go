@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +27,7 @@ import (
 
 	"github.com/orderlog/orderlog/api"
 	"github.com/orderlog/orderlog/dashboard"
+	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/projections"
 )
@@ -238,8 +238,8 @@ type devOrderd struct {
 	apiAddr    string
 	adminToken string
 	jwtKey     []byte
-	stdout     *syncBuffer
-	logs       *syncBuffer
+	stdout     *testenv.SyncBuffer
+	logs       *testenv.SyncBuffer
 	exited     chan error
 }
 
@@ -251,7 +251,7 @@ func startDevOrderd(t *testing.T) *devOrderd {
 	require.NoError(t, err, "go build ./cmd/orderd: %s", out)
 
 	o := &devOrderd{apiAddr: freeAddr(t), jwtKey: []byte("dashboard-browser-test-key-0123456789"),
-		stdout: &syncBuffer{}, logs: &syncBuffer{}, exited: make(chan error, 1)}
+		stdout: &testenv.SyncBuffer{}, logs: &testenv.SyncBuffer{}, exited: make(chan error, 1)}
 	httpAddr := freeAddr(t)
 	o.adminToken, err = api.Token(o.jwtKey, "dashboard-test", api.RoleAdmin)
 	require.NoError(t, err)
@@ -357,21 +357,4 @@ func freeAddr(t *testing.T) string {
 	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

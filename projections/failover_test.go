@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +17,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/orderlog/orderlog/internal/testenv"
 )
 
 // failoverBasePort is where the failover test's own cluster listens (six
@@ -49,24 +49,6 @@ func exitStderr(err error) string {
 		return string(ee.Stderr)
 	}
 	return ""
-}
-
-// syncBuffer collects log lines from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // primaryOf returns the address of a primary that serves slots, and its
@@ -121,7 +103,7 @@ func TestProjectorRidesAPrimaryFailover(t *testing.T) {
 	rdb := NewRedis(RedisSettings{Addrs: addrs, Mode: RedisCluster})
 	t.Cleanup(func() { _ = rdb.Close() })
 	b := realBedOn(t, rdb)
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	var w io.Writer = logs
 	if os.Getenv("ORDERLOG_TEST_LOG") != "" {
 		w = io.MultiWriter(logs, os.Stderr)

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/orderlog/orderlog/internal/testenv"
 )
 
 // TestDevModeServesTheAPIWithDemoOrders runs `orderd --dev`: embedded Kafka
@@ -19,7 +21,7 @@ func TestDevModeServesTheAPIWithDemoOrders(t *testing.T) {
 	httpAddr, apiAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stdout, logs := &syncBuffer{}, &syncBuffer{}
+	stdout, logs := &testenv.SyncBuffer{}, &testenv.SyncBuffer{}
 	exit := make(chan int, 1)
 	started := time.Now()
 	go func() {

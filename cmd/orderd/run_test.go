@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/testenv"
 )
 
 // orderd is run() in a goroutine against a kfake cluster.
@@ -24,13 +25,13 @@ type orderd struct {
 	addr   string
 	cancel context.CancelFunc
 	exit   chan int
-	logs   *syncBuffer
+	logs   *testenv.SyncBuffer
 }
 
 func startRun(t *testing.T, brokers []string, args ...string) *orderd {
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	o := &orderd{t: t, addr: addr, cancel: cancel, exit: make(chan int, 1), logs: &syncBuffer{}}
+	o := &orderd{t: t, addr: addr, cancel: cancel, exit: make(chan int, 1), logs: &testenv.SyncBuffer{}}
 	args = append([]string{"--kafka-brokers=" + strings.Join(brokers, ","), "--http-addr=" + addr,
 		"--partitions=3", "--transaction-timeout=5s"}, args...)
 	go func() { o.exit <- run(ctx, args, env(), io.Discard, o.logs) }()
@@ -171,7 +172,7 @@ func TestRunFailsWhenTheHTTPAddressIsTaken(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	code := run(context.Background(), []string{"--http-addr=" + ln.Addr().String()}, env(), io.Discard, &stderr)
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr.String(), "ORDERLOG_HTTP_ADDR / --http-addr")
@@ -182,22 +183,4 @@ func freeAddr(t *testing.T) string {
 	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().String()
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger and the test at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
