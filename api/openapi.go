@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 	"strings"
+
+	"github.com/orderlog/orderlog/order"
 )
 
 // obj is a JSON object of the OpenAPI document.
@@ -12,6 +14,9 @@ type obj = map[string]any
 // checks that it describes exactly the routes the server registers.
 func OpenAPI() obj {
 	idParam := param("id", "path", "the order id", true)
+	idParam["schema"] = orderIDSchema()
+	returnParam := param("returnId", "path", "the return's id, as RequestReturn named it", true)
+	refundParam := param("refundId", "path", "the refund's id, as RequestRefund named it", true)
 	itemParam := param("itemId", "path", "the product id of the line", true)
 	ifMatch := param("If-Match", "header", `the order version the change expects, as "3"; a mismatch is 412`, false)
 	idem := param("Idempotency-Key", "header", "becomes the commandId: a retry with the same key is answered as the original", false)
@@ -57,6 +62,21 @@ func OpenAPI() obj {
 			"/orders/{id}/place": obj{"post": write("Place the draft (PlaceOrder); the fulfillment saga takes it from there", "", false, orderID...)},
 			"/orders/{id}/cancellation": obj{"post": write("Ask to cancel an order in payment or fulfillment (RequestCancellation); the saga refunds and releases",
 				"CancellationRequest", false, orderID...)},
+			"/orders/{id}/approval": obj{"post": write("Approve a held order: lift every approval hold (ApproveOrder); admin", "ApproveOrder", false, orderID...)},
+			"/orders/{id}/flags": obj{"post": write("Flag the order for review, optionally holding fulfillment until approved (FlagOrder); admin or service",
+				"FlagOrder", false, orderID...)},
+			"/orders/{id}/notes": obj{"post": write("Add a note: kind customer (AddCustomerNote; the order's customer or an admin) or admin (AddAdminNote; an admin, seen only by admins)",
+				"Note", false, orderID...)},
+			"/orders/{id}/shipping-address": obj{"put": write("Change the shipping address of an order that has one (ChangeShippingAddress)",
+				"ChangeShippingAddress", false, orderID...)},
+			"/orders/{id}/returns": obj{"post": write("Ask to return delivered items (RequestReturn); without returnId one is derived from the Idempotency-Key",
+				"RequestReturn", false, orderID...)},
+			"/orders/{id}/returns/{returnId}/receipt": obj{"post": write("The returned items arrived (ReceiveReturn); it requests the refund; admin or service",
+				"", false, append(orderID, returnParam)...)},
+			"/orders/{id}/refunds": obj{"post": write("Ask for a goodwill refund of part of what was captured (RequestRefund); admin or service; without refundId one is derived from the Idempotency-Key",
+				"RequestRefund", false, orderID...)},
+			"/orders/{id}/refunds/{refundId}/record": obj{"post": write("The payment gateway made the refund (RecordRefund); admin or service",
+				"RecordRefund", false, append(orderID, refundParam)...)},
 			"/orders/{id}/ship":   obj{"post": write("Ship the order (ShipOrder); admin or service", "ShipOrder", false, orderID...)},
 			"/orders/{id}/status": obj{"get": op("The order's status, history and tracking", []obj{idParam}, readResponses("OrderStatus"))},
 			"/orders/{id}/events": obj{"get": op("The order's events (audit trail)", []obj{idParam,
@@ -152,19 +172,27 @@ func components() obj {
 	shipping := object(obj{"recipientName": str, "address": address, "method": str})
 	billing := object(obj{"name": str, "email": str, "address": address})
 	items := obj{"type": "array", "items": lineItem}
+	quantities := obj{"type": "array", "items": object(obj{"productId": str, "quantity": integer, "warehouseId": str}, "productId", "quantity")}
 	return obj{
 		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
 			"description": "HMAC-signed; claims sub and role (customer, admin or service)"}},
 		"schemas": obj{
 			"Error": object(obj{"code": str, "message": str, "field": str}, "code", "message"),
-			"CreateOrder": object(obj{"orderId": str, "customerId": str, "currency": str, "orderNumber": str,
+			"CreateOrder": object(obj{"orderId": orderIDSchema(), "customerId": str, "currency": str, "orderNumber": str,
 				"sourceChannel": str, "items": items, "shipping": shipping, "billing": billing}, "currency"),
 			"OrderUpdate": object(obj{"shipping": shipping, "billing": billing}),
 			"AddItems":    object(obj{"items": items}, "items"),
 			"ItemUpdate":  object(obj{"quantity": integer, "unitPrice": integer, "name": str}, "quantity"),
 			"ShipOrder": object(obj{"shipmentId": str, "warehouseId": str, "items": obj{"type": "array", "items": object(obj{"productId": str, "quantity": integer, "warehouseId": str})},
 				"carrier": str, "trackingNumber": str, "trackingUrl": str}),
-			"CancellationRequest": object(obj{"reason": str}, "reason"),
+			"CancellationRequest":   object(obj{"reason": str}, "reason"),
+			"ApproveOrder":          object(obj{"comment": str}),
+			"FlagOrder":             object(obj{"code": str, "reason": str, "requiresApproval": obj{"type": "boolean"}}, "code", "reason"),
+			"Note":                  object(obj{"kind": obj{"type": "string", "enum": []string{noteCustomer, noteAdmin}}, "text": str}, "kind", "text"),
+			"ChangeShippingAddress": object(obj{"address": address, "reason": str}, "address"),
+			"RequestReturn":         object(obj{"returnId": str, "items": quantities, "reason": str}, "items"),
+			"RequestRefund":         object(obj{"refundId": str, "amount": integer, "reason": str}, "amount", "reason"),
+			"RecordRefund":          object(obj{"amount": integer, "reason": str, "processorReference": str}, "amount"),
 			"Order": object(obj{"orderId": str, "orderNumber": str, "customerId": str, "currency": str, "status": str,
 				"version": integer, "lines": obj{"type": "array", "items": obj{"type": "object"}}, "totals": obj{"type": "object"},
 				"statusHistory": obj{"type": "array", "items": obj{"type": "object"}}}),
@@ -181,6 +209,15 @@ func components() obj {
 		},
 	}
 }
+
+// orderIDSchema is order.ValidateOrderID's rule: what the processor
+// accepts as an orderId (TestOrderIDSchemaIsTheProcessorsRule).
+func orderIDSchema() obj {
+	return obj{"type": "string", "minLength": 1, "maxLength": order.MaxOrderIDLen, "pattern": orderIDPattern}
+}
+
+// orderIDPattern is order.ValidateOrderID's charset as a regular expression.
+const orderIDPattern = `^[A-Za-z0-9][A-Za-z0-9._~:@-]*$`
 
 // openAPIPaths lists "METHOD /full/path" for every operation of the document.
 func openAPIPaths(doc obj) []string {

@@ -33,7 +33,7 @@ func TestOpenAPIMatchesMux(t *testing.T) {
 	mux := srv.mux
 	for _, op := range documented {
 		method, path, _ := strings.Cut(op, " ")
-		req := httptest.NewRequest(method, strings.NewReplacer("{id}", "o-1", "{itemId}", "sku-1").Replace(path), nil)
+		req := httptest.NewRequest(method, strings.NewReplacer("{id}", "o-1", "{itemId}", "sku-1", "{returnId}", "r-1", "{refundId}", "rf-1").Replace(path), nil)
 		_, pattern := mux.Handler(req)
 		require.Equal(t, op, pattern, "the mux serves %s with %q", op, pattern)
 	}
