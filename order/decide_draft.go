@@ -173,15 +173,41 @@ func (b *builder) emitTax(country, region string) {
 	b.emit(TaxCalculated{Jurisdiction: key, RatePPM: rate, TaxableAmount: taxable, TaxAmount: mulRate(taxable, rate)})
 }
 
+// placeOrder submits a draft. Every line ships, so placing needs what the
+// saga's payment capture and shipment will need (docs/domain.md, "The
+// placing rule"): an item, shipping details in a tax jurisdiction the policy
+// knows, and a total above zero to capture. Tax is calculated here from the
+// shipping address, always.
 func (b *builder) placeOrder() error {
-	if len(b.state.Lines) == 0 {
-		return precondition("an order needs at least one item to be placed")
+	s := b.state
+	if len(s.Lines) == 0 {
+		return &Rejection{Code: CodePreconditionFailed, Field: "lines", Message: "an order needs at least one item to be placed"}
 	}
-	if b.state.Shipping != nil {
-		b.emitTax(b.state.Shipping.Address.Country, b.state.Shipping.Address.State)
+	if s.Shipping == nil {
+		return &Rejection{Code: CodePreconditionFailed, Field: "shipping",
+			Message: "the order has no shipping details and its lines must ship; send UpdateShippingDetails (recipientName, address, method) before PlaceOrder"}
+	}
+	if err := b.knownJurisdiction("shipping.address", s.Shipping.Address); err != nil {
+		return err
+	}
+	b.emitTax(s.Shipping.Address.Country, s.Shipping.Address.State)
+	if total := b.state.Totals().Total; total <= 0 {
+		return &Rejection{Code: CodePreconditionFailed, Field: "totals.total",
+			Message: "the order total is " + FormatMoney(total, s.Currency) + "; an order is placed for a payment to capture, and there is nothing to capture"}
 	}
 	b.moveTo(StatusPlaced, "order placed")
 	b.flagIfHighValue()
+	return nil
+}
+
+// knownJurisdiction refuses an address whose tax jurisdiction the policy has
+// no rate for: a placed order's tax is never silently zero. The field names
+// the order's address (or the command's, when one changes it).
+func (b *builder) knownJurisdiction(field string, a Address) error {
+	if key, ok := b.policy.knownTaxRate(a.Country, a.State); !ok {
+		return &Rejection{Code: CodePreconditionFailed, Field: field + ".country",
+			Message: "no tax rate is configured for jurisdiction " + key + "; an order ships only where its tax can be calculated"}
+	}
 	return nil
 }
 
@@ -219,6 +245,13 @@ func (b *builder) updateShipping(in ShippingInput, field string) error {
 	if err := b.sameTaxJurisdiction(field+".address", in.Address); err != nil {
 		return err
 	}
+	if err := b.placedJurisdiction(field+".address", in.Address); err != nil {
+		return err
+	}
+	if t := b.state.Totals(); b.state.Status != StatusDraft && t.Total-t.Shipping+m.Cost <= 0 {
+		return &Rejection{Code: CodePreconditionFailed, Field: field + ".method",
+			Message: "shipping " + method + " would take the placed order's total to " + FormatMoney(t.Total-t.Shipping+m.Cost, b.state.Currency) + "; a placed order keeps a total to capture"}
+	}
 	if b.state.Payment.Status != PayNone {
 		cur := int64(0)
 		if b.state.Shipping != nil {
@@ -252,6 +285,15 @@ func (b *builder) sameTaxJurisdiction(field string, a Address) error {
 	return nil
 }
 
+// placedJurisdiction keeps the placing rule after placing: the address of
+// a placed order moves only to a jurisdiction whose tax is known.
+func (b *builder) placedJurisdiction(field string, a Address) error {
+	if b.state.Status == StatusDraft {
+		return nil
+	}
+	return b.knownJurisdiction(field, a)
+}
+
 func (b *builder) changeShippingAddress(d ChangeShippingAddress) error {
 	if b.state.Shipping == nil {
 		return precondition("the order has no shipping details yet; use UpdateShippingDetails")
@@ -260,6 +302,9 @@ func (b *builder) changeShippingAddress(d ChangeShippingAddress) error {
 		return err
 	}
 	if err := b.sameTaxJurisdiction("data.address", d.Address); err != nil {
+		return err
+	}
+	if err := b.placedJurisdiction("data.address", d.Address); err != nil {
 		return err
 	}
 	if err := b.text("data.reason", d.Reason, false); err != nil {

@@ -43,6 +43,11 @@ func created(items ...order.LineItem) []order.Command {
 	return []order.Command{cmd(order.CreateOrder{CustomerID: "cust-1", Currency: "USD", Items: items})}
 }
 
+// shipTo sets the shipping details (STANDARD) to address.
+func shipTo(a order.Address) order.Command {
+	return cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane", Address: a}})
+}
+
 func draft(t *testing.T) order.State {
 	return run(t, order.State{}, append(created(order.LineItem{ProductID: "sku-1", Quantity: 2, UnitPrice: 1999}),
 		cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane", Address: nyAddress}}))...)

@@ -109,6 +109,14 @@ func (p *Policy) TaxRate(country, region string) (string, int64) {
 	return country, p.TaxRates[country]
 }
 
+// knownTaxRate reports whether the policy has a rate for the country (or
+// the country and region), with the jurisdiction key TaxRate would use.
+func (p *Policy) knownTaxRate(country, region string) (string, bool) {
+	key, _ := p.TaxRate(country, region)
+	_, ok := p.TaxRates[key]
+	return key, ok
+}
+
 // threshold returns the approval threshold for a currency, 0 if none.
 func (p *Policy) threshold(currency string) int64 {
 	if t, ok := p.ApprovalThreshold[currency]; ok {

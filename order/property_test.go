@@ -131,9 +131,9 @@ func genCommand(c chooser, s order.State, n int) order.Command {
 		data = order.PlaceOrder{}
 	case order.CmdUpdateShippingDetails:
 		data = order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "J", Method: pick("STANDARD", "EXPRESS", "X"),
-			Address: order.Address{Line1: "1 A St", City: "C", PostalCode: "1", Country: pick("US", "DE", "GB"), State: pick("NY", "CA", "")}}}
+			Address: order.Address{Line1: "1 A St", City: "C", PostalCode: "1", Country: pick("US", "DE", "GB", "BR"), State: pick("NY", "CA", "")}}}
 	case order.CmdChangeShippingAddress:
-		data = order.ChangeShippingAddress{Address: order.Address{Line1: "2 B St", City: "C", PostalCode: "2", Country: pick("US", "DE"), State: "NY"}}
+		data = order.ChangeShippingAddress{Address: order.Address{Line1: "2 B St", City: "C", PostalCode: "2", Country: pick("US", "DE", "BR"), State: "NY"}}
 	case order.CmdUpdateBillingDetails:
 		data = order.UpdateBillingDetails{BillingInput: order.BillingInput{Name: "J", Email: pick("j@x.io", "bad"), Address: nyAddress}}
 	case order.CmdInitiatePayment:
@@ -279,6 +279,12 @@ func checkInvariants(s order.State) error {
 		return fmt.Errorf("payment of %d for an order whose total is now %d", p.Amount, t.Total)
 	case s.Status == order.StatusPlaced && t.Total > highValue && !slices.ContainsFunc(s.Flags, func(f order.Flag) bool { return f.Code == "HIGH_VALUE" }):
 		return fmt.Errorf("placed order of %d above the approval threshold is not flagged", t.Total)
+	case placedOnce(s) && s.Shipping == nil:
+		return fmt.Errorf("order in %s has no shipping details", s.Status)
+	case placedOnce(s) && (!s.Tax.Calculated || !knownJurisdiction(s.Tax.Jurisdiction)):
+		return fmt.Errorf("order in %s has tax %+v: calculated at placing, in a jurisdiction with a rate", s.Status, s.Tax)
+	case s.Status == order.StatusPlaced && t.Total <= 0:
+		return fmt.Errorf("placed order with a total of %d: nothing to capture", t.Total)
 	case len(s.Recent) > order.RecentCommandWindow:
 		return fmt.Errorf("recent window holds %d commands", len(s.Recent))
 	case len(s.Shipments) > order.DefaultPolicy().MaxEntries:
@@ -298,6 +304,17 @@ func checkInvariants(s order.State) error {
 		}
 	}
 	return checkDelivery(s)
+}
+
+// placedOnce reports whether an order's status says it was placed (a
+// cancelled order may have been a draft: it is left out).
+func placedOnce(s order.State) bool {
+	return s.Exists() && s.Status != order.StatusDraft && s.Status != order.StatusCancelled
+}
+
+func knownJurisdiction(key string) bool {
+	_, ok := order.DefaultPolicy().TaxRates[key]
+	return ok
 }
 
 // checkDelivery: an order past delivery has every shipment delivered and

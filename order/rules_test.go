@@ -57,10 +57,10 @@ func TestRules(t *testing.T) {
 		// Placing.
 		{"place a draft", draft, cmd(order.PlaceOrder{}), E(order.EvtTaxCalculated, order.EvtOrderStatusChanged), "", ""},
 		{"placing needs an item", func(t *testing.T) order.State { return run(t, none, created()...) },
-			cmd(order.PlaceOrder{}), nil, order.CodePreconditionFailed, ""},
+			cmd(order.PlaceOrder{}), nil, order.CodePreconditionFailed, "lines"},
 		{"a high-value order is flagged for approval", func(t *testing.T) order.State {
-			return run(t, none, created(order.LineItem{ProductID: "tv", Quantity: 1, UnitPrice: 250_000})...)
-		}, cmd(order.PlaceOrder{}), E(order.EvtOrderStatusChanged, order.EvtOrderFlagged), "", ""},
+			return run(t, none, append(created(order.LineItem{ProductID: "tv", Quantity: 1, UnitPrice: 250_000}), shipTo(nyAddress))...)
+		}, cmd(order.PlaceOrder{}), E(order.EvtTaxCalculated, order.EvtOrderStatusChanged, order.EvtOrderFlagged), "", ""},
 
 		// Pricing.
 		{"promo code", draft, cmd(order.ApplyDiscount{Code: "welcome10"}), E(order.EvtDiscountApplied), "", ""},
@@ -127,7 +127,8 @@ func TestRules(t *testing.T) {
 		}, cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane Doe", Address: nyAddress}}),
 			E(order.EvtShippingDetailsUpdated), "", ""},
 		{"a change that takes a placed order over the threshold flags it", func(t *testing.T) order.State {
-			return run(t, order.State{}, append(created(order.LineItem{ProductID: "tv", Quantity: 1, UnitPrice: 99_000}), cmd(order.PlaceOrder{}))...)
+			// 900.00 + 8.875% NY tax + 5.00 STANDARD is below 1,000.00; OVERNIGHT's 30.00 is not.
+			return run(t, order.State{}, append(created(order.LineItem{ProductID: "tv", Quantity: 1, UnitPrice: 90_000}), shipTo(nyAddress), cmd(order.PlaceOrder{}))...)
 		}, cmd(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "J", Address: nyAddress, Method: "OVERNIGHT"}}),
 			E(order.EvtShippingDetailsUpdated, order.EvtTaxCalculated, order.EvtOrderFlagged), "", ""},
 
