@@ -53,3 +53,68 @@ pid_alive() {
 	pid="$(cat "$1")"
 	kill -0 "$pid" 2>/dev/null
 }
+
+# kafka_common_props prints the broker settings every bed's Kafka shares
+# (the one-node bed, kafka3.sh's three nodes, secure.sh's node).
+kafka_common_props() {
+	cat <<'PROPS'
+# Tests create their topics explicitly (topics.Set.Ensure), as production does.
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+# Failover in seconds (docs/operations.md, "Failover"): members may ask for a
+# session timeout down to 1 s (Kafka's default floor is 6 s), and a timed-out
+# transaction is looked for every second (default 10 s).
+group.min.session.timeout.ms=1000
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+# Compaction is part of what we test (order.state).
+log.cleaner.enable=true
+PROPS
+}
+
+# kafka_log4j DIR writes DIR/log4j2.properties: INFO to DIR/logs/server.log.
+kafka_log4j() {
+	cat >"$1/log4j2.properties" <<PROPS
+# Written by scripts/testbed.
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = $1/logs/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+logger.kafka.name = kafka
+logger.kafka.level = INFO
+logger.apache.name = org.apache.kafka
+logger.apache.level = INFO
+PROPS
+}
+
+# kafka_cluster_id prints a fresh Kafka cluster id: 16 random bytes,
+# base64url without padding; one that starts with '-' would read as an
+# option to StorageTool, so it draws again.
+kafka_cluster_id() {
+	local id=-
+	while [ "${id:0:1}" = - ]; do
+		id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+	done
+	echo "$id"
+}
+
+# kafka_java DIR HEAP CLASS ARGS... execs a Kafka class with DIR's logging
+# and a heap of at most HEAP (e.g. 512m). It replaces the shell: run it in a
+# subshell, ( ... ) or with &, so that $! is the JVM's pid.
+kafka_java() {
+	local dir="$1" heap="$2"
+	shift 2
+	exec java -Xms128m -Xmx"$heap" -XX:+UseG1GC -Djava.awt.headless=true \
+		-Dlog4j2.configurationFile="$dir/log4j2.properties" \
+		-Dkafka.logs.dir="$dir/logs" \
+		-cp "$KAFKA_LIBS/*" "$@"
+}
+
+# kafkaping_bin builds scripts/testbed/kafkaping into $1 unless it is there.
+kafkaping_bin() {
+	[ -x "$1" ] || (cd "$REPO_ROOT" && go build -o "$1" ./scripts/testbed/kafkaping) ||
+		die "could not build scripts/testbed/kafkaping"
+}

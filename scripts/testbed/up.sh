@@ -52,17 +52,8 @@ default.replication.factor=1
 min.insync.replicas=1
 num.partitions=1
 
-# Tests create their topics explicitly (topics.Set.Ensure), as production does.
-auto.create.topics.enable=false
-group.initial.rebalance.delay.ms=0
-# Failover in seconds (docs/operations.md, "Failover"): members may ask for a
-# session timeout down to 1 s (Kafka's default floor is 6 s), and a timed-out
-# transaction is looked for every second (default 10 s).
-group.min.session.timeout.ms=1000
-transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
-# Compaction is part of what we test (order.state).
-log.cleaner.enable=true
 PROPS
+	kafka_common_props >>"$KAFKA_DIR/server.properties"
 
 	cat >"$KAFKA_DIR/log4j2.properties" <<PROPS
 # Written by scripts/testbed/up.sh.
