@@ -87,6 +87,9 @@ func TestNewValidatesTheConfig(t *testing.T) {
 		{"slash in prefix", Config{Prefix: "a/b.", Partitions: 1, ReplicationFactor: 1}, `has '/' at byte 1`},
 		{"space in prefix", Config{Prefix: "my env.", Partitions: 1, ReplicationFactor: 1}, `has ' ' at byte 2`},
 		{"prefix too long", Config{Prefix: strings.Repeat("x", 230), Partitions: 1, ReplicationFactor: 1}, "too long"},
+		{"production replication", Config{Partitions: 6, ReplicationFactor: 3, MinInsyncReplicas: 2}, ""},
+		{"negative min ISR", Config{Partitions: 1, ReplicationFactor: 3, MinInsyncReplicas: -1}, "min.insync.replicas is -1"},
+		{"min ISR above replication", Config{Partitions: 1, ReplicationFactor: 2, MinInsyncReplicas: 3}, "exceeds the replication factor 2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,6 +134,27 @@ func TestSpecsDeclareTheContract(t *testing.T) {
 		if !sp.CoPartitioned || sp.Partitions != 8 || sp.ReplicationFactor != 3 {
 			t.Errorf("%s = %+v, want co-partitioned with 8 partitions and 3 replicas", sp.Name, sp)
 		}
+	}
+}
+
+func TestMinInsyncReplicasIsEveryTopicsConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		min  int16
+		want string // "" for no such config
+	}{{"broker default", 0, ""}, {"two", 2, "2"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(Config{Partitions: 3, ReplicationFactor: 3, MinInsyncReplicas: tc.min})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sp := range s.Specs() {
+				got, ok := sp.Configs[ConfigMinInsyncReplicas]
+				if tc.want == "" && ok || tc.want != "" && got != tc.want {
+					t.Errorf("%s: %s = %q (set %v), want %q", sp.Name, ConfigMinInsyncReplicas, got, ok, tc.want)
+				}
+			}
+		})
 	}
 }
 

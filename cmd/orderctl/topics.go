@@ -11,13 +11,15 @@ import (
 )
 
 func init() {
-	var partitions, rf int
+	var partitions, rf, minISR int
 	topicFlags := func(fs *flag.FlagSet) {
 		fs.IntVar(&partitions, "partitions", 6, "partitions of every co-partitioned topic")
 		fs.IntVar(&rf, "replication-factor", 1, "replication factor of the topics; -1 for the broker's default")
+		fs.IntVar(&minISR, "min-insync-replicas", 0, "min.insync.replicas of every topic (production: 2 with replication 3); 0 for the broker's default")
 	}
 	set := func(g *globals) (topics.Set, error) {
-		return topics.New(topics.Config{Prefix: g.TopicPrefix, Partitions: int32(partitions), ReplicationFactor: int16(rf)})
+		return topics.New(topics.Config{Prefix: g.TopicPrefix, Partitions: int32(partitions), ReplicationFactor: int16(rf),
+			MinInsyncReplicas: int16(minISR)})
 	}
 	register(&command{
 		path:  "topics create",
@@ -25,7 +27,7 @@ func init() {
 		long: `Creates order.commands, order.events, order.state, order.command-results and
 order.commands.dlq (with --topic-prefix in front) with their retention and cleanup
 policies, then verifies every topic as "topics verify" does.`,
-		example: "  orderctl topics create --topic-prefix staging. --partitions 12 --replication-factor 3",
+		example: "  orderctl topics create --topic-prefix staging. --partitions 12 --replication-factor 3 --min-insync-replicas 2",
 		flags:   topicFlags,
 		run: func(ctx context.Context, g *globals, e env, _ []string) int {
 			s, err := set(g)
@@ -65,7 +67,7 @@ policies, then verifies every topic as "topics verify" does.`,
 		long: `Prints each problem found (a missing topic, a wrong partition count or replication
 factor, topics that are not co-partitioned, a wrong retention or cleanup policy)
 with what to do about it, and exits 1 if there is any.`,
-		example: "  orderctl topics verify --topic-prefix staging. --partitions 12 --replication-factor 3",
+		example: "  orderctl topics verify --topic-prefix staging. --partitions 12 --replication-factor 3 --min-insync-replicas 2",
 		flags:   topicFlags,
 		run: func(ctx context.Context, g *globals, e env, _ []string) int {
 			s, err := set(g)
