@@ -298,10 +298,14 @@ func (r *reaction) orderCancelled() {
 
 // ---- helpers ----
 
+// UserID is the userId of the saga's commands: a system user, so the status
+// changes they cause say triggerType SYSTEM.
+const UserID = order.SystemUserPrefix + "saga"
+
 func (r *reaction) command(key string, d order.CommandData) {
 	r.out = append(r.out, Output{Command: &order.Command{
 		ID: "saga-" + r.s.OrderID + "-" + key, Type: d.CommandType(), OrderID: r.s.OrderID,
-		CorrelationID: r.s.CorrelationID, UserID: "saga", Data: d,
+		CorrelationID: r.s.CorrelationID, UserID: UserID, Data: d,
 	}})
 }
 

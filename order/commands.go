@@ -1,6 +1,9 @@
 package order
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // CommandType names a command. Names are PascalCase verbs and part of the
 // command contract on order.commands.
@@ -19,6 +22,21 @@ type Command struct {
 	// stamps the events, so deciding a command again gives the same events.
 	Time time.Time   `json:"-"`
 	Data CommandData `json:"data"`
+}
+
+// SystemUserPrefix starts the userId of a command that one of orderlog's
+// own services sent (the fulfillment saga's is "system:saga"): the status
+// changes it causes say triggerType SYSTEM, not USER. An edge that takes
+// user ids from outside (the API's token subjects) must not pass one on
+// that starts with it.
+const SystemUserPrefix = "system:"
+
+// SystemUser returns the userId of service name's commands.
+func SystemUser(name string) string { return SystemUserPrefix + name }
+
+// IsSystemUser reports whether userID is a service's (or empty: no user).
+func IsSystemUser(userID string) bool {
+	return userID == "" || strings.HasPrefix(userID, SystemUserPrefix)
 }
 
 // CommandData is the type-specific payload of a command.

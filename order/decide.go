@@ -107,9 +107,9 @@ func (b *builder) emit(d EventData) {
 }
 
 func (b *builder) moveTo(to Status, reason string) {
-	trigger := "SYSTEM"
-	if b.cmd.UserID != "" {
-		trigger = "USER"
+	trigger := "USER"
+	if IsSystemUser(b.cmd.UserID) {
+		trigger = "SYSTEM"
 	}
 	b.emit(OrderStatusChanged{PreviousStatus: b.state.Status.Ref(), NewStatus: to.Ref(), Reason: reason, TriggerType: trigger})
 }
