@@ -4,7 +4,8 @@
 // shipment and delivery, and compensates when a step fails.
 //
 // It does no I/O. React takes the saga's State of one order and one Input
-// (an order event, a result from an outside system, or the clock ticking)
+// (an order event, a result from an outside system, the order's answer to a
+// command, or the clock ticking)
 // and returns the new State and the Outputs to write: commands for the order
 // aggregate (which stays the single writer of order events), requests to the
 // outside systems of package integration, and notifications. Package saga
@@ -16,6 +17,14 @@
 // a row of Steps; the diagram in the README is generated from that table,
 // and a test checks that React never moves between steps along a path the
 // table does not declare.
+//
+// The saga reads the results of its own commands (rejected.go): a command
+// the order refused is judged (Judge) by its step and what the saga knows of
+// the order. A refusal the order's cancellation explains is left to the
+// cancellation path; otherwise the order is flagged SAGA_<STEP>_REJECTED
+// with the command, code and message, the customer is told, and before
+// shipment the order is cancelled, so no authorization, capture or
+// reservation stays held for an order that cannot go on.
 //
 // Durable timers (a payment deadline, a shipment deadline, a request's retry,
 // the backorder re-check) are part of State, so they survive crashes and

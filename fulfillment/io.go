@@ -12,6 +12,9 @@ type Input struct {
 	Payment   *integration.PaymentResult
 	Inventory *integration.InventoryResult
 	Shipping  *integration.ShippingResult
+	// Result is the order's answer to a command (order.command-results);
+	// the saga acts on rejections of its own (Concerns).
+	Result *order.CommandResult
 }
 
 // Output is one record to write: exactly one of its fields is set.

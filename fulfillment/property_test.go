@@ -54,6 +54,18 @@ func newChaos(t testing.TB, seed uint64) *chaos {
 		}
 	}
 	c.payment, c.inventory, c.shipping = c.pay, c.inv, c.ship
+	if rng.IntN(4) == 0 {
+		// An order that refuses some of the saga's forward commands: the
+		// saga reads the rejections and flags, compensates or cancels.
+		rate := 0.05 + rng.Float64()*0.25
+		c.refuse = func(cmd order.Command) bool {
+			switch cmd.Type {
+			case order.CmdAuthorizePayment, order.CmdReserveInventory, order.CmdCapturePayment, order.CmdShipOrder, order.CmdDeliverOrder:
+				return rng.Float64() < rate
+			}
+			return false
+		}
+	}
 	return c
 }
 
@@ -247,7 +259,11 @@ func TestSagaProperties(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.drive()
-			outcomes[c.check(t)]++
+			outcome := c.check(t)
+			if len(c.refused) > 0 {
+				outcome += " (the order refused saga commands)"
+			}
+			outcomes[outcome]++
 		})
 		if !ok {
 			t.Logf("seed %d: %s", seed, c.story())
@@ -270,14 +286,17 @@ func (c *chaos) check(t *testing.T) string {
 	for _, r := range c.rejected {
 		if (r.cmd.Type == order.CmdShipOrder || r.cmd.Type == order.CmdDeliverOrder) &&
 			!slices.ContainsFunc(o.Notes, func(n order.Note) bool { return strings.HasPrefix(n.Text, "SHIPPED_AFTER_CANCELLATION") }) &&
-			c.flags("SHIPPED_AFTER_CANCELLATION") == 0 {
+			c.flags("SHIPPED_AFTER_CANCELLATION") == 0 && !c.sagaFlagged() {
 			t.Errorf("the order refused %s (%v) and no one was told the parcel left", r.cmd.ID, r.err)
 		}
+	}
+	if len(c.refused) > 0 && o.Status != order.StatusCancelled && !c.sagaFlagged() {
+		t.Errorf("the order refused %d saga commands and is %s, neither cancelled nor flagged SAGA_*_REJECTED", len(c.refused), o.Status)
 	}
 	waitingBackorder := o.Status == order.StatusShipped && slices.ContainsFunc(o.Lines, func(l order.Line) bool { return l.Backordered > 0 }) &&
 		s.hasTimer(TimerBackorderRecheck)
 	heldForApproval := o.Status == order.StatusConfirmed && o.AwaitingApproval() && s.Step == StepApproval
-	heldForPerson := slices.ContainsFunc(o.Flags, func(f order.Flag) bool { return f.Code == "SHIPMENT_FAILED" })
+	heldForPerson := slices.ContainsFunc(o.Flags, func(f order.Flag) bool { return f.Code == "SHIPMENT_FAILED" }) || c.sagaFlagged()
 	name := string(o.Status)
 	switch {
 	case o.Status == order.StatusDelivered || o.Status == order.StatusReturned:
@@ -298,6 +317,8 @@ func (c *chaos) check(t *testing.T) string {
 		name = "SHIPPED, waiting for backordered units"
 	case heldForApproval:
 		name = "AWAITING_APPROVAL"
+	case heldForPerson && c.sagaFlagged():
+		name = string(o.Status) + ", SAGA_*_REJECTED flagged"
 	case heldForPerson:
 		name = string(o.Status) + ", SHIPMENT_FAILED flagged"
 	default:
@@ -310,6 +331,14 @@ func (c *chaos) check(t *testing.T) string {
 		t.Errorf("delivered order in step %s", stepName(s.Step))
 	}
 	return name
+}
+
+// sagaFlagged reports whether the saga flagged the order (or noted on a
+// closed one) for a refused command of its own.
+func (c *chaos) sagaFlagged() bool {
+	rejected := func(code string) bool { return strings.HasPrefix(code, "SAGA_") && strings.HasSuffix(code, "_REJECTED") }
+	return slices.ContainsFunc(c.ord.Flags, func(f order.Flag) bool { return rejected(f.Code) }) ||
+		slices.ContainsFunc(c.ord.Notes, func(n order.Note) bool { code, _, _ := strings.Cut(n.Text, ":"); return n.Admin && rejected(code) })
 }
 
 // knownReservations is every reservation the inventory made whose answer

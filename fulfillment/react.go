@@ -48,6 +48,8 @@ func (p Policy) react(s State, in Input, env Env) *reaction {
 		r.inventory(*in.Inventory)
 	case in.Shipping != nil:
 		r.shipping(*in.Shipping)
+	case in.Result != nil:
+		r.rejected(*in.Result)
 	default:
 		r.tick()
 	}

@@ -65,6 +65,11 @@ type world struct {
 	// autoDeliver makes the default carrier answer DELIVERED right after
 	// SHIPPED.
 	autoDeliver bool
+	// refuse, when set, makes the order refuse a saga command it would
+	// accept (as an aggregate with a rule the saga does not know would);
+	// a command id refused once is refused again.
+	refuse  func(order.Command) bool
+	refused map[string]bool
 
 	// What happened, for assertions.
 	requests []Output // every request the saga wrote, in order
@@ -120,6 +125,13 @@ func (w *world) user(d order.CommandData) {
 func (w *world) decide(c order.Command) error {
 	w.t.Helper()
 	c.Time = w.now
+	if w.refused[c.ID] || (w.refuse != nil && strings.HasPrefix(c.ID, CommandIDPrefix(c.OrderID)) && w.refuse(c)) {
+		if w.refused == nil {
+			w.refused = map[string]bool{}
+		}
+		w.refused[c.ID] = true
+		return &order.Rejection{Code: order.CodePreconditionFailed, Message: "refused by the test's rule"}
+	}
 	evs, err := w.dec.Decide(w.ord, c)
 	if err != nil {
 		if _, dup := errors.AsType[*order.Duplicate](err); dup {
@@ -216,6 +228,8 @@ func describe(in Input) string {
 		return fmt.Sprintf("inventory %s %s %s", in.Inventory.RequestID, in.Inventory.Action, in.Inventory.Outcome)
 	case in.Shipping != nil:
 		return fmt.Sprintf("shipping %s %s %s", in.Shipping.RequestID, in.Shipping.Outcome, in.Shipping.Status)
+	case in.Result != nil:
+		return fmt.Sprintf("result %s %s %s", in.Result.CommandID, in.Result.Status, in.Result.Code)
 	}
 	return "tick"
 }
@@ -242,9 +256,12 @@ func (w *world) step() bool {
 	case 0: // the order topic is ordered: commands are decided first in, first out
 		c := w.queue[0]
 		w.queue = w.queue[1:]
-		if err := w.decide(c); err != nil {
+		err := w.decide(c)
+		if err != nil {
 			w.rejected = append(w.rejected, rejection{c, err})
 		}
+		// The processor answers every command on order.command-results.
+		w.inbox = append(w.inbox, Input{Result: new(order.ResultOf(c, w.ord.Version, nil, err))})
 	case 1:
 		if w.rng != nil {
 			idx = w.rng.IntN(len(w.inbox))
@@ -272,6 +289,8 @@ func system(in Input) integration.System {
 		return integration.Payment
 	case in.Inventory != nil:
 		return integration.Inventory
+	case in.Result != nil:
+		return "results"
 	}
 	return integration.Shipping
 }
