@@ -336,7 +336,9 @@ func (c *chaos) check(t *testing.T) string {
 // sagaFlagged reports whether the saga flagged the order (or noted on a
 // closed one) for a refused command of its own.
 func (c *chaos) sagaFlagged() bool {
-	rejected := func(code string) bool { return strings.HasPrefix(code, "SAGA_") && strings.HasSuffix(code, "_REJECTED") }
+	rejected := func(code string) bool {
+		return strings.HasPrefix(code, "SAGA_") && strings.HasSuffix(code, "_REJECTED")
+	}
 	return slices.ContainsFunc(c.ord.Flags, func(f order.Flag) bool { return rejected(f.Code) }) ||
 		slices.ContainsFunc(c.ord.Notes, func(n order.Note) bool { code, _, _ := strings.Cut(n.Text, ":"); return n.Admin && rejected(code) })
 }
