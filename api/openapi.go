@@ -19,7 +19,8 @@ func OpenAPI() obj {
 	refundParam := param("refundId", "path", "the refund's id, as RequestRefund named it", true)
 	itemParam := param("itemId", "path", "the product id of the line", true)
 	ifMatch := param("If-Match", "header", `the order version the change expects, as "3"; a mismatch is 412`, false)
-	idem := param("Idempotency-Key", "header", "becomes the commandId: a retry with the same key is answered as the original", false)
+	idem := param("Idempotency-Key", "header", "becomes the commandId: a retry with the same key and request is answered as the original; "+
+		"the same key with another request (method, path, body or caller) is 422 IDEMPOTENCY_KEY_REUSED", false)
 	write := func(summary, body string, created bool, params ...obj) obj {
 		o := op(summary, append([]obj{idem}, params...), writeResponses(created))
 		if body != "" {
@@ -135,20 +136,21 @@ func readResponses(schema string) obj {
 		"400": errResp("a bad parameter, named in field"),
 		"401": errResp("no valid bearer token"),
 		"403": errResp("the role may not do this"),
-		"404": errResp("no such order, or another customer's"),
+		"404": errResp("no such order, or another customer's; VERSION_NOT_FOUND (field version) names the order's current version"),
 	}
 }
 
 func writeResponses(created bool) obj {
 	r := obj{
 		"200": resp("accepted, or a duplicate answered as the original; the order as of the new version, ETag the version", ref("Order")),
-		"400": errResp("a bad body or header, named in field"),
+		"400": errResp("a bad body or header, named in field: one JSON object, fields of the JSON types the schema gives, an orderId by its rule"),
 		"401": errResp("no valid bearer token"),
 		"403": errResp("the role may not do this"),
-		"404": errResp("ORDER_NOT_FOUND"),
+		"404": errResp("ORDER_NOT_FOUND: no such order, or another customer's (a customer is never told which)"),
+		"413": errResp("BODY_TOO_LARGE: the body is over 1 MiB"),
 		"409": errResp("VERSION_CONFLICT"),
 		"412": errResp("VERSION_CONFLICT against If-Match"),
-		"422": errResp("the command was rejected: code, message, field"),
+		"422": errResp("the command was rejected: code, message, field; or IDEMPOTENCY_KEY_REUSED"),
 		"503": errResp("the command could not be sent to Kafka"),
 		"504": errResp("no result within the timeout"),
 	}

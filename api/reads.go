@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -46,8 +47,10 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		v, err = s.foldUpTo(r, id, func(e order.Event) bool { return e.Seq <= n })
-		if err == nil && v.Version < n {
-			err = projections.ErrNotFound
+		if err == nil && v.Version < n && owns(p, v) {
+			writeError(w, http.StatusNotFound, "VERSION_NOT_FOUND",
+				fmt.Sprintf("order %s has no version %d; its current version is %d", id, n, v.Version), "version")
+			return
 		}
 	case q.Has("at"):
 		t, perr := time.Parse(time.RFC3339Nano, q.Get("at"))

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -93,7 +94,15 @@ func TestReadsFollowTheRoleRules(t *testing.T) {
 				})},
 			{name: "time travel to the version of the create", c: alice, method: "GET", path: "/api/v1/orders/a-1?version=" + etagNum(v1), wantCode: 200,
 				check: view(func(t *testing.T, v projections.View) { require.Len(t, v.Lines, 1) })},
-			{name: "a version not reached is 404", c: alice, method: "GET", path: "/api/v1/orders/a-1?version=99", wantCode: 404},
+			{name: "a version not reached is 404 naming the current version", c: alice, method: "GET", path: "/api/v1/orders/a-1?version=99",
+				wantCode: 404, wantError: "VERSION_NOT_FOUND", wantField: "version",
+				check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
+					v, err := f.side.reader.Order(context.Background(), "a-1")
+					require.NoError(t, err)
+					require.Contains(t, decodeBytes[Error](t, b).Message, fmt.Sprintf("its current version is %d", v.Version))
+				}},
+			{name: "a version past the end of another customer's order is the same 404 as none", c: bob, method: "GET", path: "/api/v1/orders/a-1?version=99",
+				wantCode: 404, wantError: "ORDER_NOT_FOUND"},
 			{name: "a bad version is 400", c: alice, method: "GET", path: "/api/v1/orders/a-1?version=x", wantCode: 400, wantError: "BAD_REQUEST", wantField: "version"},
 			{name: "time travel to now", c: alice, method: "GET", path: "/api/v1/orders/a-1?at=" + url.QueryEscape(time.Now().Add(time.Minute).Format(time.RFC3339Nano)), wantCode: 200,
 				check: view(func(t *testing.T, v projections.View) { require.Len(t, v.Notes, 1) })},

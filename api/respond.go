@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -16,7 +18,8 @@ import (
 // Error is the body of every answer that is not a success:
 // {"code","message","field"}. Code is a rejection code of the domain
 // (order.Code) or one of the API's own (BAD_REQUEST, UNAUTHORIZED,
-// FORBIDDEN, NOT_FOUND, KAFKA_UNAVAILABLE, TIMEOUT, INTERNAL).
+// FORBIDDEN, NOT_FOUND, BODY_TOO_LARGE, IDEMPOTENCY_KEY_REUSED,
+// KAFKA_UNAVAILABLE, TIMEOUT, INTERNAL).
 type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -55,42 +58,94 @@ func readError(w http.ResponseWriter, id string, err error) {
 	internalError(w, err)
 }
 
-// decodeBody reads a JSON body into v; unknown fields are refused. On a
-// bad body it answers 400 naming the field and returns false. An empty
-// body is allowed when optional.
+// MaxBodyBytes is the largest request body the API reads; a larger one is
+// answered 413.
+const MaxBodyBytes = 1 << 20
+
+// decodeBody reads a JSON body into v: exactly one JSON value (an object),
+// at most MaxBodyBytes, no unknown fields. On a bad body it answers 400
+// naming the field in the body's terms (413 when too large) and returns
+// false. An empty body is allowed when optional.
 func decodeBody(w http.ResponseWriter, r *http.Request, v any, optional bool) bool {
-	b, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeError(w, http.StatusRequestEntityTooLarge, "BODY_TOO_LARGE",
+				fmt.Sprintf("the body is larger than %d bytes, the most the API reads", tooLarge.Limit), "body")
+			return false
+		}
 		badRequest(w, "body", "read body: %v", err)
 		return false
 	}
-	if len(strings.TrimSpace(string(b))) == 0 {
+	if len(bytes.TrimSpace(b)) == 0 {
 		if optional {
 			return true
 		}
 		badRequest(w, "body", "a JSON body is required")
 		return false
 	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		var se *json.SyntaxError
-		switch {
-		case errors.As(err, &te):
-			f := jsonField(te.Field)
-			badRequest(w, f, "%s must be %s, not %s", f, te.Type, te.Value)
-		case errors.As(err, &se):
-			badRequest(w, "body", "malformed JSON at byte %d: %v", se.Offset, err)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			badRequest(w, f, "unknown field %q", f)
-		default:
-			badRequest(w, "body", "bad JSON: %v", err)
-		}
+		decodeError(w, err)
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		badRequest(w, "body", "the body must be exactly one JSON value; more follows at byte %d", dec.InputOffset())
 		return false
 	}
 	return true
+}
+
+// decodeError answers a body json could not decode, in JSON terms.
+func decodeError(w http.ResponseWriter, err error) {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te):
+		f := jsonField(te.Field)
+		if f == "" {
+			badRequest(w, "body", "the body must be %s, not %s", jsonKind(te.Type), te.Value)
+			return
+		}
+		badRequest(w, f, "%s must be %s, not %s", f, jsonKind(te.Type), te.Value)
+	case errors.As(err, &se):
+		badRequest(w, "body", "malformed JSON at byte %d: %s", se.Offset, strings.TrimPrefix(se.Error(), "json: "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		badRequest(w, "body", "the JSON body ends before its value does")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		badRequest(w, f, "unknown field %q", f)
+	default:
+		badRequest(w, "body", "bad JSON: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+}
+
+// jsonKind names what a Go type is in JSON: "an object", "an array", ...
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return "another type"
 }
 
 // jsonField drops the names of embedded Go structs ("CreateOrder.items.quantity"

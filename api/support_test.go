@@ -50,7 +50,7 @@ func (f *fixture) deliver(id string) {
 		order.DeliverOrder{})
 }
 
-func view(t *testing.T, b []byte) projections.View { return decodeBytes[projections.View](t, b) }
+func viewOf(t *testing.T, b []byte) projections.View { return decodeBytes[projections.View](t, b) }
 
 func TestSupportActionsAreCommandsWithRoles(t *testing.T) {
 	f := newFixture(t)
@@ -65,7 +65,7 @@ func TestSupportActionsAreCommandsWithRoles(t *testing.T) {
 		{name: "the service flags and holds the order", c: svc, method: "POST", path: "/api/v1/orders/s-1/flags",
 			body: map[string]any{"code": "HIGH_VALUE", "reason": "over the limit", "requiresApproval": true}, wantCode: 200,
 			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
-				v := view(t, b)
+				v := viewOf(t, b)
 				require.NotEmpty(t, v.Flags)
 				require.Equal(t, "HIGH_VALUE", v.Flags[len(v.Flags)-1].Code)
 				require.True(t, v.Approval.Pending)
@@ -74,13 +74,13 @@ func TestSupportActionsAreCommandsWithRoles(t *testing.T) {
 		{name: "a customer may not approve", c: alice, method: "POST", path: "/api/v1/orders/s-1/approval", wantCode: 403, wantError: "FORBIDDEN"},
 		{name: "an admin approves", c: admin, method: "POST", path: "/api/v1/orders/s-1/approval", body: map[string]any{"comment": "checked"},
 			wantCode: 200, check: func(t *testing.T, _ *fixture, r *http.Response, b []byte) {
-				require.False(t, view(t, b).Approval.Pending)
+				require.False(t, viewOf(t, b).Approval.Pending)
 				require.NotEmpty(t, r.Header.Get("ETag"))
 			}},
 		{name: "the customer adds a customer note", c: alice, method: "POST", path: "/api/v1/orders/s-1/notes",
 			body: map[string]any{"kind": "customer", "text": "leave it at the door"}, wantCode: 200,
 			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
-				v := view(t, b)
+				v := viewOf(t, b)
 				require.Len(t, v.Notes, 1)
 				require.False(t, v.Notes[0].Admin)
 			}},
@@ -97,14 +97,14 @@ func TestSupportActionsAreCommandsWithRoles(t *testing.T) {
 		{name: "an admin note is seen by the admin", c: admin, method: "POST", path: "/api/v1/orders/s-1/notes",
 			body: map[string]any{"kind": "admin", "text": "called the customer"}, wantCode: 200,
 			check: func(t *testing.T, f *fixture, _ *http.Response, b []byte) {
-				require.Len(t, view(t, b).Notes, 2)
+				require.Len(t, viewOf(t, b).Notes, 2)
 				w := f.alice.do("GET", "/api/v1/orders/s-1", nil)
 				require.Len(t, decode[projections.View](t, w).Notes, 1, "not by the customer")
 			}},
 		{name: "the customer changes the shipping address", c: alice, method: "PUT", path: "/api/v1/orders/s-1/shipping-address",
 			body:     map[string]any{"address": order.Address{Line1: "2 Side St", City: "New York", State: "NY", PostalCode: "10002", Country: "US"}, "reason": "moved"},
 			wantCode: 200, check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
-				require.Equal(t, "2 Side St", view(t, b).Shipping.Address.Line1)
+				require.Equal(t, "2 Side St", viewOf(t, b).Shipping.Address.Line1)
 			}},
 		{name: "a return before delivery is 422", c: alice, method: "POST", path: "/api/v1/orders/s-1/returns",
 			body: map[string]any{"items": []order.ItemQuantity{{ProductID: "sku-1", Quantity: 1}}, "reason": "broken"}, wantCode: 422, wantError: "INVALID_TRANSITION"},
@@ -112,14 +112,14 @@ func TestSupportActionsAreCommandsWithRoles(t *testing.T) {
 			method: "POST", path: "/api/v1/orders/s-2/returns",
 			body: map[string]any{"items": []order.ItemQuantity{{ProductID: "sku-1", Quantity: 1}}, "reason": "broken"}, wantCode: 200,
 			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
-				require.Equal(t, order.StatusReturnRequested, view(t, b).Status)
+				require.Equal(t, order.StatusReturnRequested, viewOf(t, b).Status)
 			}},
 		{name: "a customer may not receive a return", c: alice, method: "POST",
 			path: "/api/v1/orders/s-2/returns/" + derivedIDFor("return", "s-2", "ret-k1") + "/receipt", wantCode: 403, wantError: "FORBIDDEN"},
 		{name: "the warehouse receives the return", c: svc, method: "POST",
 			path: "/api/v1/orders/s-2/returns/" + derivedIDFor("return", "s-2", "ret-k1") + "/receipt", wantCode: 200,
 			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
-				require.Equal(t, order.StatusReturned, view(t, b).Status)
+				require.Equal(t, order.StatusReturned, viewOf(t, b).Status)
 			}},
 		{name: "receiving an unknown return is 422", c: svc, method: "POST", path: "/api/v1/orders/s-2/returns/nope/receipt",
 			wantCode: 422},
@@ -130,7 +130,7 @@ func TestSupportActionsAreCommandsWithRoles(t *testing.T) {
 		{name: "the gateway's refund is recorded", c: svc, method: "POST", path: "/api/v1/orders/s-2/refunds/rf-1/record",
 			body: map[string]any{"amount": 100, "processorReference": "gw-9"}, wantCode: 200,
 			check: func(t *testing.T, _ *fixture, _ *http.Response, b []byte) {
-				require.Equal(t, int64(100), view(t, b).Payment.Refunded)
+				require.Equal(t, int64(100), viewOf(t, b).Payment.Refunded)
 			}},
 		{name: "a record's body names no refundId: the path does", c: svc, method: "POST", path: "/api/v1/orders/s-2/refunds/rf-1/record",
 			body: map[string]any{"refundId": "rf-2", "amount": 100}, wantCode: 400, wantError: "BAD_REQUEST", wantField: "refundId"},

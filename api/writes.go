@@ -49,6 +49,9 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, wr write) {
 		}
 	}
 	key := r.Header.Get("Idempotency-Key")
+	if !s.bindKey(w, r, p, key, wr) {
+		return
+	}
 	if key == "" {
 		key = newUUID()
 	}
@@ -74,6 +77,10 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, wr write) {
 		}
 		log.Debug("command result", "status", res.Status, "code", res.Code, "version", res.Version)
 		if res.Status == order.ResultRejected {
+			if wr.create && res.Code == order.CodeOrderAlreadyExists && !s.mayKnow(r, p, wr.orderID) {
+				notFound(w, wr.orderID) // as for a missing order: whose it is stays unsaid
+				return
+			}
 			answerRejection(w, res, expected != nil)
 			return
 		}
@@ -152,7 +159,22 @@ func (s *Server) answerOrderAt(w http.ResponseWriter, r *http.Request, p Princip
 		writeJSON(w, status, res)
 		return
 	}
+	if !owns(p, v) { // a create answered DUPLICATE for an id another customer took with the same command id
+		w.Header().Del("ETag")
+		notFound(w, res.OrderID)
+		return
+	}
 	writeJSON(w, status, visible(p, v))
+}
+
+// mayKnow reports whether the caller may learn that order id exists: it is
+// not a customer, or the order is its own.
+func (s *Server) mayKnow(r *http.Request, p Principal, id string) bool {
+	if p.Role != RoleCustomer {
+		return true
+	}
+	v, err := s.cfg.Reader.Order(r.Context(), id)
+	return err == nil && owns(p, v)
 }
 
 // orderIDFor derives the id of a new order from the caller and its
