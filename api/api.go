@@ -39,6 +39,11 @@ type Config struct {
 	// result (default 5 s). Waiting for the projection to reach the
 	// result's version (read your writes) is bounded by it again.
 	Timeout time.Duration
+	// Keys, if set, binds each Idempotency-Key to the request first sent
+	// with it, so that the key sent again with another request is 422
+	// IDEMPOTENCY_KEY_REUSED (RedisKeys). Without it such a request is
+	// answered as the first was (the processor's dedup by command id).
+	Keys KeyStore
 	// Queues, if set, gives the dashboard the projection lag and DLQ size
 	// (dashboard.KafkaQueues); without it they are reported unknown.
 	Queues dashboard.Queues

@@ -127,6 +127,8 @@ type readSide struct {
 	names   topics.Names
 	reader  *projections.Reader
 	events  *schemas.Serde[order.Event]
+	// keys is a KeyStore on the same Redis, under the test's prefix.
+	keys *RedisKeys
 }
 
 func newReadSide(t *testing.T, rb redisBackend) *readSide {
@@ -145,7 +147,7 @@ func newReadSideOn(t *testing.T, kafka func(*testing.T) ([]string, topics.Names)
 	runBackground(t, p.Run)
 	r, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: prefix, PointerKey: prefix + "active-prefix"})
 	require.NoError(t, err)
-	return &readSide{brokers: brokers, names: names, reader: r, events: serde}
+	return &readSide{brokers: brokers, names: names, reader: r, events: serde, keys: NewRedisKeys(rdb, prefix+"idempotency:", time.Hour)}
 }
 
 // fakeKafka is a CommandSender and ResultWaiter without a processor: it

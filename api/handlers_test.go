@@ -31,7 +31,7 @@ func newFixture(t *testing.T) *fixture { return newFixtureOn(t, testRedis) }
 func newFixtureOn(t *testing.T, rb redisBackend) *fixture {
 	side := newReadSide(t, rb)
 	fk := newFakeKafka(t, side)
-	srv, err := New(Config{Reader: side.reader, Commands: fk, Results: fk, JWTKey: testKey,
+	srv, err := New(Config{Reader: side.reader, Commands: fk, Results: fk, JWTKey: testKey, Keys: side.keys,
 		Timeout: 5 * time.Second, Logger: testLogger()})
 	require.NoError(t, err)
 	h := srv.Handler()
