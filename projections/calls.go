@@ -237,6 +237,7 @@ func (a *applier) shardScript(c *call, now time.Time, from int) script {
 		s.op("Z", a.k.status(sh, last.after), created, c.orderID)
 		s.op("C", a.k.statusCounts(sh), string(last.after), 1)
 	}
+	a.attentionOp(&s, sh, c.orderID, c.view)
 	return s
 }
 

@@ -66,6 +66,8 @@
 //	P stats:{T}:events:MINUTE        hash    EVENT_TYPE -> events stamped in that UTC   every event younger
 //	                                         minute ("2026-11-21T10:04"); expires       than the TTL
 //	                                         Config.MinuteCounterTTL (24 h) after it
+//	P attention:{T}                  zset    orderId, score when it needs a person      every event
+//	                                         (ms; now or later: see "Needs attention")
 //	orderlog:active-prefix           string  the prefix readers use (Config.PointerKey) Activate, a rebuild
 //
 // (Braces here are literal: they are the hash tags. orderIds and prefixes
@@ -149,6 +151,32 @@
 // When Redis lost an order's keys but not its shard (a cache ahead of
 // Redis), the shard may take the next run before the order script finds
 // the gap; such an order needs a rebuild either way.
+//
+// # Needs attention
+//
+// Attention (attention.go) derives from a view alone why its order needs a
+// support person, each reason with its age: COMPENSATION_FAILED (a flag
+// with that code, or on any order the saga's admin note "CODE: why; needs
+// a person", which it writes where a flag cannot go), HELD_FOR_APPROVAL (a
+// holding flag not yet approved), OVERDUE (the saga's SHIPMENT_OVERDUE or
+// DELIVERY_OVERDUE flag, or an estimated delivery day that ended before a
+// delivery), FLAGGED (any other flag), STUCK (PLACED or CONFIRMED, no flag,
+// nothing backordered, no event for StuckAfter). An approval clears the
+// flags; a person's admin note at or after a flag that holds nothing, or
+// after the saga's note, acknowledges it; a cancelled or returned order
+// keeps only what needs a person still. The view keeps when each flag was
+// raised (View.FlagTimes).
+//
+// The shard script keeps the index: with every run it sets the order's
+// score in attention:{T} to the earliest time a reason is due (a flag's
+// time, the last event plus StuckAfter, the end of the delivery day), or
+// removes it when none ever will be, so the reader's ZRANGEBYSCORE up to
+// now finds exactly the orders whose time has come, whatever the clock
+// did since their last event; it judges each by its view at its own
+// clock. What a view cannot show is not on the list: the saga's requests
+// and timers live in its own state topic, so STUCK means "no event for
+// StuckAfter", not "no request in flight". Views projected before the
+// index existed enter it at their next event (or a rebuild).
 //
 // # Gaps
 //

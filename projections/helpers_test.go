@@ -208,6 +208,9 @@ func expected(prefix string, orders map[string][]order.Event) map[string]string 
 		zsets[k.orders(sh)] = append(zsets[k.orders(sh)], created)
 		zsets[k.customer(sh, v.CustomerID)] = append(zsets[k.customer(sh, v.CustomerID)], created)
 		zsets[k.status(sh, v.Status)] = append(zsets[k.status(sh, v.Status)], created)
+		if due, ok := attentionDue(v); ok {
+			zsets[k.attention(sh)] = append(zsets[k.attention(sh)], redis.Z{Score: float64(due.UnixMilli()), Member: id})
+		}
 	}
 	for key, m := range hashes {
 		for f, v := range m {

@@ -31,10 +31,11 @@ const (
 	famTypeEvents     = "type-events:"     // + {shard}:event type: zset of orderId:seq
 	famStats          = "stats:"           // + {shard}:...: counters
 	famApplied        = "applied:"         // + {shard}: hash orderId -> last seq in the shard
+	famAttention      = "attention:"       // + {shard}: zset of orderId by when it needs attention
 )
 
 // allFamilies lists every key family, for DeletePrefix.
-var allFamilies = []string{famOrder, famOrderEvents, famOrders, famCustomerOrders, famStatusOrders, famTypeEvents, famStats, famApplied}
+var allFamilies = []string{famOrder, famOrderEvents, famOrders, famCustomerOrders, famStatusOrders, famTypeEvents, famStats, famApplied, famAttention}
 
 // Fields of the order hash.
 const (
@@ -117,7 +118,8 @@ func (k keys) revenue(s int) string      { return k.shard(famStats, s) + ":reven
 func (k keys) minute(s int, t time.Time) string {
 	return k.shard(famStats, s) + ":events:" + minuteOf(t)
 }
-func (k keys) applied(s int) string { return k.shard(famApplied, s) }
+func (k keys) applied(s int) string   { return k.shard(famApplied, s) }
+func (k keys) attention(s int) string { return k.shard(famAttention, s) }
 
 // minuteOf names the UTC minute of t, e.g. "2026-11-21T10:04".
 func minuteOf(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") }

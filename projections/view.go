@@ -29,6 +29,9 @@ type View struct {
 	StatusHistory []StatusChange `json:"statusHistory"`
 	// LastEventID is the id of the event that made this version.
 	LastEventID string `json:"lastEventId"`
+	// FlagTimes[i] is when Flags[i] was raised (the needs-attention list's
+	// age; attention.go). Views projected before it existed lack it.
+	FlagTimes []time.Time `json:"flagTimes,omitempty"`
 }
 
 // StatusChange is one ORDER_STATUS_CHANGED event.
@@ -66,6 +69,8 @@ func Evolve(v View, e order.Event) View {
 			Seq: e.Seq, From: d.PreviousStatus.Name, To: d.NewStatus.Name,
 			Reason: d.Reason, TriggerType: d.TriggerType, At: e.Time,
 		})
+	case order.OrderFlagged:
+		v.FlagTimes = append(slices.Clip(v.FlagTimes), e.Time)
 	case order.OrderApproved:
 		v.Approval.ApprovedBy, v.Approval.Comment, v.Approval.ApprovedAt = d.ApprovedBy, d.Comment, e.Time
 	}
