@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +19,19 @@ import (
 	"github.com/orderlog/orderlog/projections"
 )
 
-// readOnly refuses writes: the API benchmark only reads.
+// apiRun is HTTP requests at a fixed rate, each measured from when it was
+// due to its full response.
+type apiRun struct {
+	name string
+	rate float64
+	lat  *latencies
+}
+
+func (r apiRun) String() string {
+	return fmt.Sprintf("%-44s %7d samples  p50 %9s  p99 %9s  max %9s", r.name, r.lat.count(), ms(r.lat.pct(0.5)), ms(r.lat.pct(0.99)), ms(r.lat.pct(1)))
+}
+
+// readOnly refuses writes: the GET benchmark only reads.
 type readOnly struct{}
 
 func (readOnly) Send(context.Context, order.Command) error { return errors.New("read-only benchmark") }
@@ -26,70 +39,109 @@ func (readOnly) Wait(context.Context, string) (order.CommandResult, error) {
 	return order.CommandResult{}, errors.New("read-only benchmark")
 }
 
-// runAPIGet serves the HTTP API over loopback on the read models under
-// prefix and sends GET /api/v1/orders/{id} for random ids at rate per
-// second for d, measuring each request from send to full response.
-func runAPIGet(ctx context.Context, cfg config, prefix string, ids []string, rate float64, d time.Duration) (run, error) {
-	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr, PoolSize: 64})
-	defer rdb.Close()
+var benchJWTKey = []byte("orderbench-key-orderbench-key-32b")
+
+// apiClient calls a test server as an admin.
+type apiClient struct {
+	base, token string
+	http        *http.Client
+}
+
+// serveAPI serves the API over loopback on the read models under prefix
+// and returns a client of it, and what closes the server.
+func serveAPI(rdb redis.UniversalClient, prefix string, cmds api.CommandSender, results api.ResultWaiter) (apiClient, func(), error) {
 	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: prefix})
 	if err != nil {
-		return run{}, err
+		return apiClient{}, nil, err
 	}
-	key := []byte("orderbench-key-orderbench-key-32b")
-	srv, err := api.New(api.Config{Reader: reader, Commands: readOnly{}, Results: readOnly{}, JWTKey: key})
+	srv, err := api.New(api.Config{Reader: reader, Commands: cmds, Results: results, JWTKey: benchJWTKey})
 	if err != nil {
-		return run{}, err
+		return apiClient{}, nil, err
+	}
+	tok, err := api.Token(benchJWTKey, "bench", api.RoleAdmin)
+	if err != nil {
+		return apiClient{}, nil, err
 	}
 	hs := httptest.NewServer(srv.Handler())
-	defer hs.Close()
-	tok, err := api.Token(key, "bench", api.RoleAdmin)
-	if err != nil {
-		return run{}, err
+	return apiClient{base: hs.URL, token: tok, http: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}}, hs.Close, nil
+}
+
+// do sends one request and reads the whole answer; any status but want
+// is an error.
+func (c apiClient) do(ctx context.Context, method, path, body string, want int) error {
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	n := int(rate * d.Seconds())
-	lat := &latencies{samples: make([]time.Duration, 0, n)}
-	jobs := make(chan string, 64)
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: status %d: %.200s", method, path, resp.StatusCode, b)
+	}
+	return nil
+}
+
+// paced calls do(i) for i in [0, n) on the schedule, each on its own
+// goroutine (open loop: a slow answer does not delay the next request),
+// and measures each from when it was due. Samples of requests due in the
+// warm-up are dropped.
+func paced(ctx context.Context, fr fixedRate, do func(ctx context.Context, i int) error) (*latencies, error) {
+	n := fr.items()
+	sch := schedule{start: time.Now(), rate: fr.rate}
+	lat := newLatencies(n)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var firstErr error
-	for range 32 {
+	var errs firstError
+	sem := make(chan struct{}, 1024)
+	for i := range n {
+		at := sch.wait(i)
+		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
-			defer wg.Done()
-			for id := range jobs {
-				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, hs.URL+"/api/v1/orders/"+id, nil)
-				req.Header.Set("Authorization", "Bearer "+tok)
-				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					_, err = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if err == nil && resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("GET order %s: status %d", id, resp.StatusCode)
-					}
-				}
-				lat.add(time.Since(t0))
-				if err != nil {
-					mu.Lock()
-					firstErr = err
-					mu.Unlock()
-				}
+			defer func() { <-sem; wg.Done() }()
+			err := do(ctx, i)
+			if fr.counts(sch.start, at) {
+				lat.add(time.Since(at))
 			}
+			errs.set(err)
 		}()
-	}
-	start := time.Now()
-	for i := range n {
-		if wait := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); wait > time.Millisecond {
-			time.Sleep(wait)
+		if ctx.Err() != nil {
+			break
 		}
-		jobs <- ids[rand.IntN(len(ids))]
 	}
-	close(jobs)
 	wg.Wait()
-	if firstErr != nil {
-		return run{}, firstErr
+	return lat, errs.get(context.Background())
+}
+
+// runAPIGet serves the HTTP API over loopback on the read models under
+// prefix and sends GET /api/v1/orders/{id} for random ids of ids.
+func runAPIGet(ctx context.Context, cfg config, prefix string, ids []string, fr fixedRate) (apiRun, error) {
+	rdb := redis.NewClient(&redis.Options{Addr: cfg.redisAddr, PoolSize: 64})
+	defer rdb.Close()
+	c, closeAPI, err := serveAPI(rdb, prefix, readOnly{}, readOnly{})
+	if err != nil {
+		return apiRun{}, err
 	}
-	return run{name: fmt.Sprintf("API GET /orders/{id} at %.0f/s", rate), commands: n, elapsed: time.Since(start), lat: lat, rate: rate}, nil
+	defer closeAPI()
+	lat, err := paced(ctx, fr, func(ctx context.Context, _ int) error {
+		return c.do(ctx, http.MethodGet, api.Prefix+"/orders/"+ids[rand.IntN(len(ids))], "", http.StatusOK)
+	})
+	if err != nil {
+		return apiRun{}, fmt.Errorf("api get: %w", err)
+	}
+	return apiRun{name: fmt.Sprintf("API GET /orders/{id} at %.0f/s", fr.rate), rate: fr.rate, lat: lat}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -13,68 +12,52 @@ import (
 	"github.com/orderlog/orderlog/schemas"
 )
 
-// latencies collects one sample per command; percentiles are exact.
-type latencies struct {
-	mu      sync.Mutex
-	samples []time.Duration
+// stepsPerLifecycle is how many commands one lifecycle() sends;
+// eventsPerLifecycle how many events they emit.
+const (
+	stepsPerLifecycle  = 9
+	eventsPerLifecycle = 15
+)
+
+// interleave is how many orders' lifecycles are interleaved step by step:
+// the command mix is the same all along a run (a warm-up that is only
+// CreateOrders would be no warm-up), and many orders are in flight at once.
+const interleave = 1000
+
+// load is a command stream: JSON commands keyed by orderId, with their
+// commandIds and the order ids in order of creation.
+type load struct {
+	recs   []*kgo.Record
+	cmdIDs []string
+	orders []string
 }
 
-func (l *latencies) add(d time.Duration) {
-	l.mu.Lock()
-	l.samples = append(l.samples, d)
-	l.mu.Unlock()
-}
-
-func (l *latencies) pct(p float64) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.samples) == 0 {
-		return 0
-	}
-	s := slices.Clone(l.samples)
-	slices.Sort(s)
-	i := int(p * float64(len(s)-1))
-	return s[i]
-}
-
-// run is the outcome of one load run.
-type run struct {
-	name     string
-	commands int
-	elapsed  time.Duration
-	lat      *latencies
-	rate     float64 // offered rate, 0 = as fast as possible
-}
-
-func (r run) perSecond() float64 { return float64(r.commands) / r.elapsed.Seconds() }
-
-func (r run) String() string {
-	return fmt.Sprintf("%-28s %8d cmds %8.0f cmd/s  p50 %7s  p99 %7s  p999 %7s", r.name, r.commands, r.perSecond(),
-		r.lat.pct(0.50).Round(10*time.Microsecond), r.lat.pct(0.99).Round(10*time.Microsecond), r.lat.pct(0.999).Round(10*time.Microsecond))
-}
-
-// lifecycles returns the JSON commands of n order lifecycles, interleaved
-// step by step so that many orders are in flight at once, as records keyed by
-// orderId.
-func lifecycles(prefix string, n int) ([]*kgo.Record, []string) {
-	steps := make([][]order.Command, n)
-	for i := range n {
-		steps[i] = lifecycle(fmt.Sprintf("%s-%06d", prefix, i))
-	}
-	var recs []*kgo.Record
-	var ids []string
-	for s := range len(steps[0]) {
-		for i := range n {
-			c := steps[i][s]
-			v, err := schemas.CommandJSON(c)
-			if err != nil {
-				panic(err)
+// lifecycles returns the commands of enough order lifecycles for at least
+// commands commands, in blocks of interleave orders, each block's orders
+// interleaved step by step.
+func lifecycles(prefix string, commands int) load {
+	n := (commands + stepsPerLifecycle - 1) / stepsPerLifecycle
+	l := load{recs: make([]*kgo.Record, 0, n*stepsPerLifecycle), cmdIDs: make([]string, 0, n*stepsPerLifecycle)}
+	for b := 0; b < n; b += interleave {
+		block := make([][]order.Command, 0, interleave)
+		for i := b; i < min(b+interleave, n); i++ {
+			id := fmt.Sprintf("%s-%07d", prefix, i)
+			block = append(block, lifecycle(id))
+			l.orders = append(l.orders, id)
+		}
+		for s := range stepsPerLifecycle {
+			for _, cmds := range block {
+				c := cmds[s]
+				v, err := schemas.CommandJSON(c)
+				if err != nil {
+					panic(fmt.Sprintf("encode %s: %v", c.ID, err))
+				}
+				l.recs = append(l.recs, &kgo.Record{Key: []byte(c.OrderID), Value: v})
+				l.cmdIDs = append(l.cmdIDs, c.ID)
 			}
-			recs = append(recs, &kgo.Record{Key: []byte(c.OrderID), Value: v})
-			ids = append(ids, c.ID)
 		}
 	}
-	return recs, ids
+	return l
 }
 
 func lifecycle(id string) []order.Command {
@@ -85,8 +68,7 @@ func lifecycle(id string) []order.Command {
 		return order.Command{ID: fmt.Sprintf("%s-c%d", id, n), Type: d.CommandType(), OrderID: id, CorrelationID: id, UserID: "bench", Data: d}
 	}
 	return []order.Command{
-		c(order.CreateOrder{CustomerID: "cust-" + id[len(id)-3:], Currency: "USD",
-			Items: []order.LineItem{{ProductID: "sku-1", Name: "Widget", Quantity: 2, UnitPrice: 1999}, {ProductID: "sku-2", Name: "Gadget", Quantity: 1, UnitPrice: 4500}}}),
+		c(order.CreateOrder{CustomerID: "cust-" + id[len(id)-3:], Currency: "USD", Items: benchItems()}),
 		c(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane Smith", Address: addr, Method: "EXPRESS"}}),
 		c(order.PlaceOrder{}),
 		c(order.InitiatePayment{PaymentID: "pay-" + id, PaymentMethod: "CREDIT_CARD"}),
@@ -98,34 +80,82 @@ func lifecycle(id string) []order.Command {
 	}
 }
 
-// produce sends recs to topic, at rate per second (0: as fast as the client
-// goes), calling sent with each record's index just before it is handed to
-// the client.
-func produce(ctx context.Context, cl *kgo.Client, topic string, recs []*kgo.Record, rate float64, sent func(i int)) error {
+func benchItems() []order.LineItem {
+	return []order.LineItem{{ProductID: "sku-1", Name: "Widget", Quantity: 2, UnitPrice: 1999}, {ProductID: "sku-2", Name: "Gadget", Quantity: 1, UnitPrice: 4500}}
+}
+
+// schedule paces an open-loop load: item i is due at start + i/rate. A
+// rate of 0 means every item is due at once.
+type schedule struct {
+	start time.Time
+	rate  float64
+}
+
+func (s schedule) due(i int) time.Time {
+	if s.rate <= 0 {
+		return s.start
+	}
+	return s.start.Add(time.Duration(float64(i) / s.rate * float64(time.Second)))
+}
+
+// wait sleeps until item i is due, in small bursts: sleeping per item would
+// cap the rate at the timer's resolution. It returns the time to measure
+// item i's latency from: when it was handed over if that was early, when
+// it was due if the load fell behind (a late send is charged to the system,
+// not hidden: no coordinated omission).
+func (s schedule) wait(i int) time.Time {
+	due := s.due(i)
+	if d := time.Until(due); d > 2*time.Millisecond {
+		time.Sleep(d)
+	}
+	if now := time.Now(); now.Before(due) || s.rate <= 0 {
+		return now
+	}
+	return due
+}
+
+// produce sends recs to topic on the schedule, calling sent with each
+// record's index and the time its latency counts from, just before it is
+// handed to the client. It returns once every record is acknowledged.
+func produce(ctx context.Context, cl *kgo.Client, topic string, recs []*kgo.Record, sch schedule, sent func(i int, at time.Time)) error {
 	var wg sync.WaitGroup
-	var firstErr error
 	var mu sync.Mutex
-	start := time.Now()
+	var firstErr error
 	for i, r := range recs {
-		// Pace in small bursts: sleeping per record would cap the rate at
-		// the timer's resolution.
-		if rate > 0 {
-			if d := time.Until(start.Add(time.Duration(float64(i) / rate * float64(time.Second)))); d > 2*time.Millisecond {
-				time.Sleep(d)
-			}
-		}
+		at := sch.wait(i)
 		r.Topic = topic
 		wg.Add(1)
-		sent(i)
+		sent(i, at)
 		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			defer wg.Done()
 			if err != nil {
 				mu.Lock()
-				firstErr = err
+				if firstErr == nil {
+					firstErr = err
+				}
 				mu.Unlock()
 			}
 		})
+		if ctx.Err() != nil {
+			break
+		}
 	}
 	wg.Wait()
-	return firstErr
+	if firstErr != nil {
+		return fmt.Errorf("produce to %s: %w", topic, firstErr)
+	}
+	return ctx.Err()
 }
+
+// fixedRate is a load at a fixed rate: warm-up seconds whose samples are
+// dropped, then the measured seconds.
+type fixedRate struct {
+	rate          float64
+	warm, measure time.Duration
+}
+
+func (f fixedRate) items() int { return int(f.rate * (f.warm + f.measure).Seconds()) }
+
+// counts reports whether an item sent at at (a run started at start) is
+// past the warm-up.
+func (f fixedRate) counts(start, at time.Time) bool { return at.Sub(start) >= f.warm }

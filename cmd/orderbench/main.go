@@ -1,9 +1,3 @@
-// Command orderbench measures orderlog's processor on a real Kafka broker:
-// end-to-end commands per second and command->result latency, against the
-// ceiling of a plain franz-go consume->produce pipe on the same broker and
-// partition count, latency at half of the measured peak, and the restore
-// time and memory of a large order.state. `make bench` runs it on the test
-// bed and writes docs/performance.md.
 package main
 
 import (
@@ -19,38 +13,111 @@ import (
 
 type config struct {
 	brokers    []string
-	orders     int
 	partitions int32
-	states     int
-	halfSecs   int
-	doc        string
-	cpuProfile string
 	maxPoll    int
-	redisAddr  string
-	cluster    string // seeds of a Redis Cluster for the cluster runs; "" skips them
+	stall      time.Duration // a run without progress this long fails
+
+	commands, warm int // per throughput run: measured commands, and the warm-up's before them
+	rounds         int
+	warmupRound    bool
+
+	latWarm, latMeasure time.Duration // every fixed-rate run
+	fixedRate           float64       // the processor's and the transactional pipe's first latency run
+	visiblePeak         int           // commands of the pipeline's full-speed run
+	postRate, getRate   float64
+	projectorOrders     int
+	states              int
+
+	doc, profileDir, note string
+	redisAddr, cluster    string // "" skips the read side, the cluster runs
+	quick                 bool
+}
+
+func parseConfig(args []string) (config, error) {
+	var cfg config
+	fs := flag.NewFlagSet("orderbench", flag.ContinueOnError)
+	brokers := fs.String("brokers", envOr("ORDERLOG_KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers (ORDERLOG_KAFKA_BROKERS)")
+	partitions := fs.Int("partitions", 6, "partitions of every topic")
+	fs.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most, processor and transactional pipe (0: the processor's default)")
+	fs.DurationVar(&cfg.stall, "stall", time.Minute, "fail a run that makes no progress for this long")
+	fs.IntVar(&cfg.commands, "commands", 500_000, "measured commands per throughput run (after the warm-up)")
+	fs.IntVar(&cfg.warm, "warmup-commands", 50_000, "commands per throughput run before the clock starts")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "throughput rounds, each system once per round")
+	fs.BoolVar(&cfg.warmupRound, "warmup-round", true, "run each system once on a small input before the rounds (not reported)")
+	fs.DurationVar(&cfg.latWarm, "latency-warmup", 5*time.Second, "start of every fixed-rate run whose samples are dropped")
+	fs.DurationVar(&cfg.latMeasure, "latency-duration", 20*time.Second, "measured part of every fixed-rate run")
+	fs.Float64Var(&cfg.fixedRate, "rate", 10_000, "commands/s of the first command->result latency run")
+	fs.IntVar(&cfg.visiblePeak, "visible-peak-commands", 150_000, "commands of the pipeline's full-speed run (its peak sets command->visible's rate)")
+	fs.Float64Var(&cfg.postRate, "post-rate", 500, "POST /orders per second")
+	fs.Float64Var(&cfg.getRate, "get-rate", 1000, "GET /orders/{id} per second")
+	fs.IntVar(&cfg.projectorOrders, "projector-orders", 20_000, "order lifecycles (15 events each) of the projector run")
+	fs.IntVar(&cfg.states, "restore-states", 1_000_000, "order states to restore (0 skips the restore run)")
+	fs.StringVar(&cfg.doc, "doc", "", "write the report as markdown to this file (its side-by-side section is kept)")
+	fs.StringVar(&cfg.profileDir, "profile", "", "write CPU and allocation profiles of a processor throughput run here (empty: no profiled run)")
+	fs.StringVar(&cfg.note, "note", "", "a sentence for the report about the machine's state (say, other work running on it)")
+	fs.StringVar(&cfg.redisAddr, "redis", envOr("ORDERLOG_REDIS_ADDR", ""), "Redis for the read-side runs (ORDERLOG_REDIS_ADDR; empty skips them)")
+	fs.StringVar(&cfg.cluster, "redis-cluster", envOr("ORDERLOG_REDIS_CLUSTER_ADDRS", ""), "Redis Cluster seeds, comma-separated, for the read-side runs on a cluster (ORDERLOG_REDIS_CLUSTER_ADDRS; empty skips them)")
+	fs.BoolVar(&cfg.quick, "quick", false, "everything small, to check the harness (figures are not comparable): sizes not set by a flag are cut")
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	cfg.brokers = strings.Split(*brokers, ",")
+	cfg.partitions = int32(*partitions)
+	if cfg.quick {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		quick := map[string]func(){
+			"commands":              func() { cfg.commands = 50_000 },
+			"warmup-commands":       func() { cfg.warm = 10_000 },
+			"rounds":                func() { cfg.rounds = 2 },
+			"warmup-round":          func() { cfg.warmupRound = false },
+			"latency-warmup":        func() { cfg.latWarm = 2 * time.Second },
+			"latency-duration":      func() { cfg.latMeasure = 4 * time.Second },
+			"visible-peak-commands": func() { cfg.visiblePeak = 30_000 },
+			"projector-orders":      func() { cfg.projectorOrders = 2_000 },
+			"restore-states":        func() { cfg.states = 100_000 },
+		}
+		for name, cut := range quick {
+			if !set[name] {
+				cut()
+			}
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+// validate names the setting at fault.
+func (c config) validate() error {
+	switch {
+	case c.partitions < 1:
+		return fmt.Errorf("-partitions %d: want at least 1", c.partitions)
+	case c.commands < 1 || c.warm < 0:
+		return fmt.Errorf("-commands %d, -warmup-commands %d: want a positive count and a warm-up of 0 or more", c.commands, c.warm)
+	case c.rounds < 1:
+		return fmt.Errorf("-rounds %d: want at least 1", c.rounds)
+	case c.latMeasure <= 0 || c.latWarm < 0:
+		return fmt.Errorf("-latency-duration %s, -latency-warmup %s: want a positive duration and a warm-up of 0 or more", c.latMeasure, c.latWarm)
+	case c.fixedRate <= 0 || c.postRate <= 0 || c.getRate <= 0:
+		return fmt.Errorf("-rate %.0f, -post-rate %.0f, -get-rate %.0f: want rates above 0", c.fixedRate, c.postRate, c.getRate)
+	case c.visiblePeak < stepsPerLifecycle*10 || c.projectorOrders < 10:
+		return fmt.Errorf("-visible-peak-commands %d, -projector-orders %d: too small to time", c.visiblePeak, c.projectorOrders)
+	case c.stall <= 0:
+		return fmt.Errorf("-stall %s: want a positive duration", c.stall)
+	}
+	return nil
 }
 
 func main() {
-	var cfg config
-	brokers := flag.String("brokers", envOr("ORDERLOG_KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers (ORDERLOG_KAFKA_BROKERS)")
-	flag.IntVar(&cfg.orders, "orders", 5000, "order lifecycles (9 commands each) in the full-speed runs")
-	partitions := flag.Int("partitions", 6, "partitions of every topic")
-	flag.IntVar(&cfg.states, "restore-states", 1_000_000, "order states to restore (0 skips the restore run)")
-	flag.IntVar(&cfg.halfSecs, "half-load-seconds", 15, "length of the run at half the measured peak")
-	flag.StringVar(&cfg.doc, "doc", "", "write the figures as markdown to this file")
-	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the full-speed processor run here")
-	flag.StringVar(&cfg.redisAddr, "redis", envOr("ORDERLOG_REDIS_ADDR", ""), "Redis for the projector run (ORDERLOG_REDIS_ADDR; empty skips it)")
-	flag.StringVar(&cfg.cluster, "redis-cluster", envOr("ORDERLOG_REDIS_CLUSTER_ADDRS", ""), "Redis Cluster seeds, comma-separated, for the projector and command->visible runs on a cluster (ORDERLOG_REDIS_CLUSTER_ADDRS; empty skips them)")
-	flag.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most (0: the processor's default)")
-	flag.Parse()
-	cfg.brokers = strings.Split(*brokers, ",")
-	cfg.partitions = int32(*partitions)
+	cfg, err := parseConfig(os.Args[1:])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "orderbench:", err)
+		os.Exit(2)
+	}
 	level := slog.LevelWarn
 	if os.Getenv("ORDERBENCH_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
-
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	if err := bench(ctx, cfg); err != nil {
@@ -64,100 +131,4 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
-}
-
-func bench(ctx context.Context, cfg config) error {
-	r := report{machine: machine(), started: time.Now(), cfg: cfg}
-	fmt.Println(r.machine)
-	recs, ids := lifecycles(fmt.Sprintf("b%d", time.Now().Unix()), cfg.orders)
-	fmt.Printf("load: %d orders, %d commands, %d partitions\n", cfg.orders, len(recs), cfg.partitions)
-
-	// Warm the broker (JIT, page cache, first topic creations) so the
-	// first measured run is not the one that pays for it.
-	wrecs, _ := lifecycles(fmt.Sprintf("w%d", time.Now().Unix()), min(cfg.orders, 2000))
-	if _, err := runPipe(ctx, cfg, wrecs); err != nil {
-		return fmt.Errorf("warm-up: %w", err)
-	}
-	var err error
-	if r.pipe, err = runPipe(ctx, cfg, recs); err != nil {
-		return fmt.Errorf("pipe: %w", err)
-	}
-	fmt.Println(r.pipe)
-	if r.full, err = runProcessor(ctx, cfg, "orderlog processor, full", recs, ids, 0, cfg.cpuProfile); err != nil {
-		return fmt.Errorf("processor: %w", err)
-	}
-	fmt.Println(r.full)
-	half := r.full.perSecond() / 2
-	n := max(1, int(half*float64(cfg.halfSecs))/9)
-	hrecs, hids := lifecycles(fmt.Sprintf("h%d", time.Now().Unix()), n)
-	if r.half, err = runProcessor(ctx, cfg, fmt.Sprintf("orderlog at %.0f cmd/s", half), hrecs, hids, half, ""); err != nil {
-		return fmt.Errorf("processor at half load: %w", err)
-	}
-	fmt.Println(r.half)
-	if cfg.states > 0 {
-		if r.restore, err = runRestore(ctx, cfg); err != nil {
-			return fmt.Errorf("restore: %w", err)
-		}
-		fmt.Println(r.restore)
-	}
-	if cfg.redisAddr != "" {
-		single := redisTarget{name: "Redis", addrs: []string{cfg.redisAddr}}
-		if r.projector, err = runProjector(ctx, cfg, single); err != nil {
-			return fmt.Errorf("projector: %w", err)
-		}
-		fmt.Println(r.projector)
-		// The read side's peak is the whole pipeline's (processor and
-		// projector on the same cores): measure it, then run at half of it.
-		peakRecs, _ := lifecycles(fmt.Sprintf("vp%d", time.Now().Unix()), cfg.orders)
-		peak, _, err := runVisible(ctx, cfg, single, peakRecs, 0)
-		if err != nil {
-			return fmt.Errorf("command to visible, full speed: %w", err)
-		}
-		peak.name = "visible in Redis, full speed"
-		fmt.Println(peak)
-		vhalf := peak.perSecond() / 2
-		vrecs, _ := lifecycles(fmt.Sprintf("v%d", time.Now().Unix()), max(1, int(vhalf*float64(cfg.halfSecs))/9))
-		var vprefix string
-		if r.visible, vprefix, err = runVisible(ctx, cfg, single, vrecs, vhalf); err != nil {
-			return fmt.Errorf("command to visible: %w", err)
-		}
-		r.visiblePeak = peak
-		fmt.Println(r.visible)
-		ids := make([]string, 0, len(vrecs)/9)
-		for _, rec := range vrecs[:len(vrecs)/9] {
-			ids = append(ids, string(rec.Key))
-		}
-		if r.apiGet, err = runAPIGet(ctx, cfg, vprefix, ids, 1000, 10*time.Second); err != nil {
-			return fmt.Errorf("api get: %w", err)
-		}
-		fmt.Println(r.apiGet)
-		if cfg.cluster != "" {
-			if err := benchCluster(ctx, cfg, &r, vhalf); err != nil {
-				return err
-			}
-		}
-	}
-	fmt.Print(r.summary())
-	if cfg.doc != "" {
-		return os.WriteFile(cfg.doc, []byte(r.markdown()), 0o644)
-	}
-	return nil
-}
-
-// benchCluster runs the projector and command->visible on the Redis
-// Cluster, beside the redis-server's figures: the same load, and
-// command->visible at the same rate as the redis-server's half-load run.
-func benchCluster(ctx context.Context, cfg config, r *report, rate float64) error {
-	c := redisTarget{name: "Redis Cluster", addrs: strings.Split(cfg.cluster, ","), cluster: true}
-	var err error
-	if r.projectorCluster, err = runProjector(ctx, cfg, c); err != nil {
-		return fmt.Errorf("projector on the cluster: %w", err)
-	}
-	fmt.Println(r.projectorCluster)
-	recs, _ := lifecycles(fmt.Sprintf("vc%d", time.Now().Unix()), max(1, int(rate*float64(cfg.halfSecs))/9))
-	if r.visibleCluster, _, err = runVisible(ctx, cfg, c, recs, rate); err != nil {
-		return fmt.Errorf("command to visible on the cluster: %w", err)
-	}
-	fmt.Println(r.visibleCluster)
-	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -22,16 +21,15 @@ import (
 // projectorRun is the outcome of projecting a log of events into Redis.
 type projectorRun struct {
 	name        string
-	events      int
-	elapsed     time.Duration
+	events      int     // measured, after the warm-up
+	warm        int     // events of the warm-up
+	steady      float64 // events/s after the warm-up
 	redisSetRPS float64 // redis-benchmark -P 16 SET on the same server (or cluster)
 }
 
-func (r projectorRun) perSecond() float64 { return float64(r.events) / r.elapsed.Seconds() }
-
 func (r projectorRun) String() string {
-	return fmt.Sprintf("%-28s %8d events %8.0f events/s (redis-benchmark -P 16 SET: %.0f/s, ratio %.2f)",
-		r.name, r.events, r.perSecond(), r.redisSetRPS, r.perSecond()/r.redisSetRPS)
+	return fmt.Sprintf("%-44s %8d events (+%d warm-up) %9s events/s steady (redis-benchmark -P 16 SET: %s/s)",
+		r.name, r.events, r.warm, thousands(r.steady), thousands(r.redisSetRPS))
 }
 
 // redisTarget is a Redis the read-side runs write to: the redis-server or
@@ -70,7 +68,7 @@ func lifecycleEvents(prefix string, n int) []order.Event {
 	return out
 }
 
-// runProjector writes the events of cfg.orders lifecycles to order.events,
+// runProjector writes the events of cfg.projectorOrders lifecycles to order.events,
 // then measures how fast a projector applies them all to Redis.
 func runProjector(ctx context.Context, cfg config, target redisTarget) (projectorRun, error) {
 	prefix := fmt.Sprintf("proj-%d.", time.Now().UnixNano())
@@ -82,7 +80,7 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 	if err != nil {
 		return projectorRun{}, err
 	}
-	events := lifecycleEvents(prefix, cfg.orders)
+	events := lifecycleEvents(prefix, cfg.projectorOrders)
 	producer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ProducerLinger(5*time.Millisecond))
 	if err != nil {
 		return projectorRun{}, err
@@ -107,50 +105,32 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 	if err := projections.CheckRedis(ctx, rdb); err != nil {
 		return projectorRun{}, fmt.Errorf("%s at %s: %w", target.name, strings.Join(target.addrs, ","), err)
 	}
-	reg := prometheus.NewRegistry()
+	warm := len(events) / 10
+	clock := newSteadyClock(warm, len(events), time.Now())
 	p, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
-		Events: serde, Redis: rdb, Prefix: prefix, Metrics: projections.NewMetrics(reg)})
+		Events: serde, Redis: rdb, Prefix: prefix, OnApplied: func(_ order.Event, at time.Time) { clock.observe(1, at) }})
 	if err != nil {
 		return projectorRun{}, err
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	start := time.Now()
 	go func() { done <- p.Run(pctx) }()
-	defer func() { cancel(); <-done }()
-	for {
-		n, err := counterSum(reg, "orderlog_projector_events_total")
-		if err != nil {
-			return projectorRun{}, err
-		}
-		if int(n) >= len(events) {
-			break
-		}
-		select {
-		case err := <-done:
-			return projectorRun{}, fmt.Errorf("projector stopped: %v", err)
-		case <-time.After(10 * time.Millisecond):
-		}
+	waited := make(chan error, 1)
+	go func() { waited <- waitDone(pctx, clock, cfg.stall) }()
+	select {
+	case err = <-waited:
+		cancel()
+		<-done
+	case err = <-done:
+		cancel()
+		err = fmt.Errorf("projector stopped: %v", err)
 	}
-	res := projectorRun{name: "projector into " + target.name, events: len(events), elapsed: time.Since(start)}
+	if err != nil {
+		return projectorRun{}, fmt.Errorf("projector into %s: %w", target.name, err)
+	}
+	res := projectorRun{name: "projector into " + target.name, events: len(events) - warm, warm: warm, steady: clock.steady()}
 	res.redisSetRPS, err = redisBenchmark(ctx, target)
 	return res, err
-}
-
-func counterSum(reg *prometheus.Registry, name string) (float64, error) {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return 0, err
-	}
-	var sum float64
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			for _, m := range mf.GetMetric() {
-				sum += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return sum, nil
 }
 
 var rpsRe = regexp.MustCompile(`SET: ([0-9.]+) requests per second`)

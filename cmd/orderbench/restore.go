@@ -94,7 +94,7 @@ func runRestore(ctx context.Context, cfg config) (restoreRun, error) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start = time.Now()
-	p, stop, err := startProcessor(ctx, cfg, names, serdes, prefix+"orderd")
+	p, stop, err := startProcessor(ctx, cfg, names, serdes, prefix+"orderd", nil)
 	if err != nil {
 		return restoreRun{}, err
 	}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// latencyRun is command->result at a fixed rate: from the moment a command
+// is handed to the producer (or was due, if the producer fell behind) to
+// the moment a read_committed consumer reads its result.
+type latencyRun struct {
+	name     string
+	rate     float64 // offered
+	achieved float64 // results per second over the whole run
+	lat      *latencies
+}
+
+func (r latencyRun) String() string {
+	return fmt.Sprintf("%-44s %7d samples  %7s/s achieved  p50 %9s  p99 %9s  max %9s", r.name, r.lat.count(), thousands(r.achieved),
+		ms(r.lat.pct(0.5)), ms(r.lat.pct(0.99)), ms(r.lat.pct(1)))
+}
+
+// runLatency sends fr's load to sys at its rate and measures every command
+// sent after the warm-up.
+func runLatency(ctx context.Context, cfg config, sys system, name string, fr fixedRate) (latencyRun, error) {
+	names, err := newTopics(ctx, cfg, fmt.Sprintf("lat-%d.", time.Now().UnixNano()))
+	if err != nil {
+		return latencyRun{}, err
+	}
+	l := lifecycles(fmt.Sprintf("l%d", time.Now().UnixNano()), fr.items())
+	recs := tagged(l.recs[:fr.items()])
+	indexOf := sys.indexOf(l)
+	stop, err := sys.start(ctx, cfg, names, len(recs))
+	if err != nil {
+		return latencyRun{}, fmt.Errorf("%s: %w", sys.label(), err)
+	}
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ConsumeTopics(names.Results),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(fetchMaxWait))
+	if err != nil {
+		return latencyRun{}, errors.Join(err, stop())
+	}
+	defer consumer.Close()
+	producer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ProducerLinger(time.Millisecond))
+	if err != nil {
+		return latencyRun{}, errors.Join(err, stop())
+	}
+	defer producer.Close()
+
+	sent := make([]atomic.Int64, len(recs))
+	lat := newLatencies(len(recs))
+	start := time.Now().Add(50 * time.Millisecond)
+	clock := newSteadyClock(0, len(recs), start)
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		for cctx.Err() == nil {
+			fs := consumer.PollFetches(cctx)
+			now := time.Now()
+			n := 0
+			fs.EachRecord(func(r *kgo.Record) {
+				n++
+				i, ok := indexOf(r)
+				if !ok {
+					return
+				}
+				at := time.Unix(0, sent[i].Load())
+				if fr.counts(start, at) {
+					lat.add(now.Sub(at))
+				}
+			})
+			if n > 0 {
+				clock.observe(n, now)
+			}
+		}
+	}()
+	err = produce(ctx, producer, names.Commands, recs, schedule{start: start, rate: fr.rate},
+		func(i int, at time.Time) { sent[i].Store(at.UnixNano()) })
+	if err == nil {
+		err = waitDone(ctx, clock, cfg.stall)
+	}
+	if serr := stop(); serr != nil {
+		err = errors.Join(err, serr)
+	}
+	if err != nil {
+		return latencyRun{}, fmt.Errorf("%s at %.0f/s: %w", sys.label(), fr.rate, err)
+	}
+	return latencyRun{name: name, rate: fr.rate, achieved: clock.totalRate(), lat: lat}, nil
+}
+
+// fetchMaxWait bounds the measuring consumers' long poll. With data
+// flowing the broker answers as soon as there is any; this only matters
+// when a result is the first after a quiet spell.
+const fetchMaxWait = 100 * time.Millisecond
