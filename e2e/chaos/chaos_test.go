@@ -2,12 +2,9 @@ package chaos
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	mrand "math/rand/v2"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,8 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
 	"github.com/orderlog/orderlog/internal/testenv"
-	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/topics"
 )
 
@@ -60,9 +57,9 @@ func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
 	brokers := testenv.KafkaBrokers(t)
 	require.NotEmpty(t, orderdBin, "TestMain did not build orderd")
 	prefix := testenv.TopicPrefix(t)
-	seed := envUint(t, "ORDERLOG_CHAOS_SEED", randomSeed())
-	orders := int(envUint(t, "ORDERLOG_CHAOS_ORDERS", defaultOrders))
-	loadFor := time.Duration(envUint(t, "ORDERLOG_CHAOS_LOAD_SECONDS", uint64(defaultLoad/time.Second))) * time.Second
+	seed := chaoskit.EnvUint(t, "ORDERLOG_CHAOS_SEED", chaoskit.RandomSeed())
+	orders := int(chaoskit.EnvUint(t, "ORDERLOG_CHAOS_ORDERS", defaultOrders))
+	loadFor := time.Duration(chaoskit.EnvUint(t, "ORDERLOG_CHAOS_LOAD_SECONDS", uint64(defaultLoad/time.Second))) * time.Second
 	settings, drainTimeout := timeouts()
 	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
 	start := time.Now()
@@ -71,10 +68,10 @@ func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
 
 	// Order ids need not carry the prefix: the topics are this run's own,
 	// and an orderId is at most order.MaxOrderIDLen bytes.
-	p, err := newPlan("run", orders, window, rng)
+	p, err := chaoskit.NewPlan("run", orders, window, rng)
 	require.NoError(t, err)
 	t.Logf("seed %d: %d command records for %d orders over %s; topic prefix %s; %v",
-		seed, len(p.sends), p.orders, loadFor, prefix, settings)
+		seed, len(p.Sends), p.Orders, loadFor, prefix, settings)
 
 	admCl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	require.NoError(t, err)
@@ -95,22 +92,22 @@ func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
 		fmt.Sprintf("ORDERLOG_PARTITIONS=%d", partitions),
 		"ORDERLOG_LOG_FORMAT=text",
 	}, settings...)
-	f := newFleet(t, logDir, append(env, strings.Fields(os.Getenv("ORDERLOG_CHAOS_ORDERD_ENV"))...)...)
+	f := chaoskit.NewFleet(t, orderdBin, logDir, append(env, strings.Fields(os.Getenv("ORDERLOG_CHAOS_ORDERD_ENV"))...)...)
 	for range processors {
-		f.start()
+		f.Start()
 	}
-	require.NoError(t, f.waitReady(60*time.Second))
+	require.NoError(t, f.WaitReady(60*time.Second))
 	t.Logf("%d orderd ready after %s", processors, time.Since(start).Round(time.Millisecond))
 
-	results, err := countRecords(ctx, brokers, names.Results)
+	results, err := chaoskit.CountRecords(ctx, brokers, names.Results)
 	require.NoError(t, err)
 	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	require.NoError(t, err)
 	defer producer.Close()
 	loadStart := time.Now()
-	ld := startLoad(ctx, producer, names.Commands, p, loadFor)
+	ld := chaoskit.StartLoad(ctx, producer, names.Commands, p, loadFor)
 	logCrashes := func() {
-		for _, c := range f.replaceCrashed() {
+		for _, c := range f.ReplaceCrashed() {
 			t.Logf("%5.1fs CRASH %s; started a fresh one", time.Since(loadStart).Seconds(), c)
 		}
 	}
@@ -118,42 +115,42 @@ func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
 	// The chaos: kill -9 a random processor every 2–4 s, start a fresh one.
 	for done := false; !done; {
 		select {
-		case <-ld.done:
+		case <-ld.Done:
 			done = true
 		case <-time.After(time.Duration(2000+rng.IntN(2000)) * time.Millisecond):
-			k := f.killRandom(rng)
-			n := f.start()
-			t.Logf("%5.1fs kill -9 %s, start %s; %d sent, %d results", time.Since(loadStart).Seconds(), k.name, n.name, ld.sent.Load(), results.n.Load())
+			k := f.KillRandom(rng)
+			n := f.Start()
+			t.Logf("%5.1fs kill -9 %s, start %s; %d sent, %d results", time.Since(loadStart).Seconds(), k.Name, n.Name, ld.Sent.Load(), results.N.Load())
 		}
 		logCrashes()
 	}
-	require.NoError(t, ld.error())
-	t.Logf("%5.1fs load done: %d sent, %d results", time.Since(loadStart).Seconds(), ld.sent.Load(), results.n.Load())
+	require.NoError(t, ld.Err())
+	t.Logf("%5.1fs load done: %d sent, %d results", time.Since(loadStart).Seconds(), ld.Sent.Load(), results.N.Load())
 
 	// The drain: the processors left (three) answer the rest; partitions a
 	// killed processor held wait for its session and its transaction to
 	// time out.
 	drainStart := time.Now()
-	for last := time.Now(); results.n.Load() < int64(len(p.sends)); time.Sleep(250 * time.Millisecond) {
+	for last := time.Now(); results.N.Load() < int64(len(p.Sends)); time.Sleep(250 * time.Millisecond) {
 		logCrashes()
 		if time.Since(drainStart) > drainTimeout {
-			t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.n.Load(), len(p.sends), drainTimeout, logDir)
+			t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
 		}
 		if time.Since(last) > 10*time.Second {
-			t.Logf("%5.1fs draining: %d of %d results", time.Since(loadStart).Seconds(), results.n.Load(), len(p.sends))
+			t.Logf("%5.1fs draining: %d of %d results", time.Since(loadStart).Seconds(), results.N.Load(), len(p.Sends))
 			last = time.Now()
 		}
 	}
 	t.Logf("%5.1fs every command answered, %s after the load", time.Since(loadStart).Seconds(), time.Since(drainStart).Round(time.Millisecond))
-	require.NoError(t, f.terminateAll(30*time.Second))
-	crashes := f.crashes()
+	require.NoError(t, f.TerminateAll(30*time.Second))
+	crashes := f.Crashes()
 
-	v := verify(ctx, t, brokers, adm, names, p)
+	v := chaoskit.ReadAndVerify(ctx, t, brokers, adm, names, p, partitions)
 	t.Logf("chaos summary: %d command records, %d orders, %d kills, %d crashes, %s elapsed; results: %s; %d events, %d state records",
-		len(p.sends), p.orders, f.kills, len(crashes), time.Since(start).Round(time.Second), v.summary(), v.events, v.states)
-	for i, pr := range v.problems {
+		len(p.Sends), p.Orders, f.Kills(), len(crashes), time.Since(start).Round(time.Second), v.Summary(), v.Events, v.States)
+	for i, pr := range v.Problems {
 		if i == 30 {
-			t.Errorf("... and %d more", len(v.problems)-i)
+			t.Errorf("... and %d more", len(v.Problems)-i)
 			break
 		}
 		t.Error(pr)
@@ -162,46 +159,7 @@ func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
 		t.Errorf("a processor exited on its own: %s", c)
 	}
 	if t.Failed() {
-		t.Fatalf("%d problems, %d crashes (seed %d, orderd logs in %s)", len(v.problems), len(crashes), seed, logDir)
+		t.Fatalf("%d problems, %d crashes (seed %d, orderd logs in %s)", len(v.Problems), len(crashes), seed, logDir)
 	}
 	os.RemoveAll(logDir)
-}
-
-// verify reads every topic to its end, read_committed, once no transaction
-// is open, and checks it against the plan.
-func verify(ctx context.Context, t *testing.T, brokers []string, adm *kadm.Client, names topics.Names, p *plan) *verdict {
-	t.Helper()
-	require.NoError(t, waitStable(ctx, adm, names.Results, names.Events, names.State, names.DLQ))
-	c := &checker{p: p, serdes: serdes(t), parts: partitions}
-	var err error
-	for _, r := range []struct {
-		topic string
-		into  *[]*kgo.Record
-	}{{names.Results, &c.results}, {names.Events, &c.events}, {names.State, &c.states}, {names.DLQ, &c.dlq}} {
-		*r.into, err = readAll(ctx, brokers, adm, r.topic)
-		require.NoError(t, err)
-	}
-	return c.check()
-}
-
-func serdes(t *testing.T) processor.Serdes {
-	s, err := processor.NewSerdes(context.Background(), topics.NewNames(""), nil)
-	require.NoError(t, err)
-	return s
-}
-
-func envUint(t *testing.T, name string, def uint64) uint64 {
-	v := os.Getenv(name)
-	if v == "" {
-		return def
-	}
-	n, err := strconv.ParseUint(v, 10, 64)
-	require.NoError(t, err, name)
-	return n
-}
-
-func randomSeed() uint64 {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return binary.LittleEndian.Uint64(b[:]) >> 1
 }

@@ -4,11 +4,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
 	"github.com/orderlog/orderlog/internal/testenv"
 )
 
@@ -41,20 +40,11 @@ func buildAndRun(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	orderdBin = filepath.Join(dir, "orderd")
-	args := []string{"build", "-o", orderdBin}
-	if os.Getenv("ORDERLOG_CHAOS_RACE") == "1" {
-		args = append(args, "-race")
-	}
-	start := time.Now()
-	build := exec.Command("go", append(args, "./cmd/orderd")...)
-	build.Dir = "../.." // the module root
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos: go build ./cmd/orderd:", err)
+	orderdBin, err = chaoskit.BuildOrderd("../..", dir, os.Getenv("ORDERLOG_CHAOS_RACE") == "1")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "chaos: built orderd in %s\n", time.Since(start).Round(time.Millisecond))
 	return probeAndRun(m)
 }
 

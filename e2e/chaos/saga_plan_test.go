@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/schemas"
 )
@@ -158,7 +159,7 @@ func TestSagaPlanPlacesOrdersAsIntended(t *testing.T) {
 	for _, o := range orders {
 		var s order.State
 		for _, c := range o.place {
-			c.Time = oracleTime
+			c.Time = chaoskit.OracleTime
 			events, err := order.Decide(s, c)
 			require.NoError(t, err, "order %s: %s", o.id, c.Type)
 			for _, e := range events {

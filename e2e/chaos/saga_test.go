@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
 	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/saga"
 	"github.com/orderlog/orderlog/topics"
@@ -86,8 +87,8 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 	require.NotEmpty(t, orderdBin, "TestMain did not build orderd")
 	require.True(t, hasSessionTimeout, "orderd lacks ORDERLOG_SESSION_TIMEOUT")
 	prefix := testenv.TopicPrefix(t)
-	seed := envUint(t, "ORDERLOG_CHAOS_SEED", randomSeed())
-	n := int(envUint(t, "ORDERLOG_CHAOS_SAGA_ORDERS", sagaDefaultOrders))
+	seed := chaoskit.EnvUint(t, "ORDERLOG_CHAOS_SEED", chaoskit.RandomSeed())
+	n := int(chaoskit.EnvUint(t, "ORDERLOG_CHAOS_SAGA_ORDERS", sagaDefaultOrders))
 	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), sagaChaosFor+sagaSettleFor+120*time.Second)
@@ -121,14 +122,14 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 	}, settings...)
 	t.Logf("seed %d: %d orders, %d command records, placed over %s; topic prefix %s; %v",
 		seed, n, len(sends), sagaPlaceFor, prefix, settings)
-	f := newFleet(t, logDir, append(env, strings.Fields(os.Getenv("ORDERLOG_CHAOS_ORDERD_ENV"))...)...)
+	f := chaoskit.NewFleet(t, orderdBin, logDir, append(env, strings.Fields(os.Getenv("ORDERLOG_CHAOS_ORDERD_ENV"))...)...)
 	for range processors {
-		f.start()
+		f.Start()
 	}
-	require.NoError(t, f.waitReady(60*time.Second))
+	require.NoError(t, f.WaitReady(60*time.Second))
 	t.Logf("%d orderd ready after %s", processors, time.Since(start).Round(time.Millisecond))
 
-	serde := serdes(t)
+	serde := chaoskit.Serdes(t)
 	sagaSerdes, err := saga.NewSerdes(ctx, topics.NewNames(""), nil)
 	require.NoError(t, err)
 	// Followed as the run goes, to know when every order has come to rest;
@@ -169,27 +170,27 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 	ld := startSagaLoad(ctx, producer, names.Commands, sends, loadStart)
 	since := func() float64 { return time.Since(loadStart).Seconds() }
 	logCrashes := func() {
-		for _, c := range f.replaceCrashed() {
+		for _, c := range f.ReplaceCrashed() {
 			t.Logf("%5.1fs CRASH %s; started a fresh one", since(), c)
 		}
 	}
 	progress := func() string {
 		unsettled, why, events := unsettledNow()
-		return fmt.Sprintf("%d sent, %d events, %d unsettled: %s", ld.sent.Load(), events, len(unsettled), formatCounts(why))
+		return fmt.Sprintf("%d sent, %d events, %d unsettled: %s", ld.Sent.Load(), events, len(unsettled), formatCounts(why))
 	}
 
 	// The chaos: kill -9 a random orderd every 3–5 s, start a fresh one.
 	for time.Since(loadStart) < sagaChaosFor {
 		time.Sleep(time.Duration(3000+rng.IntN(2000)) * time.Millisecond)
-		k := f.killRandom(rng)
-		s := f.start()
-		t.Logf("%5.1fs kill -9 %s, start %s; %s", since(), k.name, s.name, progress())
+		k := f.KillRandom(rng)
+		s := f.Start()
+		t.Logf("%5.1fs kill -9 %s, start %s; %s", since(), k.Name, s.Name, progress())
 		logCrashes()
 	}
-	<-ld.done
-	require.NoError(t, ld.error())
+	<-ld.Done
+	require.NoError(t, ld.Err())
 	chaosEnd := time.Now()
-	t.Logf("%5.1fs chaos over (%d kills), load done; %s", since(), f.kills, progress())
+	t.Logf("%5.1fs chaos over (%d kills), load done; %s", since(), f.Kills(), progress())
 
 	// The settling: no more kills; every order must come to rest.
 	var unsettled []string
@@ -206,24 +207,24 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 	}
 	settle := time.Since(chaosEnd)
 	t.Logf("%5.1fs %d orders unsettled, %s after the chaos", since(), len(unsettled), settle.Round(time.Millisecond))
-	require.NoError(t, f.terminateAll(30*time.Second))
-	crashes := f.crashes()
+	require.NoError(t, f.TerminateAll(30*time.Second))
+	crashes := f.Crashes()
 
 	// The verdict, from a complete read of the topics once no transaction
 	// is open.
-	require.NoError(t, waitStable(ctx, adm, names.Events, names.Results, names.DLQ, names.PaymentResults))
+	require.NoError(t, chaoskit.WaitStable(ctx, adm, names.Events, names.Results, names.DLQ, names.PaymentResults))
 	logs := newOrderLogs(serde, partitions)
-	evRecs, err := readAll(ctx, brokers, adm, names.Events)
+	evRecs, err := chaoskit.ReadAll(ctx, brokers, adm, names.Events)
 	require.NoError(t, err)
 	for _, r := range evRecs {
 		logs.add(r)
 	}
-	resRecs, err := readAll(ctx, brokers, adm, names.Results)
+	resRecs, err := chaoskit.ReadAll(ctx, brokers, adm, names.Results)
 	require.NoError(t, err)
 	refused, refusedExamples, resProblems := sagaCommandOutcomes(serde, resRecs)
-	dlq, err := readAll(ctx, brokers, adm, names.DLQ)
+	dlq, err := chaoskit.ReadAll(ctx, brokers, adm, names.DLQ)
 	require.NoError(t, err)
-	payRecs, err := readAll(ctx, brokers, adm, names.PaymentResults)
+	payRecs, err := chaoskit.ReadAll(ctx, brokers, adm, names.PaymentResults)
 	require.NoError(t, err)
 	gw := newGateway(sagaSerdes)
 	for _, r := range payRecs {
@@ -232,7 +233,7 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 
 	sum := summarize(logs, planned)
 	t.Logf("saga chaos summary: seed %d, %d orders, %d events, %d kills, %d crashes, %s elapsed (chaos %s, settled %s after it)",
-		seed, n, logs.events, f.kills, len(crashes), time.Since(start).Round(time.Second), sagaChaosFor,
+		seed, n, logs.events, f.Kills(), len(crashes), time.Since(start).Round(time.Second), sagaChaosFor,
 		settle.Round(time.Second))
 	t.Logf("final: %s", formatCounts(sum.final))
 	t.Logf("paths (orders): %s", formatCounts(sum.paths))
@@ -254,7 +255,7 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 		}
 	}
 	for _, r := range dlq {
-		problems = append(problems, fmt.Sprintf("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, header(r, topics.HeaderDLQError)))
+		problems = append(problems, fmt.Sprintf("dead-lettered: key %s offset %d: %s", r.Key, r.Offset, chaoskit.Header(r, topics.HeaderDLQError)))
 	}
 	for _, id := range sum.unsettle { // money left at the gateway is listed above
 		o := logs.orders[id]
@@ -299,14 +300,14 @@ func TestSagaKillNineEveryOrderEndsSettled(t *testing.T) {
 
 // startSagaLoad sends each record at its time after start, keyed by orderId
 // with kgo's default partitioner (murmur2, as the Java client).
-func startSagaLoad(ctx context.Context, cl *kgo.Client, topic string, sends []sagaSend, start time.Time) *load {
-	ld := &load{done: make(chan struct{})}
+func startSagaLoad(ctx context.Context, cl *kgo.Client, topic string, sends []sagaSend, start time.Time) *chaoskit.Load {
+	ld := chaoskit.NewLoad()
 	go func() {
-		defer close(ld.done)
+		defer close(ld.Done)
 		for i := 0; i < len(sends); {
 			select {
 			case <-ctx.Done():
-				ld.fail(ctx.Err())
+				ld.Fail(ctx.Err())
 				return
 			case <-time.After(time.Until(start.Add(sends[i].at))):
 			}
@@ -314,14 +315,14 @@ func startSagaLoad(ctx context.Context, cl *kgo.Client, topic string, sends []sa
 				s := sends[i]
 				cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(s.cmd.OrderID), Value: s.value}, func(_ *kgo.Record, err error) {
 					if err != nil {
-						ld.fail(err)
+						ld.Fail(err)
 					}
 				})
-				ld.sent.Add(1)
+				ld.Sent.Add(1)
 			}
 		}
 		if err := cl.Flush(ctx); err != nil {
-			ld.fail(err)
+			ld.Fail(err)
 		}
 	}()
 	return ld

@@ -10,6 +10,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
 	"github.com/orderlog/orderlog/integration"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/processor"
@@ -25,7 +26,7 @@ type orderLogs struct {
 	serdes   processor.Serdes
 	parts    int
 	orders   map[string]*orderLog
-	ids      eventIDs
+	ids      chaoskit.EventIDs
 	problems []string
 	events   int
 }
@@ -37,7 +38,7 @@ type orderLog struct {
 }
 
 func newOrderLogs(s processor.Serdes, parts int) *orderLogs {
-	return &orderLogs{serdes: s, parts: parts, orders: map[string]*orderLog{}, ids: eventIDs{}}
+	return &orderLogs{serdes: s, parts: parts, orders: map[string]*orderLog{}, ids: chaoskit.EventIDs{}}
 }
 
 func (l *orderLogs) add(r *kgo.Record) {
@@ -60,11 +61,11 @@ func (l *orderLogs) add(r *kgo.Record) {
 		l.problems = append(l.problems, fmt.Sprintf("order %s: event %s (%s, caused by %s) at %d@%d has seq %d, want %d: %s",
 			e.OrderID, e.ID, e.Type, e.CausationID, r.Partition, r.Offset, e.Seq, want, kind))
 	}
-	at := eventAt{e.OrderID, r.Partition, r.Offset}
-	if first, again := l.ids.note(e.ID, at); again {
+	at := chaoskit.EventAt{OrderID: e.OrderID, Partition: r.Partition, Offset: r.Offset}
+	if first, again := l.ids.Note(e.ID, at); again {
 		l.problems = append(l.problems, fmt.Sprintf("event id %s twice on order.events: at %s and at %s (%s, seq %d)", e.ID, first, at, e.Type, e.Seq))
 	}
-	if string(r.Key) != e.OrderID || r.Partition != partitionOf(e.OrderID, l.parts) {
+	if string(r.Key) != e.OrderID || r.Partition != chaoskit.PartitionOf(e.OrderID, l.parts) {
 		l.problems = append(l.problems, fmt.Sprintf("order %s: event %s with key %q on partition %d", e.OrderID, e.ID, r.Key, r.Partition))
 	}
 	o.state = order.Evolve(o.state, e)
