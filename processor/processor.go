@@ -31,11 +31,12 @@ type Config struct {
 	// transactions spread the fixed cost of a commit over more commands.
 	MaxPollRecords int
 	// TransactionTimeout bounds how long a crashed member's open transaction
-	// blocks read_committed readers (default 10s).
+	// blocks read_committed readers when no member fences it (default 10s;
+	// see stream.Config.TransactionalID).
 	TransactionTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member before
-	// moving its partitions (default 10s; Kafka's default of 45s makes a
-	// crash stall its partitions that long).
+	// moving its partitions (default stream.DefaultSessionTimeout, 3s;
+	// Kafka's default of 45s makes a crash stall its partitions that long).
 	SessionTimeout time.Duration
 	// MaxRecordBytes is the producer's record batch limit (default
 	// 1,000,012); the topics' max.message.bytes lower it per topic.

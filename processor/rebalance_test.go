@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync/atomic"
+	"strings"
 	"testing"
 	"time"
 
@@ -265,8 +266,10 @@ func (b *bed) readAll(topic string, n int, timeout time.Duration) []*kgo.Record 
 // times it out, and until then the last stable offset of the partitions it
 // wrote stays behind it. A later owner's committed states can lie beyond that
 // point; the next owner must wait for them instead of restoring up to the
-// last stable offset and deciding on a stale state.
-func testRestoreWaitsOutAnOpenTransaction(t *testing.T, b *bed) {
+// last stable offset and deciding on a stale state. A producer of this group
+// (its transactional id starts with "<group>-") is fenced by the next owner
+// at once; any other is waited out.
+func testRestoreWaitsOutAnOpenTransaction(t *testing.T, b *bed, zombieID string, fenced bool) {
 	pa, stopA := b.start("a")
 	waitReady(t, pa)
 	first := lifecycle("r1")
@@ -274,7 +277,7 @@ func testRestoreWaitsOutAnOpenTransaction(t *testing.T, b *bed) {
 
 	// The zombie: a transactional producer that wrote to r1's state
 	// partition and never ended its transaction.
-	zombie, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.TransactionalID(b.group+"-zombie"),
+	zombie, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.TransactionalID(zombieID),
 		kgo.TransactionTimeout(time.Minute), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	require.NoError(t, err)
 	t.Cleanup(zombie.Close)
@@ -287,9 +290,19 @@ func testRestoreWaitsOutAnOpenTransaction(t *testing.T, b *bed) {
 	stopA()
 
 	pb, _ := b.start("b")
-	time.Sleep(2 * time.Second)
-	require.False(t, pb.Ready(), "b must not be ready while a transaction before its states is open")
-	require.NoError(t, zombie.EndTransaction(context.Background(), kgo.TryAbort))
+	if fenced {
+		// Long before the zombie's minute is up.
+		require.Eventually(t, pb.Ready, 20*time.Second, 20*time.Millisecond, "b not ready: %v", pb.Health())
+		err := zombie.EndTransaction(context.Background(), kgo.TryCommit)
+		require.Error(t, err, "the zombie was fenced: it cannot commit")
+	} else {
+		require.Eventually(t, func() bool {
+			h := pb.Health()
+			return h != nil && strings.Contains(h.Error(), "restoring partitions")
+		}, 30*time.Second, 10*time.Millisecond, "b should be restoring, held at the open transaction: %v", pb.Health())
+		require.False(t, pb.Ready(), "b must not be ready while a transaction before its states is open")
+		require.NoError(t, zombie.EndTransaction(context.Background(), kgo.TryAbort))
+	}
 	b.send(first[4:]...)
 	all := b.read(b.names.Results, len(first), 30*time.Second)
 	for i, r := range all {
@@ -301,11 +314,23 @@ func testRestoreWaitsOutAnOpenTransaction(t *testing.T, b *bed) {
 }
 
 func TestRestoreWaitsOutAnOpenTransactionOnKfake(t *testing.T) {
-	testRestoreWaitsOutAnOpenTransaction(t, kfakeBed(t))
+	b := kfakeBed(t)
+	testRestoreWaitsOutAnOpenTransaction(t, b, "another-"+b.group, false)
 }
 
 func TestRestoreWaitsOutAnOpenTransactionOnRealKafka(t *testing.T) {
-	testRestoreWaitsOutAnOpenTransaction(t, realBed(t))
+	b := realBed(t)
+	testRestoreWaitsOutAnOpenTransaction(t, b, "another-"+b.group, false)
+}
+
+func TestTheNextOwnerFencesADeadMembersTransactionOnKfake(t *testing.T) {
+	b := kfakeBed(t)
+	testRestoreWaitsOutAnOpenTransaction(t, b, b.group+"-zombie", true)
+}
+
+func TestTheNextOwnerFencesADeadMembersTransactionOnRealKafka(t *testing.T) {
+	b := realBed(t)
+	testRestoreWaitsOutAnOpenTransaction(t, b, b.group+"-zombie", true)
 }
 
 func waitReady(t *testing.T, p *processor.Processor) {

@@ -13,7 +13,13 @@ import (
 type Config struct {
 	Brokers []string
 	Group   string
-	// TransactionalID must be unique per running member.
+	// TransactionalID must be unique per running member; it is also the
+	// session's client id. One that starts with Group and a dash lets the
+	// group's members fence a departed member's open transaction when they
+	// take its partitions (see fenceOrphans); others are never fenced. Keep
+	// it stable across restarts of one member slot (a pod of a
+	// StatefulSet), and a restarted member fences its predecessor's
+	// transaction as it starts.
 	TransactionalID string
 	// ClientOpts are extra franz-go options (TLS, SASL, logging).
 	ClientOpts []kgo.Opt
@@ -24,8 +30,14 @@ type Config struct {
 	// transaction blocks read_committed readers (default 10s).
 	TransactionTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member before
-	// moving its partitions (default 10s).
+	// moving its partitions (default 3s). The broker bounds it by its
+	// group.min.session.timeout.ms (6s unless lowered) and
+	// group.max.session.timeout.ms: a value outside is moved inside them,
+	// with a warning, when the member starts.
 	SessionTimeout time.Duration
+	// HeartbeatInterval is how often the member tells the group it lives,
+	// and so how soon it hears of a rebalance (default SessionTimeout/6).
+	HeartbeatInterval time.Duration
 	// MaxRecordBytes is the producer's batch limit (default 1,000,012, as
 	// Kafka's max.message.bytes); each topic's own max.message.bytes lowers
 	// it for that topic.
@@ -38,6 +50,10 @@ type Config struct {
 	Logger  *slog.Logger
 	Metrics *Metrics
 }
+
+// DefaultSessionTimeout is Config.SessionTimeout's default: a member
+// killed without warning loses its partitions to the others after it.
+const DefaultSessionTimeout = 3 * time.Second
 
 func (c *Config) validate(role string) error {
 	var errs []error
@@ -57,7 +73,10 @@ func (c *Config) validate(role string) error {
 		c.TransactionTimeout = 10 * time.Second
 	}
 	if c.SessionTimeout <= 0 {
-		c.SessionTimeout = 10 * time.Second
+		c.SessionTimeout = DefaultSessionTimeout
+	}
+	if c.HeartbeatInterval <= 0 {
+		c.HeartbeatInterval = c.SessionTimeout / 6
 	}
 	if c.MaxRecordBytes <= 0 {
 		c.MaxRecordBytes = DefaultMaxRecordBytes

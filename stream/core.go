@@ -62,6 +62,18 @@ func (t Topology[S, I]) validate() error {
 
 // topics lists every topic the member writes to: outputs, changelog, dead
 // letters, and the inputs (re-routing).
+// written is the topics a member writes: its outputs, its changelog and
+// its dead letters.
+func (t Topology[S, I]) written() []string {
+	out := slices.Clone(t.Outputs)
+	for _, n := range []string{t.State.Topic, t.DeadLetters} {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func (t Topology[S, I]) topics() []string {
 	seen := map[string]bool{}
 	var out []string

@@ -61,10 +61,14 @@ func (m *Member[S, I]) Health() error {
 	if !m.running.Load() {
 		return errors.New("not in a group session")
 	}
+	st := m.stores.status()
 	if !m.joined.Load() {
+		if len(st.restoring) > 0 {
+			slices.Sort(st.restoring)
+			return fmt.Errorf("joining the group: restoring partitions %v", st.restoring)
+		}
 		return errors.New("joining the group")
 	}
-	st := m.stores.status()
 	var problems []string
 	for _, p := range slices.Sorted(maps.Keys(st.problems)) {
 		problems = append(problems, fmt.Sprintf("partition %d: %s", p, st.problems[p]))
@@ -154,7 +158,49 @@ func (m *Member[S, I]) prepare(ctx context.Context) error {
 		lim = NewLimits(m.cfg.MaxRecordBytes, nil)
 	}
 	m.limits = lim
+	m.fitSessionTimeout(ctx, adm)
+	if !strings.HasPrefix(m.cfg.TransactionalID, m.cfg.Group+"-") {
+		m.log.Warn("the transactional id does not start with the group name and a dash: if this member dies, the members taking its partitions cannot fence its open transaction, and readers wait for the transaction timeout",
+			"transactionalId", m.cfg.TransactionalID, "group", m.cfg.Group, "transactionTimeout", m.cfg.TransactionTimeout)
+	}
 	return nil
+}
+
+// fitSessionTimeout moves the session timeout inside the broker's
+// group.min/max.session.timeout.ms, which would otherwise refuse the
+// member's join.
+func (m *Member[S, I]) fitSessionTimeout(ctx context.Context, adm *kadm.Client) {
+	brokers, err := adm.ListBrokers(ctx)
+	if err != nil || len(brokers) == 0 {
+		m.log.Warn("cannot list the brokers to read their session timeout bounds", "error", err)
+		return
+	}
+	rcs, err := adm.DescribeBrokerConfigs(ctx, brokers[0].NodeID)
+	if err != nil {
+		m.log.Warn("cannot read the broker's session timeout bounds", "error", err)
+		return
+	}
+	for _, rc := range rcs {
+		for _, c := range rc.Configs {
+			if c.Value == nil {
+				continue
+			}
+			ms, err := strconv.Atoi(*c.Value)
+			if err != nil {
+				continue
+			}
+			d := time.Duration(ms) * time.Millisecond
+			switch {
+			case c.Key == "group.min.session.timeout.ms" && m.cfg.SessionTimeout < d,
+				c.Key == "group.max.session.timeout.ms" && m.cfg.SessionTimeout > d:
+				m.log.Warn("the broker does not allow this session timeout; using its bound (failover takes at least as long)",
+					"wanted", m.cfg.SessionTimeout, "using", d, "brokerSetting", c.Key)
+				m.cfg.SessionTimeout = d
+				m.cfg.HeartbeatInterval = min(m.cfg.HeartbeatInterval, d/3)
+			}
+		}
+		return // one broker speaks for the cluster's defaults
+	}
 }
 
 // session runs one group transact session until ctx is done (nil) or a
@@ -232,7 +278,9 @@ func (m *Member[S, I]) sessionOpts(ctx context.Context) []kgo.Opt {
 		kgo.ConsumeTopics(names...),
 		kgo.TransactionalID(m.cfg.TransactionalID),
 		kgo.TransactionTimeout(m.cfg.TransactionTimeout),
+		kgo.ClientID(m.cfg.TransactionalID), // how fenceOrphans tells live members from departed ones
 		kgo.SessionTimeout(m.cfg.SessionTimeout),
+		kgo.HeartbeatInterval(m.cfg.HeartbeatInterval),
 		kgo.RebalanceTimeout(endTimeout/2),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.RequireStableFetchOffsets(),
@@ -250,6 +298,9 @@ func (m *Member[S, I]) sessionOpts(ctx context.Context) []kgo.Opt {
 			rctx, cancel := context.WithCancel(actx)
 			defer cancel()
 			defer context.AfterFunc(ctx, cancel)()
+			// Before the restore: a departed member's open transaction on
+			// the changelog would hold the restore at its first offset.
+			m.fenceOrphans(rctx, parts)
 			m.restoreUntilDone(rctx, parts)
 			m.metrics.partitions.Add(float64(len(parts)))
 			m.joined.Store(true)

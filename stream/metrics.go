@@ -17,6 +17,7 @@ type Metrics struct {
 	skipped       prometheus.Counter
 	isolations    prometheus.Counter
 	restarts      prometheus.Counter
+	fenced        prometheus.Counter
 	lag           *prometheus.GaugeVec
 	stuck         *prometheus.GaugeVec
 	partitions    prometheus.Gauge
@@ -52,6 +53,8 @@ func NewMetrics(reg prometheus.Registerer, role string) *Metrics {
 			Help: "Transactions aborted because of what a record held, each followed by isolating the record or halving the batch."}),
 		restarts: prometheus.NewCounter(prometheus.CounterOpts{Name: n("session_restarts_total"),
 			Help: "Group sessions ended by a failed transaction and started again."}),
+		fenced: prometheus.NewCounter(prometheus.CounterOpts{Name: n("fenced_transactions_total"),
+			Help: "Open transactions of departed members fenced (aborted at once) when their partitions were assigned here."}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: n("consumer_lag_records"),
 			Help: "Input records not yet polled, per input topic and partition, as of the last fetch."}, []string{"topic", "partition"}),
 		stuck: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: n("partition_stuck"),
@@ -63,7 +66,7 @@ func NewMetrics(reg prometheus.Registerer, role string) *Metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.txnDuration, m.txnRecords, m.transactions, m.restoreTime, m.restoreRecs, m.restoreErrors,
-			m.dlq, m.rerouted, m.refused, m.skipped, m.isolations, m.restarts, m.lag, m.stuck, m.partitions, m.states)
+			m.dlq, m.rerouted, m.refused, m.skipped, m.isolations, m.restarts, m.fenced, m.lag, m.stuck, m.partitions, m.states)
 	}
 	return m
 }

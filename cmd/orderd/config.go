@@ -19,36 +19,39 @@ import (
 
 	"github.com/orderlog/orderlog/internal/kafkaopts"
 	"github.com/orderlog/orderlog/projections"
+	"github.com/orderlog/orderlog/stream"
 	"github.com/orderlog/orderlog/topics"
 )
 
 // Config is everything orderd reads at start: flags, then ORDERLOG_*
 // environment variables, then defaults. Load fills and validates it.
 type Config struct {
-	Roles              []string
-	Brokers            []string
-	Kafka              kafkaopts.Config
-	TopicPrefix        string
-	Partitions         int
-	ReplicationFactor  int
-	CreateTopics       bool
-	Group              string
-	TransactionalID    string // derived per process when empty
-	SchemaRegistryURL  string // empty: no registry, Avro single-object encoding
-	HTTPAddr           string
-	LogLevel           slog.Level
-	LogFormat          string
-	TransactionTimeout time.Duration
-	SessionTimeout     time.Duration
-	MaxPollRecords     int
-	ShutdownTimeout    time.Duration
-	Redis              RedisConfig
-	ProjectorGroup     string
-	APIAddr            string
-	JWTKey             string
-	APITimeout         time.Duration
-	Saga               SagaConfig
-	Sim                SimConfig
+	Roles               []string
+	Brokers             []string
+	Kafka               kafkaopts.Config
+	TopicPrefix         string
+	Partitions          int
+	ReplicationFactor   int
+	CreateTopics        bool
+	Group               string
+	Instance            string // this process's stable name in its groups; derived per process when empty
+	TransactionalID     string // the processor's; <group>-<instance> when empty
+	SagaTransactionalID string // <saga-group>-<instance>, or <transactional-id>-saga when that is set
+	SchemaRegistryURL   string // empty: no registry, Avro single-object encoding
+	HTTPAddr            string
+	LogLevel            slog.Level
+	LogFormat           string
+	TransactionTimeout  time.Duration
+	SessionTimeout      time.Duration
+	MaxPollRecords      int
+	ShutdownTimeout     time.Duration
+	Redis               RedisConfig
+	ProjectorGroup      string
+	APIAddr             string
+	JWTKey              string
+	APITimeout          time.Duration
+	Saga                SagaConfig
+	Sim                 SimConfig
 	// Dev runs everything in one process on an embedded Kafka and Redis
 	// (dev.go); dev holds them once run has started them.
 	Dev bool
@@ -74,6 +77,8 @@ type RedisConfig struct {
 	// from the start of the log under this prefix and switch readers to it
 	// once caught up.
 	RebuildPrefix string
+	// Auth is the ACL user and TLS files (config_security.go).
+	Auth RedisAuth
 }
 
 // SagaConfig is the fulfillment saga's (role saga).
@@ -129,7 +134,8 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.IntVar(&c.ReplicationFactor, "replication-factor", 1, "replication factor of the topics; -1 for the broker's default")
 	fs.BoolVar(&c.CreateTopics, "create-topics", true, "create missing topics at start (they are verified either way)")
 	fs.StringVar(&c.Group, "group", "orderlog-processor", "consumer group of the processors")
-	fs.StringVar(&c.TransactionalID, "transactional-id", "", "Kafka transactional id; must be unique per process")
+	fs.StringVar(&c.Instance, "instance", "", "this process's name in its groups, stable across its restarts (a StatefulSet pod's name); transactional ids are <group>-<instance> and <saga-group>-<instance>, so a restarted process fences its predecessor's open transaction at once. Two live processes must not share it (default: <host>-<pid>-<random>, unique but not stable)")
+	fs.StringVar(&c.TransactionalID, "transactional-id", "", "the processor's Kafka transactional id (default <group>-<instance>); must be unique per process")
 	fs.StringVar(&c.SchemaRegistryURL, "schema-registry-url", "", "Confluent-compatible schema registry; when set, Avro values use the Confluent wire format, else single-object encoding")
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:9090", "listen address of /metrics, /healthz and /readyz")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
@@ -140,7 +146,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.Kafka.SASLUser, "kafka-sasl-user", "", "SASL user")
 	fs.StringVar(&c.Kafka.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the variable: flags show in ps)")
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
-	fs.DurationVar(&c.SessionTimeout, "session-timeout", 10*time.Second, "how long the group waits for a silent processor before moving its partitions")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", stream.DefaultSessionTimeout, "how long the group waits for a silent member before moving its partitions; the broker's group.min.session.timeout.ms (default 6s) bounds it from below (docs/operations.md, Failover)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
 	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models; with --redis-mode=cluster or sentinel, several, comma-separated (seed nodes, sentinels)")
@@ -175,6 +181,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.Var(listValue{&c.Sim.Warehouses}, "sim-warehouses", "simulators: warehouses, comma-separated, in the order stock is taken from them")
 	fs.Int64Var(&c.Sim.Stock, "sim-stock", 1000, "simulators: units of every product in every warehouse at start")
 	fs.DurationVar(&c.Sim.DeliveryDelay, "sim-delivery-delay", 2*time.Second, "simulators: time from a shipment's SHIPPED to its DELIVERED answer")
+	securityFlags(fs, c)
 	fs.BoolVar(&c.Dev, "dev", false, "dev mode: embedded Kafka (kfake) and Redis (miniredis), roles processor,projector,api, demo traffic; nothing is kept")
 	return fs
 }
@@ -224,20 +231,33 @@ func Load(args []string, lookup func(string) (string, bool), out io.Writer) (Con
 			return c, err
 		}
 	}
-	if c.TransactionalID == "" {
-		c.TransactionalID = newTransactionalID()
-	}
+	c.deriveTransactionalIDs()
 	return c, c.validate()
 }
 
-func newTransactionalID() string {
+// deriveTransactionalIDs fills the instance and the transactional ids left
+// unset. An id that starts with its group's name and a dash lets the
+// group's members fence it when its process dies (package stream).
+func (c *Config) deriveTransactionalIDs() {
+	if c.Instance == "" {
+		c.Instance = newInstance()
+	}
+	if c.TransactionalID == "" {
+		c.TransactionalID = c.Group + "-" + c.Instance
+		c.SagaTransactionalID = c.Saga.Group + "-" + c.Instance
+	} else {
+		c.SagaTransactionalID = c.TransactionalID + "-saga"
+	}
+}
+
+func newInstance() string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "unknown"
 	}
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	return fmt.Sprintf("orderd-%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // validate checks every setting and names each bad one.
@@ -285,13 +305,17 @@ func (c *Config) validate() error {
 	if c.TransactionTimeout < time.Second {
 		bad("transaction-timeout", "must be at least 1s, got %s", c.TransactionTimeout)
 	}
-	if c.SessionTimeout < 6*time.Second || c.SessionTimeout > 5*time.Minute {
-		bad("session-timeout", "must be between 6s and 5m (the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
+	if strings.TrimSpace(c.Instance) == "" || strings.ContainsAny(c.Instance, " \t\n") {
+		bad("instance", "must be a name without spaces, got %q", c.Instance)
+	}
+	if c.SessionTimeout < time.Second || c.SessionTimeout > 5*time.Minute {
+		bad("session-timeout", "must be between 1s and 5m (and within the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
 	}
 	if c.MaxPollRecords < 1 {
 		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)
 	}
 	c.validateRedis(bad)
+	c.validateSecurity(bad)
 	if strings.TrimSpace(c.Redis.Prefix) == "" {
 		bad("redis-prefix", "must not be empty")
 	}
@@ -394,6 +418,8 @@ func (c *Config) validateKafka(bad func(string, string, ...any)) {
 		bad("kafka-tls-ca-file", "is set, but %s is not true", settingName("kafka-tls"))
 	case errors.Is(err, kafkaopts.ErrMissingCredentials):
 		bad("kafka-sasl-user", "%s and %s are required with SASL mechanism %s", settingName("kafka-sasl-user"), settingName("kafka-sasl-password"), m)
+	case kafkaClientCertProblem(err):
+		bad("kafka-tls-cert-file", "%v", err)
 	case errors.Is(err, kafkaopts.ErrUnusedCredentials):
 		bad("kafka-sasl-mechanism", "a SASL user or password is set, so choose a mechanism: %s", strings.Join(kafkaopts.Mechanisms, ", "))
 	default:
@@ -426,7 +452,8 @@ func (r RedisConfig) Settings() projections.RedisSettings {
 		}
 	}
 	return projections.RedisSettings{Addrs: addrs, Mode: projections.RedisMode(r.Mode), MasterName: r.MasterName,
-		Password: r.Password, TLS: r.TLS}
+		Password: r.Password, TLS: r.TLS, Username: r.Auth.User, TLSCAFile: r.Auth.TLSCAFile,
+		TLSCertFile: r.Auth.TLSCertFile, TLSKeyFile: r.Auth.TLSKeyFile}
 }
 
 func checkHostPort(s string) error {

@@ -41,7 +41,10 @@ func TestLoadTakesFlagOverEnvOverDefault(t *testing.T) {
 			require.Equal(t, 10*time.Second, c.TransactionTimeout)
 			require.Equal(t, 5000, c.MaxPollRecords)
 			require.Empty(t, c.SchemaRegistryURL)
-			require.Regexp(t, `^orderd-.+-\d+-[0-9a-f]{8}$`, c.TransactionalID)
+			require.Regexp(t, `^.+-\d+-[0-9a-f]{8}$`, c.Instance)
+			require.Equal(t, "orderlog-processor-"+c.Instance, c.TransactionalID)
+			require.Equal(t, "orderlog-saga-"+c.Instance, c.SagaTransactionalID)
+			require.Equal(t, 3*time.Second, c.SessionTimeout)
 		}},
 		{name: "env over default", env: env("ORDERLOG_KAFKA_BROKERS", "k1:9092, k2:9093", "ORDERLOG_PARTITIONS", "12",
 			"ORDERLOG_CREATE_TOPICS", "false", "ORDERLOG_GROUP", "g", "ORDERLOG_LOG_LEVEL", "debug", "ORDERLOG_TRANSACTION_TIMEOUT", "30s",
@@ -67,6 +70,11 @@ func TestLoadTakesFlagOverEnvOverDefault(t *testing.T) {
 			}},
 		{name: "explicit transactional id", env: env("ORDERLOG_TRANSACTIONAL_ID", "orderd-a"), check: func(t *testing.T, c Config) {
 			require.Equal(t, "orderd-a", c.TransactionalID)
+			require.Equal(t, "orderd-a-saga", c.SagaTransactionalID)
+		}},
+		{name: "stable instance", env: env("ORDERLOG_INSTANCE", "orderd-0", "ORDERLOG_GROUP", "g"), check: func(t *testing.T, c Config) {
+			require.Equal(t, "g-orderd-0", c.TransactionalID, "the same every time this instance starts")
+			require.Equal(t, "orderlog-saga-orderd-0", c.SagaTransactionalID)
 		}},
 		{name: "SASL mechanism is normalized", env: env("ORDERLOG_KAFKA_SASL_MECHANISM", "scram-sha-256",
 			"ORDERLOG_KAFKA_SASL_USER", "u", "ORDERLOG_KAFKA_SASL_PASSWORD", "p"), check: func(t *testing.T, c Config) {

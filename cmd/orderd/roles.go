@@ -127,7 +127,7 @@ func newSaga(ctx context.Context, d deps) (Role, error) {
 		Group:      sc.Group,
 		// The processor of the same process has its own producer: a
 		// transactional id is one producer's.
-		TransactionalID:    d.cfg.TransactionalID + "-saga",
+		TransactionalID:    d.cfg.SagaTransactionalID,
 		Topics:             n,
 		Serdes:             s,
 		Policy:             pol,
@@ -187,13 +187,14 @@ type waitRedis struct {
 	Role
 	rdb   redis.UniversalClient
 	addr  string
+	cfg   RedisConfig
 	log   *slog.Logger
 	close func() error
 	err   atomic.Pointer[error]
 }
 
 func withRedis(r Role, rdb redis.UniversalClient, cfg RedisConfig, log *slog.Logger) *waitRedis {
-	w := &waitRedis{Role: r, rdb: rdb, addr: cfg.Addr, log: log, close: rdb.Close}
+	w := &waitRedis{Role: r, rdb: rdb, addr: cfg.Addr, cfg: cfg, log: log, close: rdb.Close}
 	err := errors.New("connecting to redis at " + cfg.Addr)
 	w.err.Store(&err)
 	return w
@@ -211,6 +212,9 @@ func (w *waitRedis) Run(ctx context.Context) error {
 		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		if ferr := redisFatal(w.cfg, err); ferr != nil {
+			return fmt.Errorf("redis at %s: %w", w.addr, ferr)
 		}
 		err = fmt.Errorf("redis at %s (%s): %w", w.addr, settingName("redis-addr"), err)
 		w.err.Store(&err)
