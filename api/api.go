@@ -139,6 +139,7 @@ func (s *Server) routes() []route {
 		{method: "GET", path: Prefix + "/orders/{id}/events", handler: s.orderEvents},
 		{method: "GET", path: Prefix + "/events", handler: s.eventsByType},
 		{method: "GET", path: Prefix + "/dashboard", handler: s.dashboard},
+		{method: "GET", path: Prefix + "/attention", handler: s.attention},
 	}
 }
 

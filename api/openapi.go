@@ -92,6 +92,9 @@ func OpenAPI() obj {
 			}, readResponses("EventList"))},
 			"/dashboard": obj{"get": op("Every number of the dashboard page (served at /dashboard); admin or service", nil,
 				readResponses("Dashboard"))},
+			"/attention": obj{"get": op("The orders that need a support person (compensation failed, held for approval, overdue, flagged, stuck), oldest reason first; admin", []obj{
+				param("limit", "query", "at most this many orders (default 100, at most 1000)", false),
+			}, readResponses("AttentionList"))},
 		},
 	}
 }
@@ -201,6 +204,11 @@ func components() obj {
 			"OrderList":   object(obj{"orders": obj{"type": "array", "items": ref("Order")}, "next": str}),
 			"OrderStatus": object(obj{"orderId": str, "status": str, "version": integer, "statusHistory": obj{"type": "array", "items": obj{"type": "object"}}}),
 			"EventList":   object(obj{"events": obj{"type": "array", "items": obj{"type": "object"}}}),
+			"AttentionList": object(obj{"at": str, "total": integer, "orders": obj{"type": "array", "items": object(obj{
+				"orderId": str, "customerId": str, "status": str, "version": integer, "updatedAt": str,
+				"reasons": obj{"type": "array", "items": object(obj{"kind": obj{"type": "string",
+					"enum": []string{"COMPENSATION_FAILED", "HELD_FOR_APPROVAL", "OVERDUE", "FLAGGED", "STUCK"}},
+					"code": str, "reason": str, "since": str}, "kind", "reason", "since")}})}}),
 			"Dashboard": object(obj{"at": str, "ordersByStatus": obj{"type": "object", "additionalProperties": integer},
 				"totalOrders": integer, "revenue": obj{"type": "array", "items": object(obj{"currency": str, "day": str, "amount": integer})},
 				"eventsPerMinute": obj{"type": "array", "items": object(obj{"minute": str, "total": integer, "byType": obj{"type": "object"}})},
