@@ -27,13 +27,16 @@ type ResultWaiter interface {
 	Wait(ctx context.Context, commandID string) (order.CommandResult, error)
 }
 
-// Config is what a Server needs; Reader, Commands, Results and JWTKey are
-// required.
+// Config is what a Server needs; Reader, Commands, Results and Auth or
+// JWTKey are required.
 type Config struct {
 	Reader   *projections.Reader
 	Commands CommandSender
 	Results  ResultWaiter
-	// JWTKey is the HMAC key bearer tokens are signed with.
+	// Auth verifies bearer tokens (OIDC in production). Without it tokens
+	// are verified with JWTKey (HMACAuth).
+	Auth Authenticator
+	// JWTKey is the HMAC key bearer tokens are signed with when Auth is nil.
 	JWTKey []byte
 	// Timeout bounds a write: sending the command and waiting for its
 	// result (default 5 s). Waiting for the projection to reach the
@@ -69,11 +72,14 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Results == nil {
 		errs = append(errs, errors.New("api: Results (ResultWaiter) is nil"))
 	}
-	if len(cfg.JWTKey) == 0 {
-		errs = append(errs, errors.New("api: JWTKey is empty"))
+	if cfg.Auth == nil && len(cfg.JWTKey) == 0 {
+		errs = append(errs, errors.New("api: JWTKey is empty (and no Auth is given)"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	if cfg.Auth == nil {
+		cfg.Auth = HMACAuth{Key: cfg.JWTKey}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 5 * time.Second

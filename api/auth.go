@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -37,11 +38,56 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Token signs a bearer token (HS256) for a subject and role; for tests,
-// the CLI and dev mode.
+// Token signs a bearer token (HS256) for a subject and role, without
+// expiry; for tests and dev mode.
 func Token(key []byte, subject string, role Role) (string, error) {
-	return jwt.NewWithClaims(jwt.SigningMethodHS256, Claims{Role: role,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: subject}}).SignedString(key)
+	return TokenUntil(key, subject, role, time.Time{})
+}
+
+// TokenUntil signs a bearer token (HS256) for a subject and role that
+// expires at exp (never when exp is zero); orderctl token mints these.
+func TokenUntil(key []byte, subject string, role Role, exp time.Time) (string, error) {
+	c := Claims{Role: role, RegisteredClaims: jwt.RegisteredClaims{Subject: subject}}
+	if !exp.IsZero() {
+		c.IssuedAt = jwt.NewNumericDate(time.Now())
+		c.ExpiresAt = jwt.NewNumericDate(exp)
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(key)
+}
+
+// Authenticator turns a bearer token into the caller, or an error saying
+// why the token is refused (answered 401). HMACAuth (dev, tests) and OIDC
+// (production) are the two.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (Principal, error)
+}
+
+// HMACAuth verifies tokens signed with a shared HMAC key (HS256/384/512)
+// carrying sub and role claims, as Token signs them.
+type HMACAuth struct{ Key []byte }
+
+// Authenticate implements Authenticator.
+func (a HMACAuth) Authenticate(_ context.Context, raw string) (Principal, error) {
+	var c Claims
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return a.Key, nil },
+		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}))
+	if err != nil {
+		return Principal{}, err
+	}
+	return principal(c.Subject, c.Role)
+}
+
+// principal checks a token's subject and role.
+func principal(subject string, role Role) (Principal, error) {
+	if subject == "" {
+		return Principal{}, errors.New("token has no sub")
+	}
+	switch role {
+	case RoleCustomer, RoleAdmin, RoleService:
+	default:
+		return Principal{}, errors.New("token role must be customer, admin or service")
+	}
+	return Principal{Subject: subject, Role: role}, nil
 }
 
 type principalKey struct{}
@@ -51,31 +97,17 @@ func principalFrom(ctx context.Context) Principal {
 	return p
 }
 
-func (s *Server) parseToken(header string) (Principal, error) {
+func (s *Server) parseToken(ctx context.Context, header string) (Principal, error) {
 	raw, ok := strings.CutPrefix(header, "Bearer ")
 	if !ok || strings.TrimSpace(raw) == "" {
 		return Principal{}, errors.New("missing bearer token")
 	}
-	var c Claims
-	_, err := jwt.ParseWithClaims(strings.TrimSpace(raw), &c, func(*jwt.Token) (any, error) { return s.cfg.JWTKey, nil },
-		jwt.WithValidMethods([]string{"HS256", "HS384", "HS512"}))
-	if err != nil {
-		return Principal{}, err
-	}
-	if c.Subject == "" {
-		return Principal{}, errors.New("token has no sub")
-	}
-	switch c.Role {
-	case RoleCustomer, RoleAdmin, RoleService:
-	default:
-		return Principal{}, errors.New("token role must be customer, admin or service")
-	}
-	return Principal{Subject: c.Subject, Role: c.Role}, nil
+	return s.cfg.Auth.Authenticate(ctx, strings.TrimSpace(raw))
 }
 
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := s.parseToken(r.Header.Get("Authorization"))
+		p, err := s.parseToken(r.Context(), r.Header.Get("Authorization"))
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="orderlog"`)
 			writeError(w, http.StatusUnauthorized, "UNAUTHORIZED", err.Error(), "Authorization")

@@ -180,7 +180,8 @@ func components() obj {
 	quantities := obj{"type": "array", "items": object(obj{"productId": str, "quantity": integer, "warehouseId": str}, "productId", "quantity")}
 	return obj{
 		"securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-			"description": "HMAC-signed; claims sub and role (customer, admin or service)"}},
+			"description": "In production a token of the configured OpenID Connect issuer (RS256 or ES256, iss and aud checked; " +
+				"the role from the configured claim); in dev mode HS256 with the JWT key (orderctl token). Claims: sub and the role (customer, admin or service)"}},
 		"schemas": obj{
 			"Error": object(obj{"code": str, "message": str, "field": str}, "code", "message"),
 			"CreateOrder": object(obj{"orderId": orderIDSchema(), "customerId": str, "currency": str, "orderNumber": str,
