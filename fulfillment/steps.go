@@ -79,7 +79,7 @@ var Transitions = []Transition{
 		"FlagOrder SAGA_PAYMENT_REJECTED / SAGA_RESERVE_REJECTED / SAGA_CAPTURE_REJECTED (the command, code and message), notify, release a reservation the order refused; CancelOrder while it can be cancelled (its cancellation voids an authorization, refunds a capture the order refused)", StepNone, true},
 	{active, "ShipOrder REJECTED", "FlagOrder SAGA_SHIP_REJECTED, notify; while CONFIRMED CancelOrder (the capture is refunded, the stock released, a parcel that left noted for recall); once SHIPPED a person takes over", StepNone, true},
 	{anyStep, "DeliverOrder / RecordRefund / CancelOrder REJECTED", "FlagOrder SAGA_DELIVER_REJECTED / SAGA_REFUND_REJECTED / SAGA_CANCEL_REJECTED (an admin note on a closed order), notify; a person takes over", StepNone, true},
-	{anyStep, "a command REJECTED after the order moved on (cancelled, cancellation requested, INVALID_TRANSITION, a replaced payment), or a RecordNotification / FlagOrder / AddAdminNote REJECTED", "nothing but a warning log and orderlog_saga_command_rejections_total: the cancellation path compensates", StepNone, false},
+	{anyStep, "a command REJECTED after the order moved on (cancelled, cancellation requested, INVALID_TRANSITION, a replaced payment), or a RecordNotification / FlagOrder / AddAdminNote REJECTED", "nothing but a log line (a warning for a refused record) and orderlog_saga_command_rejections_total: the cancellation path compensates", StepNone, false},
 }
 
 // allows reports whether the table has a row moving from to to on trigger.

@@ -1,6 +1,7 @@
 package saga
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,8 +16,9 @@ import (
 	"github.com/orderlog/orderlog/topics"
 )
 
-// Topology is the saga as a binding of the runtime: order.events and the
-// outside systems' results, reacted to by fulfillment.Policy.React with
+// Topology is the saga as a binding of the runtime: order.events, the
+// outside systems' results and the order's answers to the saga's own
+// commands (order.command-results), reacted to by fulfillment.Policy.React with
 // the order's saga state from order.saga-state (its timers fire when due),
 // writing commands, requests and notifications; unreadable records to the
 // dead-letter topic. open says whether a system's circuit breaker is open;
@@ -32,6 +34,7 @@ func Topology(cfg Config, open func(integration.System) bool, observe func(integ
 			{Topic: t.PaymentResults, Decode: decoder("payment", sd.PaymentRes.Decode, func(in *fulfillment.Input, v any) { in.Payment = v.(*integration.PaymentResult) })},
 			{Topic: t.InventoryResults, Decode: decoder("inventory", sd.InventoryRes.Decode, func(in *fulfillment.Input, v any) { in.Inventory = v.(*integration.InventoryResult) })},
 			{Topic: t.ShippingResults, Decode: decoder("shipping", sd.ShippingRes.Decode, func(in *fulfillment.Input, v any) { in.Shipping = v.(*integration.ShippingResult) })},
+			{Topic: t.Results, Decode: decoder("command result", sd.Results.Decode, func(in *fulfillment.Input, v any) { in.Result = v.(*order.CommandResult) })},
 		},
 		Handle:      b.handle,
 		State:       stream.Changelog[fulfillment.State]{Topic: t.SagaState, Encode: sd.States.Encode, Decode: sd.States.Decode},
@@ -67,6 +70,14 @@ type binding struct {
 func (b binding) handle(m stream.Msg[fulfillment.Input], st fulfillment.State) (stream.Out[fulfillment.State], error) {
 	met := b.cfg.Metrics
 	var out stream.Out[fulfillment.State]
+	if res := m.Input.Result; res != nil {
+		if !fulfillment.Concerns(*res) || st.OrderID == "" {
+			// Another sender's command, or an answer that needs nothing:
+			// the state stays as it is, unwritten.
+			return stream.Out[fulfillment.State]{State: st}, nil
+		}
+		out.After = append(out.After, b.refused(*res, st))
+	}
 	if m.Timer() {
 		due, _ := st.NextDue()
 		b.log.Debug("durable timer due", "orderId", m.Key, "correlationId", st.CorrelationID, "due", due, "step", st.Step)
@@ -101,6 +112,22 @@ func (b binding) handle(m stream.Msg[fulfillment.Input], st fulfillment.State) (
 	return out, nil
 }
 
+// refused logs a rejection of one of the saga's commands, with what the
+// saga does about it, and returns the metric's increment for after the
+// commit.
+func (b binding) refused(res order.CommandResult, st fulfillment.State) func() {
+	step, action := fulfillment.Judge(st, res)
+	level := slog.LevelWarn
+	if action == fulfillment.RejectionIgnored {
+		level = slog.LevelInfo // the cancellation path explains and compensates it
+	}
+	b.log.Log(context.Background(), level, "the order refused a saga command",
+		"orderId", res.OrderID, "commandId", res.CommandID, "correlationId", res.CorrelationID,
+		"commandType", res.CommandType, "code", res.Code, "field", res.Field, "message", res.Message,
+		"version", res.Version, "orderStatus", st.Order.Status, "sagaStep", st.Step, "step", step, "action", action)
+	return b.cfg.Metrics.rejections.WithLabelValues(string(res.CommandType), string(res.Code), string(action)).Inc
+}
+
 func kindOf(in fulfillment.Input) string {
 	switch {
 	case in.Event != nil:
@@ -111,6 +138,8 @@ func kindOf(in fulfillment.Input) string {
 		return "inventory"
 	case in.Shipping != nil:
 		return "shipping"
+	case in.Result != nil:
+		return "result"
 	}
 	return "tick"
 }

@@ -45,7 +45,7 @@ func (c *Config) validate() error {
 		errs = append(errs, errors.New("saga: Group and TransactionalID are required"))
 	}
 	t := c.Topics
-	for _, n := range []string{t.Events, t.Commands, t.DLQ, t.SagaState, t.PaymentRequests, t.PaymentResults,
+	for _, n := range []string{t.Events, t.Commands, t.Results, t.DLQ, t.SagaState, t.PaymentRequests, t.PaymentResults,
 		t.InventoryRequests, t.InventoryResults, t.ShippingRequests, t.ShippingResults, t.NotificationRequests} {
 		if n == "" {
 			errs = append(errs, fmt.Errorf("saga: every topic must be named, got %+v", t))
@@ -89,6 +89,7 @@ func (c *Config) validate() error {
 type Serdes struct {
 	Events        *schemas.Serde[order.Event]
 	Commands      *schemas.Serde[order.Command]
+	Results       *schemas.Serde[order.CommandResult]
 	States        *schemas.Serde[fulfillment.State]
 	PaymentReq    *schemas.Serde[integration.PaymentRequest]
 	PaymentRes    *schemas.Serde[integration.PaymentResult]
@@ -100,7 +101,7 @@ type Serdes struct {
 }
 
 func (s Serdes) complete() bool {
-	return s.Events != nil && s.Commands != nil && s.States != nil && s.PaymentReq != nil && s.PaymentRes != nil &&
+	return s.Events != nil && s.Commands != nil && s.Results != nil && s.States != nil && s.PaymentReq != nil && s.PaymentRes != nil &&
 		s.InventoryReq != nil && s.InventoryRes != nil && s.ShippingReq != nil && s.ShippingRes != nil && s.Notifications != nil
 }
 
@@ -121,6 +122,8 @@ func NewSerdes(ctx context.Context, n topics.Names, optsFor func(topic string) [
 	s.Events, e = schemas.NewEvents(ctx, optsFor(n.Events)...)
 	add(e)
 	s.Commands, e = schemas.NewCommands(ctx, optsFor(n.Commands)...)
+	add(e)
+	s.Results, e = schemas.NewResults(ctx, optsFor(n.Results)...)
 	add(e)
 	s.States, e = schemas.New[fulfillment.State](ctx, schemas.KindSagaState, optsFor(n.SagaState)...)
 	add(e)

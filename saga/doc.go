@@ -5,7 +5,8 @@
 // (docs/runtime.md): a consumer group member and a transactional producer
 // (franz-go's GroupTransactSession). It reads order.events and the results
 // topics of the outside systems (payment.results, inventory.results,
-// shipping.results) with read_committed; all are co-partitioned and keyed by
+// shipping.results), and order.command-results for the order's answers to
+// the saga's own commands, with read_committed; all are co-partitioned and keyed by
 // orderId, and the range balancer gives one member the same partitions of
 // every topic, so one member owns everything about an order. For each record
 // it calls fulfillment.Policy.React with the order's saga state, and in one
@@ -28,6 +29,15 @@
 // with jitter, bounded); each outside system has a circuit breaker
 // (sony/gobreaker/v2) fed by the answers and missing answers the core
 // observes. While a breaker is open, requests to its system wait.
+//
+// Rejections: the processor answers every command on order.command-results;
+// the saga acts only on rejections of its own commands (fulfillment.Concerns:
+// ids "saga-<orderId>-..."), leaving the state of any other result
+// unwritten. fulfillment.Judge says what it does (flag, notify, cancel, or
+// leave it to the cancellation path); the binding logs each with the
+// order's ids, the code and the action (a warning unless a cancellation
+// explains it) and counts it in orderlog_saga_command_rejections_total
+// {command, code, action}.
 //
 // A record that cannot be read (not Avro, unknown schema, no key) goes to
 // order.commands.dlq with the dlq-* headers of package topics, and the saga

@@ -15,6 +15,7 @@ type Metrics struct {
 	inputs      *prometheus.CounterVec
 	outputs     *prometheus.CounterVec
 	timers      prometheus.Counter
+	rejections  *prometheus.CounterVec
 	inFlight    atomic.Pointer[func() float64] // set by New: counts the member's orders in flight
 	breakerOpen *prometheus.GaugeVec
 }
@@ -25,9 +26,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		runtime: stream.NewMetrics(reg, "saga"),
 		inputs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orderlog_saga_inputs_total",
-			Help: "Records the saga reacted to, by kind: event, payment, inventory, shipping (committed)."}, []string{"kind"}),
+			Help: "Records the saga reacted to, by kind: event, payment, inventory, shipping, result (its own commands refused; committed)."}, []string{"kind"}),
 		outputs: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orderlog_saga_outputs_total",
 			Help: "Records the saga wrote, by kind: command, payment, inventory, shipping, notification (committed)."}, []string{"kind"}),
+		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "orderlog_saga_command_rejections_total",
+			Help: "The saga's own commands the order refused, by command type, code and what the saga did: cancelled, flagged, logged, ignored (committed)."},
+			[]string{"command", "code", "action"}),
 		timers: prometheus.NewCounter(prometheus.CounterOpts{Name: "orderlog_saga_timer_ticks_total",
 			Help: "Orders whose due timers fired (committed transactions only)."}),
 		breakerOpen: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "orderlog_saga_breaker_open",
@@ -42,7 +46,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			return 0
 		})
 	if reg != nil {
-		reg.MustRegister(m.inputs, m.outputs, m.timers, inFlight, m.breakerOpen)
+		reg.MustRegister(m.inputs, m.outputs, m.rejections, m.timers, inFlight, m.breakerOpen)
 	}
 	return m
 }

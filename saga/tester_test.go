@@ -25,6 +25,9 @@ type sagaTester struct {
 	order order.State
 	dec   order.Decider
 	seen  map[string]int // records already returned by requests, per topic
+	// refuse makes the order refuse the saga's commands of a type with a
+	// rejection, as an aggregate rule the saga does not know would.
+	refuse map[order.CommandType]*order.Rejection
 }
 
 func newSagaTester(t *testing.T) *sagaTester {
@@ -61,7 +64,8 @@ func (s *sagaTester) decide(c order.Command) {
 }
 
 // loop decides the commands the saga wrote on the order, as the processor
-// would, and feeds their events back, until the saga writes no more.
+// would, feeds their events back, and answers each on
+// order.command-results, until the saga writes no more.
 func (s *sagaTester) loop() {
 	s.t.Helper()
 	for s.seen["command"] < len(s.tt.Records(s.cfg.Topics.Commands)) {
@@ -69,8 +73,31 @@ func (s *sagaTester) loop() {
 		s.seen["command"]++
 		c, err := s.cfg.Serdes.Commands.Decode(r.Value)
 		require.NoError(s.t, err)
-		s.decide(c)
+		s.answer(c)
 	}
+}
+
+// answer decides one of the saga's commands, which the order may refuse,
+// and sends its result.
+func (s *sagaTester) answer(c order.Command) {
+	s.t.Helper()
+	c.Time = s.tt.Now()
+	var evs []order.Event
+	var err error
+	if rej := s.refuse[c.Type]; rej != nil {
+		err = rej
+	} else {
+		evs, err = s.dec.Decide(s.order, c)
+	}
+	for _, e := range evs {
+		s.order = order.Evolve(s.order, e)
+		v, err := s.cfg.Serdes.Events.Encode(e)
+		require.NoError(s.t, err)
+		require.NoError(s.t, s.tt.Send(s.cfg.Topics.Events, c.OrderID, v))
+	}
+	v, err := s.cfg.Serdes.Results.Encode(order.ResultOf(c, s.order.Version, evs, err))
+	require.NoError(s.t, err)
+	require.NoError(s.t, s.tt.Send(s.cfg.Topics.Results, c.OrderID, v))
 }
 
 func (s *sagaTester) payments() []integration.PaymentRequest {
