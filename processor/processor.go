@@ -35,7 +35,7 @@ type Config struct {
 	// see stream.Config.TransactionalID).
 	TransactionTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member before
-	// moving its partitions (default stream.DefaultSessionTimeout, 3s;
+	// moving its partitions (default stream.DefaultSessionTimeout, 2s;
 	// Kafka's default of 45s makes a crash stall its partitions that long).
 	SessionTimeout time.Duration
 	// MaxRecordBytes is the producer's record batch limit (default

@@ -30,13 +30,13 @@ type Config struct {
 	// transaction blocks read_committed readers (default 10s).
 	TransactionTimeout time.Duration
 	// SessionTimeout is how long the group waits for a silent member before
-	// moving its partitions (default 3s). The broker bounds it by its
+	// moving its partitions (default 2s). The broker bounds it by its
 	// group.min.session.timeout.ms (6s unless lowered) and
 	// group.max.session.timeout.ms: a value outside is moved inside them,
 	// with a warning, when the member starts.
 	SessionTimeout time.Duration
 	// HeartbeatInterval is how often the member tells the group it lives,
-	// and so how soon it hears of a rebalance (default SessionTimeout/6).
+	// and so how soon it hears of a rebalance (default SessionTimeout/5).
 	HeartbeatInterval time.Duration
 	// MaxRecordBytes is the producer's batch limit (default 1,000,012, as
 	// Kafka's max.message.bytes); each topic's own max.message.bytes lowers
@@ -53,7 +53,9 @@ type Config struct {
 
 // DefaultSessionTimeout is Config.SessionTimeout's default: a member
 // killed without warning loses its partitions to the others after it.
-const DefaultSessionTimeout = 3 * time.Second
+// A pause longer than that (a GC pause, a network blip) moves the
+// member's partitions too: costly, never wrong.
+const DefaultSessionTimeout = 2 * time.Second
 
 func (c *Config) validate(role string) error {
 	var errs []error
@@ -76,7 +78,7 @@ func (c *Config) validate(role string) error {
 		c.SessionTimeout = DefaultSessionTimeout
 	}
 	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = c.SessionTimeout / 6
+		c.HeartbeatInterval = c.SessionTimeout / 5
 	}
 	if c.MaxRecordBytes <= 0 {
 		c.MaxRecordBytes = DefaultMaxRecordBytes

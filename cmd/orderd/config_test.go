@@ -44,7 +44,7 @@ func TestLoadTakesFlagOverEnvOverDefault(t *testing.T) {
 			require.Regexp(t, `^.+-\d+-[0-9a-f]{8}$`, c.Instance)
 			require.Equal(t, "orderlog-processor-"+c.Instance, c.TransactionalID)
 			require.Equal(t, "orderlog-saga-"+c.Instance, c.SagaTransactionalID)
-			require.Equal(t, 3*time.Second, c.SessionTimeout)
+			require.Equal(t, 2*time.Second, c.SessionTimeout)
 		}},
 		{name: "env over default", env: env("ORDERLOG_KAFKA_BROKERS", "k1:9092, k2:9093", "ORDERLOG_PARTITIONS", "12",
 			"ORDERLOG_CREATE_TOPICS", "false", "ORDERLOG_GROUP", "g", "ORDERLOG_LOG_LEVEL", "debug", "ORDERLOG_TRANSACTION_TIMEOUT", "30s",

@@ -31,17 +31,16 @@ const (
 )
 
 // timeouts returns the orderd settings of a run and how long the drain may
-// take. A killed processor is noticed only when its group session times out;
-// until then the group cannot finish a rebalance, and a live processor whose
-// transaction is waiting to commit its offsets fails once the transaction
-// timeout passes. So the transaction timeout must exceed the session
-// timeout: with ORDERLOG_SESSION_TIMEOUT 6s and 15s where orderd has that
-// setting, else franz-go's 45s session and a 60s transaction timeout. The
-// transaction timeout also bounds how long a killed processor's open
-// transaction blocks read_committed readers and the next owner's restore.
+// take. Where orderd has ORDERLOG_SESSION_TIMEOUT it runs with its own
+// defaults (a 2 s session; the member that takes a killed member's
+// partitions fences its open transaction at once), as production does.
+// An older orderd gets franz-go's 45 s session and a 60 s transaction
+// timeout, which must exceed it: a live processor whose transaction waits
+// for a rebalance to commit its offsets fails once the transaction timeout
+// passes.
 func timeouts() (settings []string, drain time.Duration) {
 	if hasSessionTimeout {
-		return []string{"ORDERLOG_SESSION_TIMEOUT=6s", "ORDERLOG_TRANSACTION_TIMEOUT=15s"}, 60 * time.Second
+		return nil, 60 * time.Second
 	}
 	return []string{"ORDERLOG_TRANSACTION_TIMEOUT=60s"}, 110 * time.Second
 }
