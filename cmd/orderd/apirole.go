@@ -47,6 +47,10 @@ func newAPI(ctx context.Context, d deps) (Role, error) {
 	if err != nil {
 		return fail(err)
 	}
+	auth, err := d.cfg.authenticator(ctx)
+	if err != nil {
+		return fail(err)
+	}
 	producer, err := kgo.NewClient(append(append([]kgo.Opt(nil), d.kafkaOpts...),
 		kgo.SeedBrokers(d.cfg.Brokers...), kgo.ProducerLinger(0))...)
 	if err != nil {
@@ -54,7 +58,8 @@ func newAPI(ctx context.Context, d deps) (Role, error) {
 	}
 	srv, err := api.New(api.Config{Reader: reader, Commands: api.NewKafkaSender(producer, n.Commands), Results: results,
 		Queues: dashboard.NewKafkaQueues(kadm.NewClient(producer), n.Events, n.DLQ, d.cfg.ProjectorGroup),
-		JWTKey: []byte(d.cfg.JWTKey), Timeout: d.cfg.APITimeout, Logger: d.log.With("role", "api")})
+		Auth:   auth, JWTKey: []byte(d.cfg.JWTKey), Keys: api.NewRedisKeys(rdb, d.cfg.Redis.Prefix+"idempotency:", d.cfg.Auth.IdempotencyTTL),
+		Timeout: d.cfg.APITimeout, Logger: d.log.With("role", "api")})
 	if err != nil {
 		producer.Close()
 		return fail(err)

@@ -50,6 +50,7 @@ type Config struct {
 	APIAddr             string
 	JWTKey              string
 	APITimeout          time.Duration
+	Auth                AuthConfig // config_auth.go
 	Saga                SagaConfig
 	Sim                 SimConfig
 	// Dev runs everything in one process on an embedded Kafka and Redis
@@ -161,6 +162,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.APIAddr, "api-addr", "127.0.0.1:8080", "listen address of the HTTP API (api role)")
 	fs.StringVar(&c.JWTKey, "jwt-key", "", "HMAC key of the API's bearer tokens (api role; prefer the variable)")
 	fs.DurationVar(&c.APITimeout, "api-timeout", 5*time.Second, "how long an API write waits for its command's result")
+	authFlags(fs, c)
 	fs.StringVar(&c.Saga.Group, "saga-group", "orderlog-saga", "consumer group of the saga members")
 	fs.DurationVar(&c.Saga.PaymentTimeout, "saga-payment-timeout", 15*time.Minute, "saga: cancel a placed order whose payment is not authorized within this")
 	fs.DurationVar(&c.Saga.ShipmentTimeout, "saga-shipment-timeout", 48*time.Hour, "saga: flag an order for review when its shipments are not all handed to the carrier within this of payment")
@@ -323,7 +325,7 @@ func (c *Config) validate() error {
 		if err := checkHostPort(c.APIAddr); err != nil {
 			bad("api-addr", "%q: %v", c.APIAddr, err)
 		}
-		if len(c.JWTKey) < 32 {
+		if c.Auth.OIDCIssuer == "" && len(c.JWTKey) < 32 {
 			bad("jwt-key", "the api role needs an HMAC key of at least 32 bytes, got %d", len(c.JWTKey))
 		}
 	}
@@ -338,6 +340,7 @@ func (c *Config) validate() error {
 	}
 	c.validateSaga(bad)
 	c.validateSim(bad)
+	c.validateAuth(bad)
 	return errors.Join(errs...)
 }
 
