@@ -56,10 +56,7 @@ func TestDashboardShowsANewOrderInChromium(t *testing.T) {
 	o := startDevOrderd(t)
 	t.Logf("orderd --dev ready after %s", time.Since(started).Round(time.Millisecond))
 
-	// Dev mode's Redis is miniredis on a loopback port the banner names.
-	m := regexp.MustCompile(`redis-cli -p (\d+)`).FindStringSubmatch(o.stdout.String())
-	require.NotNil(t, m, "the banner names the Redis port:\n%s", o.stdout.String())
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + m[1]})
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + devRedisPort(t, o)})
 	t.Cleanup(func() { rdb.Close() })
 	reader, err := projections.NewReader(projections.ReaderConfig{Redis: rdb})
 	require.NoError(t, err)
@@ -135,6 +132,13 @@ func TestDashboardShowsANewOrderInChromium(t *testing.T) {
 
 	o.stop(t)
 	t.Logf("done in %s", time.Since(started).Round(time.Millisecond))
+}
+
+// devRedisPort is dev mode's Redis (miniredis) port, which the banner names.
+func devRedisPort(t *testing.T, o *devOrderd) string {
+	m := regexp.MustCompile(`redis-cli -p (\d+)`).FindStringSubmatch(o.stdout.String())
+	require.NotNil(t, m, "the banner names the Redis port:\n%s", o.stdout.String())
+	return m[1]
 }
 
 func orNA(n *int64) string {

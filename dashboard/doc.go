@@ -12,10 +12,26 @@
 //	                      └─ Queues: projection lag, DLQ size                       (Kafka admin)
 //
 // The page draws the events-per-minute chart itself as SVG (one bar per
-// minute with events) and links each recent order to /dashboard?order=ID,
-// which shows the order's events from GET /api/v1/orders/{id}/events. There
-// is no build step, no CDN and no inline script: the files are embedded in
-// the binary and served with Content-Security-Policy default-src 'self'.
+// minute with events) and links each recent order to /dashboard?order=ID.
+// There is no build step, no CDN and no inline script: the files are
+// embedded in the binary and served with Content-Security-Policy
+// default-src 'self'.
+//
+// # Support
+//
+// The overview also lists the orders that need a person, from
+// GET /api/v1/attention (admin only; projections.Attention says what each
+// kind is derived from): one row per order, its reasons most urgent first,
+// the age of the most urgent, a link to the order. The order's page
+// (/dashboard?order=ID) shows its status, payment, approval, flags and
+// notes (GET /api/v1/orders/{id}), why it needs attention, its events, and
+// five support actions, each a POST of the API with a fresh
+// Idempotency-Key: approve (/approval), flag (/flags), admin note (/notes,
+// kind admin), cancel (/cancellation) and refund (/refunds). The page
+// shows the answer: the new version and status, or the API's refusal as
+// it came (code: message, field), and reads the order again. A person's
+// admin note is also how a flag that holds nothing, or the saga's "needs
+// a person" note, is acknowledged and leaves the list.
 //
 // # Auth
 //
@@ -49,6 +65,11 @@
 // appears, the page's numbers equal dev mode's Redis read with a Reader,
 // the chart has bars, the history link works; it saves dashboard.png to
 // $ORDERLOG_ARTIFACTS (or the test's artifact directory) and stops orderd
-// with SIGTERM, wanting exit status 0. It skips only when chromium is
-// missing.
+// with SIGTERM, wanting exit status 0.
+// TestAdminApprovesAHeldOrderFromTheDashboardInChromium flags an order
+// with a hold through the API, finds it on the needs-attention list with
+// its reason and age, follows the link, submits a refund the API refuses
+// (the page shows the API's own message) and approves the order from its
+// page: the page, the projection and the list then agree it is approved
+// and off the list. Both skip only when chromium is missing.
 package dashboard

@@ -1,6 +1,7 @@
-// orderlog dashboard: polls GET /api/v1/dashboard every 2 s with the bearer
-// token from #token=… (kept in sessionStorage, never sent in a URL) and
-// draws the numbers; ?order=ID shows that order's history instead.
+// orderlog dashboard: polls GET /api/v1/dashboard and /api/v1/attention
+// every 2 s with the bearer token from #token=… (kept in sessionStorage,
+// never sent in a URL) and draws the numbers and the needs-attention list;
+// ?order=ID shows that order, its support actions and its history instead.
 "use strict";
 
 const POLL_MS = 2000;
@@ -34,17 +35,54 @@ function setState(text, cls) {
   s.className = "state " + (cls || "");
 }
 
-async function getJSON(path) {
+async function call(method, path, body) {
   const token = sessionStorage.getItem(TOKEN_KEY);
-  const resp = await fetch(path, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
-  const body = await resp.json().catch(() => ({}));
+  const headers = { Authorization: "Bearer " + token };
+  const init = { method, headers, cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    headers["Idempotency-Key"] = newID(); // a retry of this click would reuse it
+    init.body = JSON.stringify(body);
+  }
+  const resp = await fetch(path, init);
+  const out = await resp.json().catch(() => ({}));
   if (!resp.ok) {
-    const err = new Error((body && body.message) || resp.statusText);
+    const err = new Error((out && out.message) || resp.statusText);
     err.status = resp.status;
+    err.code = out && out.code;
+    err.field = out && out.field;
     throw err;
   }
-  return body;
+  return out;
 }
+
+function getJSON(path) { return call("GET", path); }
+
+function newID() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+// age renders how long ago since was, at now: "45s", "12m", "3h 5m", "2d 4h".
+function age(since, now) {
+  const s = Math.max(0, Math.floor((new Date(now) - new Date(since)) / 1000));
+  if (s < 60) return s + "s";
+  const m = Math.floor(s / 60);
+  if (m < 60) return m + "m";
+  const h = Math.floor(m / 60);
+  if (h < 48) return h + "h " + (m % 60) + "m";
+  return Math.floor(h / 24) + "d " + (h % 24) + "h";
+}
+
+function orderLink(id) {
+  return el("a", { href: "/dashboard?order=" + encodeURIComponent(id) }, id);
+}
+
+function kindBadge(kind) { return el("span", { class: "kind kind-" + kind }, kind); }
 
 const fractionDigits = {};
 function money(amount, currency) {
@@ -82,7 +120,7 @@ function renderRevenue(revenue) {
 function renderRecent(orders) {
   const rows = orders.map((o) =>
     el("tr", { "data-order-id": o.orderId },
-      el("td", {}, el("a", { href: "/dashboard?order=" + encodeURIComponent(o.orderId) }, o.orderId)),
+      el("td", {}, orderLink(o.orderId)),
       el("td", {}, o.customerId), el("td", { "data-status": o.status }, o.status),
       el("td", { class: "num" }, money(o.total, o.currency)), el("td", { class: "num" }, o.version),
       el("td", {}, time(o.updatedAt))));
@@ -163,20 +201,117 @@ async function poll(load) {
   setTimeout(() => poll(load), POLL_MS);
 }
 
+// renderAttention draws the needs-attention list: one row per order, its
+// most urgent reason first (the others follow in the same cell).
+function renderAttention(list) {
+  $("attention-note").hidden = true;
+  $("attention-total").textContent = list.total > list.orders.length ?
+    `(${list.orders.length} of ${list.total}, oldest first)` : `(${list.total})`;
+  const rows = list.orders.map((o) => {
+    const r = o.reasons[0];
+    return el("tr", { "data-order-id": o.orderId, "data-kind": r.kind },
+      el("td", {}, orderLink(o.orderId)), el("td", {}, o.customerId), el("td", {}, o.status),
+      el("td", {}, ...o.reasons.map((x) => kindBadge(x.kind))),
+      el("td", {}, o.reasons.map((x) => (x.code ? x.code + ": " : "") + x.reason).join("; ")),
+      el("td", { class: "num", title: time(r.since) }, age(r.since, list.at)));
+  });
+  if (rows.length === 0) rows.push(el("tr", {}, el("td", { colspan: 6 }, "nothing needs attention")));
+  replaceRows($("attention").tBodies[0], rows);
+}
+
 async function loadOverview() {
   render(await getJSON("/api/v1/dashboard"));
+  try {
+    renderAttention(await getJSON("/api/v1/attention"));
+  } catch (e) {
+    if (e.status !== 403) throw e;
+    replaceRows($("attention").tBodies[0], []);
+    $("attention-total").textContent = "";
+    $("attention-note").textContent = "The needs-attention list wants an admin token (it quotes admin notes).";
+    $("attention-note").hidden = false;
+  }
   $("overview").hidden = false;
 }
 
-async function loadHistory(id) {
-  const body = await getJSON("/api/v1/orders/" + encodeURIComponent(id) + "/events");
-  $("history-id").textContent = id;
+function summaryRows(v) {
+  const t = v.totals || {};
+  const rows = [
+    ["status", v.status], ["version", v.version], ["customer", v.customerId],
+    ["total", money(t.total || 0, v.currency)],
+    ["payment", [v.payment.status || "none", "captured " + money(v.payment.captured, v.currency),
+      "refunded " + money(v.payment.refunded, v.currency)].join(", ")],
+    ["approval", v.approval.pending ? "pending" : v.approval.approvedBy ? "approved by " + v.approval.approvedBy : "not needed"],
+    ["flags", (v.flags || []).map((f) => f.code + (f.approved ? " (approved)" : f.requiresApproval ? " (holds)" : "")).join(", ") || "none"],
+    ["updated", time(v.updatedAt)],
+  ];
+  for (const n of v.notes || []) rows.push([n.admin ? "admin note" : "customer note", time(n.at) + " " + (n.author || "") + ": " + n.text]);
+  return rows;
+}
+
+function renderOrder(v, items) {
+  $("history-id").textContent = v.orderId;
+  $("summary").replaceChildren(...summaryRows(v).flatMap(([k, val]) =>
+    [el("dt", {}, k), el("dd", { "data-field": k }, val)]));
+  document.body.dataset.orderVersion = v.version;
+  document.body.dataset.orderStatus = v.status;
+  const mine = items.filter((o) => o.orderId === v.orderId);
+  $("order-attention").replaceChildren(...mine.flatMap((o) => o.reasons.map((r) =>
+    el("li", { "data-kind": r.kind }, kindBadge(r.kind), " ", (r.code ? r.code + ": " : "") + r.reason))));
+}
+
+async function loadOrder(id) {
+  const path = "/api/v1/orders/" + encodeURIComponent(id);
+  const [v, body] = await Promise.all([getJSON(path), getJSON(path + "/events")]);
+  let items = [];
+  try {
+    items = (await getJSON("/api/v1/attention?limit=1000")).orders;
+  } catch (e) {
+    if (e.status !== 403) throw e;
+  }
+  renderOrder(v, items);
   replaceRows($("events").tBodies[0], body.events.map((e) =>
     el("tr", { "data-seq": e.sequenceNumber },
       el("td", { class: "num" }, e.sequenceNumber), el("td", {}, time(e.timestamp)),
       el("td", {}, e.eventType), el("td", {}, e.userId || e.serviceId || ""),
       el("td", { class: "data" }, JSON.stringify(e.data)))));
   $("history").hidden = false;
+}
+
+// actions maps each form of the order page to its endpoint and body; the
+// order's page then shows the API's answer, refusals included.
+const actions = {
+  "approve-form": { path: "approval", label: "approved", body: (f) => ({ comment: f.comment.value.trim() }) },
+  "flag-form": { path: "flags", label: "flagged",
+    body: (f) => ({ code: f.code.value.trim(), reason: f.reason.value.trim(), requiresApproval: f.requiresApproval.checked }) },
+  "note-form": { path: "notes", label: "note added", body: (f) => ({ kind: "admin", text: f.text.value.trim() }) },
+  "cancel-form": { path: "cancellation", label: "cancellation requested", body: (f) => ({ reason: f.reason.value.trim() }) },
+  "refund-form": { path: "refunds", label: "refund requested",
+    body: (f) => ({ amount: Number(f.amount.value), reason: f.reason.value.trim() }) },
+};
+
+function showResult(text, ok) {
+  const r = $("action-result");
+  r.textContent = text;
+  r.className = "action-result " + (ok ? "ok" : "error");
+  r.dataset.state = ok ? "ok" : "error";
+}
+
+async function act(id, form, a) {
+  const buttons = form.querySelectorAll("button");
+  buttons.forEach((b) => { b.disabled = true; });
+  $("action-result").dataset.state = "pending";
+  try {
+    const v = await call("POST", "/api/v1/orders/" + encodeURIComponent(id) + "/" + a.path, a.body(form));
+    showResult(`${a.label}: version ${v.version}, status ${v.status}`, true);
+    form.reset();
+    await loadOrder(id);
+  } catch (e) {
+    const code = e.code ? e.code + ": " : "";
+    const field = e.field ? ` (field ${e.field})` : "";
+    showResult(`refused: ${code}${e.message}${field}`, false);
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
 }
 
 function begin() {
@@ -186,10 +321,17 @@ function begin() {
   }
   $("login").hidden = true;
   const id = new URLSearchParams(location.search).get("order");
-  poll(id ? () => loadHistory(id) : loadOverview);
+  poll(id ? () => loadOrder(id) : loadOverview);
 }
 
 function init() {
+  const id = new URLSearchParams(location.search).get("order");
+  for (const [formID, a] of Object.entries(actions)) {
+    $(formID).addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      act(id, ev.target, a);
+    });
+  }
   $("login-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, $("token").value.trim());
