@@ -52,9 +52,12 @@ run:
 	@echo "building orderd (the first build on a fresh machine takes a minute or two)..."
 	@$(GO) build -o bin/orderd ./cmd/orderd && exec ./bin/orderd --dev $(RUN_FLAGS)
 
-# The benchmark on the test bed: processor vs a plain pipe, half-load latency,
-# restore of 1,000,000 states; writes docs/performance.md. Takes a few minutes.
+# The benchmark on the test bed, in steady state: the processor beside an
+# at-least-once and a transactional pipe (A B C A B C), latency at fixed
+# rates, the read side, restore of 1,000,000 states; profiles in
+# .testbed/profiles; writes docs/performance.md. About 10-15 minutes on 2
+# cores; BENCH_FLAGS=-quick checks the harness in a few.
 bench:
 	$(TESTBED)/deps.sh
 	$(GO) build -o .testbed/orderbench ./cmd/orderbench
-	$(TESTBED)/with-bed.sh .testbed/orderbench -doc docs/performance.md $(BENCH_FLAGS)
+	$(TESTBED)/with-bed.sh .testbed/orderbench -doc docs/performance.md -profile .testbed/profiles $(BENCH_FLAGS)

@@ -117,7 +117,7 @@ func (r report) throughputMarkdown(b *strings.Builder) {
 		s := r.ratio(q[0], q[1])
 		fmt.Fprintf(b, "- %s / %s, per round: median %.2f [%.2f..%.2f]\n", q[0], q[1], s.median, s.lo, s.hi)
 	}
-	b.WriteString("\nThe at-least-once pipe copies each command to the results topic, no transaction. The transactional pipe is the exactly-once ceiling: one transaction per polled batch with its offsets (a franz-go GroupTransactSession, read_committed, at most as many records per batch as the processor), writing per command its bytes as its result and as one event and, once per order per batch, as its state, on the command's partition: orderlog's records, without decoding or logic.\n\n")
+	fmt.Fprintf(b, "\nThe at-least-once pipe copies each command to the results topic, no transaction. The transactional pipe is the exactly-once ceiling: one transaction per polled batch with its offsets (a franz-go GroupTransactSession, read_committed; at most %d commands per transaction, as the processor), writing per command its bytes as its result and as one event and, once per order per batch, as its state, on the command's partition: orderlog's records, without decoding or logic.\n\n", r.cfg.batch())
 }
 
 func (r report) latencyMarkdown(b *strings.Builder) {

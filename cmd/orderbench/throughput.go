@@ -43,9 +43,11 @@ func preload(ctx context.Context, cfg config, recs []*kgo.Record) (string, error
 		return "", err
 	}
 	defer cl.Close()
+	start := time.Now()
 	if err := produce(ctx, cl, names.Commands, recs, schedule{}, func(int, time.Time) {}); err != nil {
 		return "", fmt.Errorf("preload: %w", err)
 	}
+	fmt.Printf("preloaded %d commands in %s\n", len(recs), time.Since(start).Round(time.Millisecond))
 	return names.Commands, nil
 }
 
@@ -103,6 +105,9 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 	}
 	if err != nil {
 		return throughput{}, fmt.Errorf("%s: %w", sys.label(), err)
+	}
+	if warm > 0 && clock.steady() == 0 {
+		return throughput{}, fmt.Errorf("%s: no steady rate: the warm-up's last result and the run's last came in one fetch (more -commands)", sys.label())
 	}
 	return throughput{system: sys.label(), commands: total - warm, warm: warm, steady: clock.steady(), total: clock.totalRate(),
 		elapsed: clock.lastAt.Sub(start)}, nil

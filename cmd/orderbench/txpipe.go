@@ -12,7 +12,8 @@ import (
 
 // txpipe is the exactly-once ceiling: what a processor would reach on
 // this broker and client if deciding cost nothing. One transaction per
-// polled batch, with the batch's consumer offsets (a GroupTransactSession,
+// polled batch of at most as many commands as the processor takes in one
+// (-max-poll-records bounds both), with the batch's consumer offsets (a GroupTransactSession,
 // read_committed), writing what orderlog writes: per command its bytes as
 // its result and as one event, and once per order per batch its last
 // command's bytes as the order's state (compacted order.state), each on the
@@ -37,7 +38,7 @@ func (txpipe) start(ctx context.Context, cfg config, names topics.Names, _ int) 
 	go func() {
 		defer close(failed)
 		for pctx.Err() == nil {
-			if err := txBatch(pctx, sess, names, cfg.maxPoll); err != nil && pctx.Err() == nil {
+			if err := txBatch(pctx, sess, names, cfg.batch()); err != nil && pctx.Err() == nil {
 				failed <- err
 				return
 			}
@@ -56,11 +57,22 @@ func (txpipe) start(ctx context.Context, cfg config, names topics.Names, _ int) 
 	return stop, nil
 }
 
+// processorMaxPoll is processor.Config.MaxPollRecords's default: the
+// transactional pipe's batches are no larger than the processor's. (Polling
+// all that is buffered makes a preloaded input one huge transaction whose
+// results all appear at once: no rate to time.)
+const processorMaxPoll = 5000
+
+// batch is the most commands in one transaction, processor's and pipe's.
+func (c config) batch() int {
+	if c.maxPoll > 0 {
+		return c.maxPoll
+	}
+	return processorMaxPoll
+}
+
 // txBatch copies one polled batch in one transaction.
 func txBatch(ctx context.Context, sess *kgo.GroupTransactSession, names topics.Names, maxPoll int) error {
-	if maxPoll <= 0 {
-		maxPoll = 5000 // the processor's default
-	}
 	fs := sess.PollRecords(ctx, maxPoll)
 	if err := fs.Err0(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("txpipe poll: %w", err)
