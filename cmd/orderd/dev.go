@@ -222,9 +222,10 @@ func (r *devRole) banner(demo []string) error {
 	apiURL := "http://" + cfg.APIAddr + "/api/v1"
 	var b strings.Builder
 	fmt.Fprintf(&b, "\norderd dev mode is ready: Kafka (kfake) and Redis (miniredis) are embedded, in memory.\n\n")
+	outlook := demoOutlookOf(slices.Contains(cfg.Roles, "saga"), cfg.Sim)
 	if slices.Contains(cfg.Roles, "api") {
 		fmt.Fprintf(&b, "  API       %s   (OpenAPI: %s/openapi.json)\n", apiURL, apiURL)
-		fmt.Fprintf(&b, "  try       curl -H \"Authorization: Bearer %s\" '%s/orders?status=DELIVERED'\n", tok, apiURL)
+		fmt.Fprintf(&b, "  try       curl -H \"Authorization: Bearer %s\" '%s/orders%s'\n", tok, apiURL, outlook.query())
 		fmt.Fprintf(&b, "            (an admin token; the JWT key of this run is %s)\n", cfg.JWTKey)
 		fmt.Fprintf(&b, "  dashboard http://%s/dashboard#token=%s\n", cfg.APIAddr, tok)
 	} else {
@@ -235,16 +236,60 @@ func (r *devRole) banner(demo []string) error {
 	fmt.Fprintf(&b, "  events    kcat -C -b %s -t %s   (Avro single-object values)\n", strings.Join(cfg.Brokers, ","), r.d.topics.Names().Events)
 	fmt.Fprintf(&b, "  Redis     redis-cli -p %s   (read models under %q)\n", portOf(r.env.redis.Addr()), cfg.Redis.Prefix)
 	fmt.Fprintf(&b, "  orderctl  export ORDERLOG_KAFKA_BROKERS=%s ORDERLOG_REDIS_ADDR=%s\n", strings.Join(cfg.Brokers, ","), r.env.redis.Addr())
-	fmt.Fprintf(&b, "            go run ./cmd/orderctl order list --status DELIVERED    (then: order history demo-1, lag, dlq list)\n")
-	if slices.Contains(cfg.Roles, "saga") {
-		fmt.Fprintf(&b, "  demo      orders %s: demo-1..3 placed, the saga takes them through payment, stock and shipping\n", strings.Join(demo, ", "))
-		fmt.Fprintf(&b, "            to DELIVERED in a few seconds (simulated outside systems); demo-4 CANCELLED\n")
-	} else {
-		fmt.Fprintf(&b, "  demo      orders %s (demo-1, demo-2 DELIVERED, demo-3 PLACED, demo-4 CANCELLED)\n", strings.Join(demo, ", "))
-	}
+	fmt.Fprintf(&b, "            go run ./cmd/orderctl order list %s    (then: order history demo-1, lag, dlq list)\n", outlook.listArgs())
+	fmt.Fprintf(&b, "  demo      orders %s: %s\n", strings.Join(demo, ", "), outlook.text)
 	fmt.Fprintf(&b, "\nCtrl-C stops everything. Nothing is kept on exit: Kafka and Redis vanish with the process.\n\n")
 	_, err = io.WriteString(r.env.stdout, b.String())
 	return err
+}
+
+// demoOutlook is what the banner may promise of the demo orders: with the
+// saga, where the simulated outside systems, as configured, take them.
+type demoOutlook struct {
+	text   string
+	status string // the status the demo's placed orders reach; "" when it depends on chance
+}
+
+func (o demoOutlook) query() string {
+	if o.status == "" {
+		return ""
+	}
+	return "?status=" + o.status
+}
+
+func (o demoOutlook) listArgs() string {
+	if o.status == "" {
+		return "--customer alice"
+	}
+	return "--status " + o.status
+}
+
+// demoOutlookOf says where the demo orders end, from the simulators'
+// settings: it promises DELIVERED only when nothing is set to fail.
+func demoOutlookOf(withSaga bool, sc SimConfig) demoOutlook {
+	if !withSaga {
+		return demoOutlook{text: "demo-1, demo-2 DELIVERED, demo-3 PLACED, demo-4 CANCELLED", status: "DELIVERED"}
+	}
+	const placed = "demo-1..3 placed, the saga takes them through payment, stock and shipping "
+	const cancelled = "; demo-4 CANCELLED"
+	switch {
+	case sc.PaymentDeclineRate >= 1:
+		return demoOutlook{text: placed + "(simulated): every payment is declined (--sim-payment-decline-rate=1), so the saga " +
+			"tries again, then CANCELS them" + cancelled, status: "CANCELLED"}
+	case sc.UnavailableRate >= 1 || sc.DropRate >= 1:
+		return demoOutlook{text: placed + "(simulated): the outside systems never answer (--sim-unavailable-rate or --sim-drop-rate=1), " +
+			"so the saga retries, gives up and CANCELS them" + cancelled, status: "CANCELLED"}
+	case sc.ShippingFailureRate >= 1:
+		return demoOutlook{text: placed + "(simulated): they are paid, the carrier refuses every shipment (--sim-shipping-failure-rate=1), " +
+			"and they stay CONFIRMED, flagged SHIPMENT_FAILED for a person" + cancelled, status: "CONFIRMED"}
+	case sc.Stock == 0:
+		return demoOutlook{text: placed + "(simulated): nothing is in stock (--sim-stock=0), so they are paid and wait CONFIRMED, " +
+			"backordered" + cancelled, status: "CONFIRMED"}
+	case sc.PaymentDeclineRate > 0 || sc.UnavailableRate > 0 || sc.DropRate > 0 || sc.ShippingFailureRate > 0 || sc.Stock < 6:
+		return demoOutlook{text: placed + "(simulated) in a few seconds: DELIVERED unless a simulated system declines, refuses, stays silent " +
+			"or runs short (--sim-* settings), then CANCELLED, flagged or backordered" + cancelled}
+	}
+	return demoOutlook{text: placed + "to DELIVERED in a few seconds (simulated outside systems)" + cancelled, status: "DELIVERED"}
 }
 
 func portOf(addr string) string {
