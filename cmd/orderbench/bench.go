@@ -2,26 +2,38 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"time"
 )
 
-// bench runs everything in the order the report shows it.
+// bench runs everything in the order the report shows it. When a run
+// fails, the report of what ran before it is still written, saying so.
 func bench(ctx context.Context, cfg config) error {
 	r := report{machine: machine(), started: time.Now(), cfg: cfg, loadStart: loadAvg()}
 	fmt.Println(r.machine)
-	if err := benchThroughput(ctx, cfg, &r); err != nil {
+	err := benchAll(ctx, cfg, &r)
+	r.loadEnd, r.finished, r.failure = loadAvg(), time.Now(), err
+	fmt.Print(r.summary())
+	if cfg.doc != "" {
+		err = errors.Join(err, writeDoc(cfg.doc, r))
+	}
+	return err
+}
+
+func benchAll(ctx context.Context, cfg config, r *report) error {
+	if err := benchThroughput(ctx, cfg, r); err != nil {
 		return err
 	}
-	if err := benchLatency(ctx, cfg, &r); err != nil {
+	if err := benchLatency(ctx, cfg, r); err != nil {
 		return err
 	}
 	// A -failover run (failover.go) goes here, and adds its section to
 	// r.sections: after the steady-state figures, before the read side.
 	if cfg.redisAddr != "" {
-		if err := benchReadSide(ctx, cfg, &r); err != nil {
+		if err := benchReadSide(ctx, cfg, r); err != nil {
 			return err
 		}
 	}
@@ -31,12 +43,6 @@ func bench(ctx context.Context, cfg config) error {
 			return fmt.Errorf("restore: %w", err)
 		}
 		fmt.Println(r.restore)
-	}
-	r.loadEnd = loadAvg()
-	r.finished = time.Now()
-	fmt.Print(r.summary())
-	if cfg.doc != "" {
-		return writeDoc(cfg.doc, r)
 	}
 	return nil
 }

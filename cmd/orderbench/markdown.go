@@ -63,6 +63,9 @@ func (r report) markdown() string {
 	if r.cfg.quick {
 		b.WriteString(" **A -quick run: sizes cut to check the harness; the figures are not comparable.**")
 	}
+	if r.failure != nil {
+		fmt.Fprintf(&b, "\n\n**Incomplete: a run failed, and what follows it was not run: %v**", r.failure)
+	}
 	b.WriteString("\n\nThe systems under test, the load generators and the measuring consumers run in one process and share the machine's cores with the broker and Redis: compare figures within one run.\n\n")
 	r.targetsMarkdown(&b)
 	r.throughputMarkdown(&b)

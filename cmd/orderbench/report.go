@@ -21,6 +21,7 @@ type report struct {
 	cfg               config
 	loadStart         string
 	loadEnd           string
+	failure           error // the run that failed; the report stops before it
 
 	orders, total int                     // of every throughput run
 	tput          map[string][]throughput // by system label, in round order
@@ -164,6 +165,9 @@ func (s status) String() string {
 
 func (r report) summary() string {
 	var b strings.Builder
+	if r.failure != nil {
+		fmt.Fprintf(&b, "\nINCOMPLETE: %v\n", r.failure)
+	}
 	fmt.Fprintf(&b, "\n%-78s %-22s %s\n", "target", "want", "measured")
 	for _, t := range r.targets() {
 		fmt.Fprintf(&b, "%-78s %-22s %-7s %s\n", t.what, t.want, t.status, t.got)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,10 +77,12 @@ func TestThroughputRatioIsPerRound(t *testing.T) {
 }
 
 func TestARunNotMadeIsNotATargetMet(t *testing.T) {
-	r := report{cfg: config{redisAddr: "x"}}
+	r := report{cfg: config{redisAddr: "x"}, failure: errors.New("round 1: orderlog processor: no result for 1m0s")}
 	for _, tg := range r.targets() {
 		require.NotEqual(t, met, tg.status, "%s", tg.what)
 	}
+	require.Contains(t, r.markdown(), "**Incomplete: a run failed, and what follows it was not run: round 1: orderlog processor: no result for 1m0s**")
+	require.Contains(t, r.summary(), "INCOMPLETE: round 1")
 }
 
 // failoverStub stands for a section a later run adds.
