@@ -77,7 +77,8 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 	}
 	names.Commands = input
 	consumer, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ConsumeTopics(names.Results),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(fetchMaxWait))
 	if err != nil {
 		return throughput{}, err
 	}
