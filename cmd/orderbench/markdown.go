@@ -105,13 +105,13 @@ func (r report) throughputMarkdown(b *strings.Builder) {
 	if r.cfg.warmupRound {
 		b.WriteString(" Before the rounds, each system ran once on a smaller input (not reported).")
 	}
-	b.WriteString("\n\n| system | commands/s steady, median [range] | from its start, median | per round |\n|---|---|---|---|\n")
+	b.WriteString("\n\n| system | commands/s steady, median [range] | from its start, median | per round (the machine's 1-minute load as it started) |\n|---|---|---|---|\n")
 	for _, sys := range throughputSystems {
 		ts := r.tput[sys.label()]
 		tot := make([]float64, len(ts))
 		per := make([]string, len(ts))
 		for i, t := range ts {
-			tot[i], per[i] = t.total, thousands(t.steady)
+			tot[i], per[i] = t.total, fmt.Sprintf("%s (load %s)", thousands(t.steady), t.load)
 		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", sys.label(), steadyRates(ts), thousands(spreadOf(tot).median), strings.Join(per, ", "))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -58,11 +59,12 @@ type throughput struct {
 	warm          int
 	steady, total float64 // commands/s after the warm-up; from the system's start
 	elapsed       time.Duration
+	load          string // the machine's 1-minute load average as the run started
 }
 
 func (t throughput) String() string {
-	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s",
-		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s",
+		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load)
 }
 
 // runThroughput starts sys on the preloaded input and counts its results
@@ -88,6 +90,7 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 			return throughput{}, err
 		}
 	}
+	load := strings.Fields(loadAvg())[0]
 	start := time.Now()
 	clock := newSteadyClock(warm, total, start)
 	stop, err := sys.start(ctx, cfg, names, total)
@@ -111,7 +114,7 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 		return throughput{}, fmt.Errorf("%s: no steady rate: the warm-up's last result and the run's last came in one fetch (more -commands)", sys.label())
 	}
 	return throughput{system: sys.label(), commands: total - warm, warm: warm, steady: clock.steady(), total: clock.totalRate(),
-		elapsed: clock.lastAt.Sub(start)}, nil
+		elapsed: clock.lastAt.Sub(start), load: load}, nil
 }
 
 func countResults(ctx context.Context, cl *kgo.Client, clock *steadyClock) {
