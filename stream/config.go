@@ -36,7 +36,9 @@ type Config struct {
 	// with a warning, when the member starts.
 	SessionTimeout time.Duration
 	// HeartbeatInterval is how often the member tells the group it lives,
-	// and so how soon it hears of a rebalance (default SessionTimeout/5).
+	// and so how soon it hears of a rebalance: a member joining or leaving
+	// stalls the partitions that move for at least that long (default
+	// SessionTimeout/5, at most 250ms).
 	HeartbeatInterval time.Duration
 	// MaxRecordBytes is the producer's batch limit (default 1,000,012, as
 	// Kafka's max.message.bytes); each topic's own max.message.bytes lowers
@@ -78,7 +80,7 @@ func (c *Config) validate(role string) error {
 		c.SessionTimeout = DefaultSessionTimeout
 	}
 	if c.HeartbeatInterval <= 0 {
-		c.HeartbeatInterval = c.SessionTimeout / 5
+		c.HeartbeatInterval = min(c.SessionTimeout/5, 250*time.Millisecond)
 	}
 	if c.MaxRecordBytes <= 0 {
 		c.MaxRecordBytes = DefaultMaxRecordBytes
