@@ -47,14 +47,20 @@
 // counters, kept in 16 shards so that they run on Redis Cluster too
 // (projections/doc.go: stats:{shard}:...), written by the shard script of
 // each run of an order's events and summed over the shards on read, so
-// they are as current as the projection. Projection lag is the
-// projector group's end minus committed offsets on order.events
-// (kadm.Lag), so it can sit a little above 0 between commits; DLQ size is
-// end minus start offsets of order.commands.dlq, an upper bound of the
-// dead letters since the processor writes them in transactions and each
-// commit marker takes an offset. Both come from Queues (KafkaQueues); an
-// api.Config without Queues, or a Kafka error, leaves them null and says
-// why in Problems, which the page lists.
+// they are as current as the projection. Projection lag and DLQ size come
+// from Queues (KafkaQueues). Offsets alone overcount both: the processor
+// writes events and dead letters in transactions, and each commit takes an
+// offset of every partition it wrote (a marker no reader sees), so an idle
+// partition whose projector committed everything lags 1 and one dead
+// letter counts 2. NewKafkaQueuesCounting therefore counts records: it
+// reads the batch headers of the ranges in question with raw
+// read_committed fetches from the partition leaders (records.go; markers
+// and aborted batches skipped, nothing decompressed), from the projector's
+// committed offset to the last stable offset for the lag, from the start
+// offset for the DLQ; a range of more than MaxCounted offsets is counted
+// in offsets and shown as an upper bound. NewKafkaQueues (kadm only) keeps
+// the offsets. An api.Config without Queues, or a Kafka error, leaves them
+// null and says why in Problems, which the page lists.
 //
 // # Tests
 //

@@ -23,8 +23,9 @@ type Queues interface {
 	// ProjectionLag is how many records of order.events the projector
 	// group has yet to commit, summed over partitions.
 	ProjectionLag(ctx context.Context) (int64, error)
-	// DLQSize is how many records order.commands.dlq holds: end minus
-	// start offset, summed over partitions.
+	// DLQSize is how many records order.commands.dlq holds, summed over
+	// partitions. An *UpperBoundError carries a number that is only an
+	// upper bound (the page shows it, with the problem).
 	DLQSize(ctx context.Context) (int64, error)
 }
 
@@ -44,9 +45,17 @@ type Snapshot struct {
 	EventsPerMinute []Minute      `json:"eventsPerMinute"`
 	RecentOrders    []RecentOrder `json:"recentOrders"`
 	// ProjectionLag and DLQSize are null when unknown; Problems says why.
-	ProjectionLag *int64   `json:"projectionLag"`
-	DLQSize       *int64   `json:"dlqSize"`
-	Problems      []string `json:"problems"`
+	ProjectionLag *int64 `json:"projectionLag"`
+	DLQSize       *int64 `json:"dlqSize"`
+	// QueueUnit says what lag and DLQ size count: "records", or "offsets"
+	// (transaction markers included) from Queues that cannot count.
+	QueueUnit string   `json:"queueUnit"`
+	Problems  []string `json:"problems"`
+}
+
+// Counter is implemented by Queues that count records, not offsets.
+type Counter interface {
+	CountsRecords() bool
 }
 
 // Revenue is one currency's net takings on one UTC day, in minor units.
@@ -122,6 +131,10 @@ func Collect(ctx context.Context, reads Reads, queues Queues, now time.Time) (Sn
 		s.Problems = append(s.Problems, "projection lag and DLQ size: no Kafka admin configured for the dashboard")
 		return s, nil
 	}
+	s.QueueUnit = "offsets"
+	if c, ok := queues.(Counter); ok && c.CountsRecords() {
+		s.QueueUnit = "records"
+	}
 	s.ProjectionLag = s.queueNumber(ctx, "projection lag", queues.ProjectionLag)
 	s.DLQSize = s.queueNumber(ctx, "DLQ size", queues.DLQSize)
 	return s, nil
@@ -131,6 +144,11 @@ func (s *Snapshot) queueNumber(ctx context.Context, what string, f func(context.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	n, err := f(ctx)
+	var ub *UpperBoundError
+	if errors.As(err, &ub) {
+		s.Problems = append(s.Problems, what+": "+ub.Error())
+		return &ub.Value
+	}
 	if err != nil {
 		msg := err.Error()
 		if errors.Is(err, context.DeadlineExceeded) {

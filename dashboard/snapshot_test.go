@@ -34,6 +34,14 @@ type fakeQueues struct {
 func (f fakeQueues) ProjectionLag(context.Context) (int64, error) { return f.lag, f.lagErr }
 func (f fakeQueues) DLQSize(context.Context) (int64, error)       { return f.dlq, f.dlqErr }
 
+// countingQueues count records and answer an upper bound for the DLQ.
+type countingQueues struct{ fakeQueues }
+
+func (countingQueues) CountsRecords() bool { return true }
+func (countingQueues) DLQSize(context.Context) (int64, error) {
+	return 30000, &UpperBoundError{Value: 30000, Err: ErrTooLongToCount}
+}
+
 func ptr(n int64) *int64 { return &n }
 
 func TestCollectSumsTheCountersAndReportsMissingQueueNumbers(t *testing.T) {
@@ -54,11 +62,13 @@ func TestCollectSumsTheCountersAndReportsMissingQueueNumbers(t *testing.T) {
 		queues   Queues
 		lag, dlq *int64
 		problems int
+		unit     string
 	}{
 		{name: "no queues configured", queues: nil, problems: 1},
-		{name: "queues answer", queues: fakeQueues{lag: 7, dlq: 2}, lag: ptr(7), dlq: ptr(2)},
-		{name: "lag fails", queues: fakeQueues{lagErr: errors.New("group not found"), dlq: 2}, dlq: ptr(2), problems: 1},
-		{name: "both fail", queues: fakeQueues{lagErr: context.DeadlineExceeded, dlqErr: errors.New("no topic")}, problems: 2},
+		{name: "queues answer", queues: fakeQueues{lag: 7, dlq: 2}, lag: ptr(7), dlq: ptr(2), unit: "offsets"},
+		{name: "lag fails", queues: fakeQueues{lagErr: errors.New("group not found"), dlq: 2}, dlq: ptr(2), problems: 1, unit: "offsets"},
+		{name: "both fail", queues: fakeQueues{lagErr: context.DeadlineExceeded, dlqErr: errors.New("no topic")}, problems: 2, unit: "offsets"},
+		{name: "an upper bound is shown with its problem", queues: countingQueues{fakeQueues{lag: 0}}, lag: ptr(0), dlq: ptr(30000), problems: 1, unit: "records"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Collect(context.Background(), reads, tc.queues, now)
@@ -79,6 +89,7 @@ func TestCollectSumsTheCountersAndReportsMissingQueueNumbers(t *testing.T) {
 			require.Equal(t, tc.lag, s.ProjectionLag)
 			require.Equal(t, tc.dlq, s.DLQSize)
 			require.Len(t, s.Problems, tc.problems, "%q", s.Problems)
+			require.Equal(t, tc.unit, s.QueueUnit)
 		})
 	}
 }

@@ -170,6 +170,9 @@ function render(s) {
   $("total-orders").textContent = s.totalOrders;
   $("lag").textContent = s.projectionLag === null ? "n/a" : s.projectionLag;
   $("dlq").textContent = s.dlqSize === null ? "n/a" : s.dlqSize;
+  for (const u of document.querySelectorAll(".queue-unit")) {
+    u.textContent = s.queueUnit === "offsets" ? "offsets, markers included" : "records";
+  }
   $("problems").replaceChildren(...s.problems.map((p) => el("li", {}, p)));
   renderStatuses(s.ordersByStatus);
   renderChart(s.eventsPerMinute);
