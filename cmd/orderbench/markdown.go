@@ -171,5 +171,12 @@ func (r report) profilesMarkdown(b *strings.Builder) {
 		fmt.Fprintf(b, "(No summary: %v.)\n\n", r.tops.err)
 		return
 	}
+	if len(r.tops.parts) > 0 {
+		b.WriteString("Where the CPU went, by what the processor does (samples under each function, of all the process's; parts overlap where one calls another):\n\n| part | CPU |\n|---|---|\n")
+		for _, p := range r.tops.parts {
+			fmt.Fprintf(b, "| %s | %.0f%% |\n", p.what, 100*p.share)
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(b, "CPU, top entries by flat time:\n\n```\n%s\n```\n\nAllocated bytes during the run, top entries:\n\n```\n%s\n```\n\n", r.tops.cpu, r.tops.allocs)
 }

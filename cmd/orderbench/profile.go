@@ -61,7 +61,48 @@ func writeAllocs(path string) error {
 // the run. Empty, with the reason, when the go tool is not at hand.
 type profileTops struct {
 	cpu, allocs string
+	parts       []part // the processor's CPU by what it does
 	err         error
+}
+
+// part is a share of the CPU profile: the samples under a function
+// (cumulative), as a fraction of all. Parts overlap where one calls another.
+type part struct {
+	what  string
+	share float64
+}
+
+// cpuParts names the functions under which the processor's work falls.
+var cpuParts = []struct{ what, fn string }{
+	{"the runtime's per-partition work, all of it (stream.parallel)", "stream.parallel.func1"},
+	{"decoding commands (schemas.DecodeCommand: JSON)", "schemas.DecodeCommand"},
+	{"deciding (order.Decider.Handle)", "order.Decider.Handle"},
+	{"encoding events, states, results (avrostruct Mapper.AppendBinary)", "avrostruct.(*Mapper).AppendBinary"},
+	{"writing produce requests (franz-go broker.handleReqs)", "kgo.(*broker).handleReqs"},
+	{"fetching, decompressing (franz-go source.loopFetch)", "kgo.(*source).loopFetch"},
+	{"allocating (runtime.mallocgc)", "runtime.mallocgc"},
+	{"collecting garbage in the background (runtime.gcBgMarkWorker)", "runtime.gcBgMarkWorker"},
+}
+
+// parseParts reads `go tool pprof -top -cum` output: per part, the largest
+// cum% of a line naming its function.
+func parseParts(top string) []part {
+	var out []part
+	for _, p := range cpuParts {
+		best := 0.0
+		for _, l := range strings.Split(top, "\n") {
+			f := strings.Fields(l)
+			if len(f) < 6 || !strings.Contains(strings.Join(f[5:], " "), p.fn) {
+				continue
+			}
+			var v float64
+			if _, err := fmt.Sscanf(f[4], "%f%%", &v); err == nil && v/100 > best {
+				best = v / 100
+			}
+		}
+		out = append(out, part{what: p.what, share: best})
+	}
+	return out
 }
 
 func (p *profiler) tops(n int) profileTops {
@@ -70,8 +111,12 @@ func (p *profiler) tops(n int) profileTops {
 	if err != nil {
 		return profileTops{err: err}
 	}
+	cum, err := pprofTop("-top", "-cum", "-nodecount=400", p.path("cpu"))
+	if err != nil {
+		return profileTops{err: err}
+	}
 	allocs, err := pprofTop("-top", node, "-sample_index=alloc_space", "-base", p.path("allocs.base"), p.path("allocs"))
-	return profileTops{cpu: cpu, allocs: allocs, err: err}
+	return profileTops{cpu: cpu, allocs: allocs, parts: parseParts(cum), err: err}
 }
 
 // pprofTop runs go tool pprof; the profiles carry their symbols, so it

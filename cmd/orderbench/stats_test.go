@@ -130,3 +130,21 @@ func TestTaggedRecordsCarryTheirIndex(t *testing.T) {
 	_, ok := headerIndex(l.recs[0])
 	require.False(t, ok, "an untagged record has no index")
 }
+
+func TestProfilePartsAreTheLargestCumulativeShare(t *testing.T) {
+	top := `Duration: 6.07s, Total samples = 2.82s (46.45%)
+      flat  flat%   sum%        cum   cum%
+         0     0%     0%      1.97s 69.86%  github.com/orderlog/orderlog/stream.parallel.func1
+         0     0%     0%      0.72s 25.53%  github.com/orderlog/orderlog/order.Decider.Handle
+         0     0%     0%      0.10s  3.55%  github.com/orderlog/orderlog/order.Decider.Handle.func1
+     0.03s  1.06%  3.55%      0.51s 18.09%  runtime.mallocgc`
+	got := map[string]float64{}
+	for _, p := range parseParts(top) {
+		got[p.what] = p.share
+	}
+	require.InDelta(t, 0.6986, got[cpuParts[0].what], 1e-9)
+	require.InDelta(t, 0.2553, got["deciding (order.Decider.Handle)"], 1e-9)
+	require.InDelta(t, 0.1809, got["allocating (runtime.mallocgc)"], 1e-9)
+	require.Zero(t, got["decoding commands (schemas.DecodeCommand: JSON)"], "not in the profile")
+	require.Len(t, got, len(cpuParts))
+}
