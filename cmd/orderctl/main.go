@@ -17,8 +17,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -158,6 +160,10 @@ func register(c *command) { commands = append(commands, c) }
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// go-redis logs each failed dial itself (at Warn); the command reports
+	// the error once, with what to do (explain.go).
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	projections.LogRedisClient(func() *slog.Logger { return quiet })
 	os.Exit(run(ctx, os.Args[1:], env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, lookup: os.LookupEnv}))
 }
 
@@ -190,8 +196,7 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	c, rest := find(rest)
 	if c == nil {
-		fmt.Fprintf(e.stderr, "orderctl: unknown command %q; see orderctl --help\n", strings.Join(args, " "))
-		return exitUsage
+		return unknown(e, top.Args())
 	}
 	fs := flag.NewFlagSet("orderctl "+c.path, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -216,7 +221,45 @@ func run(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "orderctl %s: want %d argument(s) %s, got %q\n", c.path, c.nargs, c.args, pos)
 		return exitUsage
 	}
-	return c.run(ctx, &g, e, pos)
+	watch := &dialWatch{w: e.stderr}
+	e.stderr = watch
+	code := c.run(ctx, &g, e, pos)
+	if code != exitOK {
+		for _, h := range watch.hints(&g) {
+			fmt.Fprintln(watch.w, h)
+		}
+	}
+	return code
+}
+
+// unknown answers args that name no command. The first word of a group
+// ("order", "dlq", "topics") alone or with --help lists the group's
+// commands.
+func unknown(e env, args []string) int {
+	var group []*command
+	for _, c := range commands {
+		if first, _, _ := strings.Cut(c.path, " "); first == args[0] && c.path != args[0] {
+			group = append(group, c)
+		}
+	}
+	if len(group) == 0 {
+		fmt.Fprintf(e.stderr, "orderctl: unknown command %q; see orderctl --help\n", strings.Join(args, " "))
+		return exitUsage
+	}
+	help := len(args) == 2 && slices.Contains([]string{"--help", "-help", "-h", "help"}, args[1])
+	if len(args) > 1 && !help {
+		fmt.Fprintf(e.stderr, "orderctl: unknown command %q; see orderctl %s --help\n", strings.Join(args, " "), args[0])
+		return exitUsage
+	}
+	fmt.Fprintf(e.stdout, "orderctl %s: a group of commands.\n\nUsage: orderctl %s COMMAND [flags] [args]\n\nCommands:\n", args[0], args[0])
+	for _, c := range group {
+		fmt.Fprintf(e.stdout, "  %-16s %s\n", c.path, c.short)
+	}
+	fmt.Fprintf(e.stdout, "\nRun orderctl %s COMMAND --help for a command's flags and an example.\n", args[0])
+	if help {
+		return exitOK
+	}
+	return exitUsage
 }
 
 // find returns the command whose path is the longest prefix of args.

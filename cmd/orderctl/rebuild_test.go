@@ -117,7 +117,7 @@ func TestRebuildNoSwitchLeavesThePointer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := built.Order(t.Context(), "o-1"); err != nil || v.Totals.Total != 1998 || v.CustomerID != "cust-1" {
+	if v, err := built.Order(t.Context(), "o-1"); err != nil || v.Totals.Total != o1Total || v.CustomerID != "cust-1" {
 		t.Errorf("o-1 under %s: %+v %v", newPrefix, v, err)
 	}
 	// Run again, the rebuild resumes its group: nothing left to apply.

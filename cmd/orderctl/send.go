@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -98,13 +99,7 @@ func send(ctx context.Context, g *globals, e env, data string, wait bool, timeou
 	if g.Output == "json" {
 		printJSON(e.stdout, res)
 	} else {
-		fmt.Fprintf(e.stdout, "%s %s for order %s: %s, version %d\n", res.CommandType, res.CommandID, res.OrderID, res.Status, res.Version)
-		if res.Code != "" || res.Message != "" {
-			fmt.Fprintf(e.stdout, "  code %s: %s\n", res.Code, res.Message)
-		}
-		if res.Field != "" {
-			fmt.Fprintf(e.stdout, "  field %s\n", res.Field)
-		}
+		printResult(e.stdout, res)
 	}
 	if res.Status == order.ResultRejected {
 		return exitRejected
@@ -183,4 +178,17 @@ func printJSON(w io.Writer, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// printResult prints a command result for people. A message that starts
+// with its own code (a duplicate's does: order.Duplicate.Error) is printed
+// without it, so the code appears once.
+func printResult(w io.Writer, res order.CommandResult) {
+	fmt.Fprintf(w, "%s %s for order %s: %s, version %d\n", res.CommandType, res.CommandID, res.OrderID, res.Status, res.Version)
+	if res.Code != "" || res.Message != "" {
+		fmt.Fprintf(w, "  code %s: %s\n", res.Code, strings.TrimPrefix(res.Message, string(res.Code)+": "))
+	}
+	if res.Field != "" {
+		fmt.Fprintf(w, "  field %s\n", res.Field)
+	}
 }

@@ -33,7 +33,7 @@ func TestSendWaitPrintsTheResultAndExitCode(t *testing.T) {
 	}
 
 	// The same command again, from stdin: a duplicate, exit 0.
-	if r := c.ctl(t, createOrder("c-1", "o-1"), "send", "--wait"); r.code != exitOK || !strings.Contains(r.stdout, "DUPLICATE") {
+	if r := c.ctl(t, createOrder("c-1", "o-1"), "send", "--wait"); r.code != exitOK || strings.Count(r.stdout, "DUPLICATE_COMMAND") != 1 {
 		t.Errorf("duplicate: exit %d stdout %q", r.code, r.stdout)
 	}
 	// Another CreateOrder of the same order: rejected, exit 3 with the code.
