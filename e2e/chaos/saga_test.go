@@ -33,13 +33,11 @@ const (
 // sagaSettings are the orderd settings of the run besides brokers, topics
 // and groups: short saga deadlines so that every path ends within the run,
 // and simulated outside systems that decline, fail, answer UNAVAILABLE,
-// lose requests and run out of the scarce product. The transaction timeout
-// exceeds the session timeout (see timeouts in chaos_test.go).
+// lose requests and run out of the scarce product. Session and transaction
+// timeouts are orderd's defaults (see timeouts in chaos_test.go).
 func sagaSettings(seed uint64) []string {
 	return []string{
 		"ORDERLOG_ROLES=processor,saga,simulators",
-		"ORDERLOG_SESSION_TIMEOUT=6s",
-		"ORDERLOG_TRANSACTION_TIMEOUT=15s",
 		"ORDERLOG_SAGA_REQUEST_TIMEOUT=2s",
 		"ORDERLOG_SAGA_REQUEST_ATTEMPTS=4",
 		"ORDERLOG_SAGA_PAYMENT_TIMEOUT=40s",

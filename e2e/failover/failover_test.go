@@ -197,6 +197,8 @@ func run(t *testing.T, sc scenario) []window {
 	if t.Failed() {
 		t.Fatalf("seed %d, orderd logs in %s", seed, logDir)
 	}
-	os.RemoveAll(logDir)
+	if os.Getenv("ORDERLOG_FAILOVER_KEEP_LOGS") == "" {
+		os.RemoveAll(logDir)
+	}
 	return ws
 }
