@@ -1,12 +1,10 @@
 package saga_test
 
 import (
-	"context"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -17,8 +15,6 @@ import (
 	"github.com/orderlog/orderlog/internal/testenv"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/saga"
-	"github.com/orderlog/orderlog/stream"
-	"github.com/orderlog/orderlog/topics"
 )
 
 // TestSagaOnTheTesterReadsTheRejectionsOfItsCommands runs the path
@@ -101,19 +97,6 @@ func TestSagaOnTheTesterLeavesOtherResultsAlone(t *testing.T) {
 	for _, topic := range []string{s.cfg.Topics.Commands, s.cfg.Topics.SagaState, s.cfg.Topics.DLQ, s.cfg.Topics.NotificationRequests} {
 		require.Empty(t, s.tt.Records(topic), topic)
 	}
-}
-
-func newSagaTesterWith(t *testing.T, log *slog.Logger, met *saga.Metrics) *sagaTester {
-	n := topics.NewNames("")
-	sd, err := saga.NewSerdes(context.Background(), n, nil)
-	require.NoError(t, err)
-	pol := fulfillment.DefaultPolicy()
-	pol.Backoff = saga.NewBackoff(time.Second, time.Minute)
-	cfg := saga.Config{Topics: n, Serdes: sd, Policy: pol, Metrics: met, Logger: log}
-	top := saga.Topology(cfg, func(integration.System) bool { return false }, func(integration.System, bool) {})
-	tt, err := stream.NewTester(top, stream.TesterOptions{Partitions: 3, Now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)})
-	require.NoError(t, err)
-	return &sagaTester{t: t, tt: tt, cfg: cfg, dec: order.Decider{Policy: order.DefaultPolicy()}, seen: map[string]int{}}
 }
 
 // serve plays healthy outside systems: every request is answered OK (a

@@ -2,6 +2,7 @@ package saga_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -31,12 +32,17 @@ type sagaTester struct {
 }
 
 func newSagaTester(t *testing.T) *sagaTester {
+	return newSagaTesterWith(t, testLogger(), saga.NewMetrics(nil))
+}
+
+// newSagaTesterWith is newSagaTester with the saga's logger and metrics.
+func newSagaTesterWith(t *testing.T, log *slog.Logger, met *saga.Metrics) *sagaTester {
 	n := topics.NewNames("")
 	sd, err := saga.NewSerdes(context.Background(), n, nil)
 	require.NoError(t, err)
 	pol := fulfillment.DefaultPolicy()
 	pol.Backoff = saga.NewBackoff(time.Second, time.Minute)
-	cfg := saga.Config{Topics: n, Serdes: sd, Policy: pol, Metrics: saga.NewMetrics(nil), Logger: testLogger()}
+	cfg := saga.Config{Topics: n, Serdes: sd, Policy: pol, Metrics: met, Logger: log}
 	top := saga.Topology(cfg, func(integration.System) bool { return false }, func(integration.System, bool) {})
 	tt, err := stream.NewTester(top, stream.TesterOptions{Partitions: 3, Now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)})
 	require.NoError(t, err)
