@@ -47,12 +47,15 @@ func createAndReadBack(t *testing.T, side *readSide) {
 	runBackground(t, results.Run)
 
 	srv, err := New(Config{Reader: side.reader, Commands: NewKafkaSender(producer, side.names.Commands), Results: results,
-		JWTKey: testKey, Timeout: 20 * time.Second, Logger: testLogger()})
+		JWTKey: testKey, Keys: side.keys, Timeout: 20 * time.Second, Logger: testLogger()})
 	require.NoError(t, err)
 	hs := httptest.NewServer(srv.Handler())
 	t.Cleanup(hs.Close)
 	tok, err := Token(testKey, "alice", RoleCustomer)
 	require.NoError(t, err)
+	adminTok, err := Token(testKey, "support-1", RoleAdmin)
+	require.NoError(t, err)
+	asAdmin := "Bearer " + adminTok
 	call := func(method, path string, body any, headers ...string) (*http.Response, []byte) {
 		t.Helper()
 		var b []byte
@@ -105,4 +108,32 @@ func createAndReadBack(t *testing.T, side *readSide) {
 	resp, body = call("POST", loc+"/items", add, "If-Match", etag(created.Version))
 	require.Equal(t, http.StatusPreconditionFailed, resp.StatusCode, string(body))
 	require.Equal(t, "VERSION_CONFLICT", decodeBytes[Error](t, body).Code)
+
+	// Support: an admin holds the order with a flag, the customer notes it,
+	// the admin approves it.
+	resp, body = call("POST", loc+"/flags", map[string]any{"code": "HIGH_VALUE", "reason": "check", "requiresApproval": true}, "Authorization", asAdmin)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	require.True(t, decodeBytes[projections.View](t, body).Approval.Pending)
+	resp, body = call("POST", loc+"/notes", map[string]any{"kind": "customer", "text": "a gift, no invoice"})
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	resp, body = call("POST", loc+"/approval", map[string]any{"comment": "ok"}, "Authorization", asAdmin)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	approved := decodeBytes[projections.View](t, body)
+	require.False(t, approved.Approval.Pending)
+	require.Equal(t, "support-1", approved.Approval.ApprovedBy)
+
+	// The create's key with another body is refused, not answered as the
+	// create was.
+	resp, body = call("POST", "/api/v1/orders", add, "Idempotency-Key", "create-1")
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, string(body))
+	require.Equal(t, codeKeyReused, decodeBytes[Error](t, body).Code)
+
+	// A rejected command asked again with its key is the same rejection:
+	// the processor remembers it (docs/dedup.md).
+	ret := map[string]any{"items": []order.ItemQuantity{{ProductID: "sku-1", Quantity: 1}}, "reason": "broken"}
+	resp, first := call("POST", loc+"/returns", ret, "Idempotency-Key", "return-1")
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, string(first))
+	resp, again := call("POST", loc+"/returns", ret, "Idempotency-Key", "return-1")
+	require.Equal(t, http.StatusUnprocessableEntity, resp.StatusCode, string(again))
+	require.JSONEq(t, string(first), string(again))
 }
