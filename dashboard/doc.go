@@ -9,13 +9,38 @@
 //	                      ├─ projections.Reader.Counters: orders per status, revenue per
 //	                      │  currency per UTC day, events per minute (last hour)   (Redis)
 //	                      ├─ projections.Reader.Orders: the RecentLimit newest orders (Redis)
-//	                      └─ Queues: projection lag, DLQ size                       (Kafka admin)
+//	                      ├─ Queues: projection lag, DLQ size                       (Kafka)
+//	                      └─ Charts: the last hour, if Queues is a Sampler          (memory)
 //
 // The page draws the events-per-minute chart itself as SVG (one bar per
 // minute with events) and links each recent order to /dashboard?order=ID.
 // There is no build step, no CDN and no inline script: the files are
 // embedded in the binary and served with Content-Security-Policy
 // default-src 'self'.
+//
+// # Charts
+//
+// Commands/s, p99 command→result and projection lag over the last hour
+// come from a Sampler, kept in memory by each API process (not in Redis:
+// the projector is the only writer of the read models, and a sample is
+// about the process that took it). The Sampler reads every command result
+// (read_committed, no group, from the end of order.command-results when
+// it starts, as api.KafkaResults does) and closes a point every 10 s: how
+// many results it read (one per command the processor handled), the 99th
+// percentile of command→result in a histogram of buckets 10% apart (from
+// the result's record timestamp, which the processor sets to its
+// command's log time, to when the process read it: what a client waiting
+// for the result sees), and the projection lag sampled from its Queues at
+// that moment. So the charts begin when the process started; a restart
+// empties them. The Sampler is the Queues of the snapshot too (it passes
+// lag and DLQ size through), so wiring it takes no api change:
+//
+//	queues := dashboard.NewKafkaQueuesCounting(producer, n.Events, n.DLQ, group)
+//	sampler, err := dashboard.NewSampler(dashboard.SamplerConfig{Brokers: brokers,
+//		ClientOpts: opts, Results: n.Results, Queues: queues, Logger: log})
+//	api.Config{..., Queues: sampler}  // and go sampler.Run(ctx) while it serves
+//
+// Without one the snapshot's charts are null and Problems says so.
 //
 // # Support
 //
@@ -77,5 +102,8 @@
 // its reason and age, follows the link, submits a refund the API refuses
 // (the page shows the API's own message) and approves the order from its
 // page: the page, the projection and the list then agree it is approved
-// and off the list. Both skip only when chromium is missing.
+// and off the list. TestChartsDrawTheSamplesInChromium serves the page
+// with a stub snapshot whose charts have a gap and checks each chart's
+// points, line breaks and last value. All three skip only when chromium is
+// missing.
 package dashboard

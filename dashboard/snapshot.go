@@ -49,8 +49,12 @@ type Snapshot struct {
 	DLQSize       *int64 `json:"dlqSize"`
 	// QueueUnit says what lag and DLQ size count: "records", or "offsets"
 	// (transaction markers included) from Queues that cannot count.
-	QueueUnit string   `json:"queueUnit"`
-	Problems  []string `json:"problems"`
+	QueueUnit string `json:"queueUnit"`
+	// Charts are commands/s, p99 command→result and projection lag over
+	// the last hour, as this API process sampled them (Sampler); null
+	// without a sampler, and Problems says so.
+	Charts   *Charts  `json:"charts"`
+	Problems []string `json:"problems"`
 }
 
 // Counter is implemented by Queues that count records, not offsets.
@@ -130,6 +134,12 @@ func Collect(ctx context.Context, reads Reads, queues Queues, now time.Time) (Sn
 	if queues == nil {
 		s.Problems = append(s.Problems, "projection lag and DLQ size: no Kafka admin configured for the dashboard")
 		return s, nil
+	}
+	if cs, ok := queues.(ChartSource); ok {
+		c := cs.Charts(now)
+		s.Charts = &c
+	} else {
+		s.Problems = append(s.Problems, "charts: this API process samples nothing (no dashboard.Sampler configured)")
 	}
 	s.QueueUnit = "offsets"
 	if c, ok := queues.(Counter); ok && c.CountsRecords() {

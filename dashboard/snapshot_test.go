@@ -63,12 +63,15 @@ func TestCollectSumsTheCountersAndReportsMissingQueueNumbers(t *testing.T) {
 		lag, dlq *int64
 		problems int
 		unit     string
+		charts   bool
 	}{
 		{name: "no queues configured", queues: nil, problems: 1},
-		{name: "queues answer", queues: fakeQueues{lag: 7, dlq: 2}, lag: ptr(7), dlq: ptr(2), unit: "offsets"},
-		{name: "lag fails", queues: fakeQueues{lagErr: errors.New("group not found"), dlq: 2}, dlq: ptr(2), problems: 1, unit: "offsets"},
-		{name: "both fail", queues: fakeQueues{lagErr: context.DeadlineExceeded, dlqErr: errors.New("no topic")}, problems: 2, unit: "offsets"},
-		{name: "an upper bound is shown with its problem", queues: countingQueues{fakeQueues{lag: 0}}, lag: ptr(0), dlq: ptr(30000), problems: 1, unit: "records"},
+		{name: "queues answer, no charts", queues: fakeQueues{lag: 7, dlq: 2}, lag: ptr(7), dlq: ptr(2), problems: 1, unit: "offsets"},
+		{name: "queues and charts", queues: &Sampler{Queues: fakeQueues{lag: 7, dlq: 2}}, lag: ptr(7), dlq: ptr(2), unit: "offsets", charts: true},
+		{name: "lag fails", queues: fakeQueues{lagErr: errors.New("group not found"), dlq: 2}, dlq: ptr(2), problems: 2, unit: "offsets"},
+		{name: "both fail", queues: fakeQueues{lagErr: context.DeadlineExceeded, dlqErr: errors.New("no topic")}, problems: 3, unit: "offsets"},
+		{name: "an upper bound is shown with its problem", queues: &Sampler{Queues: countingQueues{fakeQueues{lag: 0}}},
+			lag: ptr(0), dlq: ptr(30000), problems: 1, unit: "records", charts: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Collect(context.Background(), reads, tc.queues, now)
@@ -90,6 +93,7 @@ func TestCollectSumsTheCountersAndReportsMissingQueueNumbers(t *testing.T) {
 			require.Equal(t, tc.dlq, s.DLQSize)
 			require.Len(t, s.Problems, tc.problems, "%q", s.Problems)
 			require.Equal(t, tc.unit, s.QueueUnit)
+			require.Equal(t, tc.charts, s.Charts != nil)
 		})
 	}
 }

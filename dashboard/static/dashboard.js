@@ -166,6 +166,65 @@ function renderChart(minutes) {
   $("chart").replaceChildren(svg);
 }
 
+// renderLine draws one series of the charts as an SVG polyline over the
+// window, a gap where a point has no value (null), with its scale.
+function renderLine(div, charts) {
+  const key = div.dataset.key;
+  const W = 360, H = 140, left = 40, bottom = 18, top = 8;
+  const pts = charts.points;
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("preserveAspectRatio", "none");
+  svg.setAttribute("role", "img");
+  const add = (tag, attrs, text) => {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  const values = pts.map((p) => p[key]).filter((v) => v !== null && v !== undefined);
+  const max = Math.max(1, ...values);
+  const end = pts.length ? new Date(pts[pts.length - 1].at).getTime() : Date.now();
+  const span = charts.windowSeconds * 1000;
+  const x = (t) => left + ((new Date(t).getTime() - (end - span)) / span) * (W - left);
+  const y = (v) => top + (1 - v / max) * (H - top - bottom);
+  let run = [];
+  const flush = () => {
+    if (run.length > 0) add("polyline", { class: "line", points: run.join(" ") });
+    run = [];
+  };
+  for (const p of pts) {
+    const v = p[key];
+    if (v === null || v === undefined) { flush(); continue; }
+    run.push(x(p.at).toFixed(1) + "," + y(v).toFixed(1));
+  }
+  flush();
+  add("line", { class: "axis", x1: left, y1: H - bottom, x2: W, y2: H - bottom });
+  add("line", { class: "axis", x1: left, y1: top, x2: left, y2: H - bottom });
+  const fmt = (v) => (v >= 100 ? Math.round(v) : Math.round(v * 10) / 10);
+  add("text", { x: left - 4, y: top + 8, "text-anchor": "end" }, fmt(max));
+  add("text", { x: left - 4, y: H - bottom, "text-anchor": "end" }, 0);
+  add("text", { x: left, y: H - 4 }, "-" + Math.round(span / 60000) + " min");
+  add("text", { x: W, y: H - 4, "text-anchor": "end" }, "now");
+  const last = values.length ? values[values.length - 1] : null;
+  svg.setAttribute("aria-label", `${key}: ${values.length} points, last ${last === null ? "none" : fmt(last)}`);
+  div.dataset.points = values.length;
+  div.dataset.last = last === null ? "" : last;
+  div.replaceChildren(svg);
+}
+
+function renderCharts(charts) {
+  const divs = document.querySelectorAll(".line-chart");
+  if (!charts) {
+    $("charts-note").textContent = "(no sampler in this API process: see the problems above)";
+    divs.forEach((d) => { d.replaceChildren(); d.dataset.points = 0; });
+    return;
+  }
+  $("charts-note").textContent = `(sampled every ${charts.intervalSeconds} s by this API process since ${time(charts.since)})`;
+  divs.forEach((d) => renderLine(d, charts));
+}
+
 function render(s) {
   $("total-orders").textContent = s.totalOrders;
   $("lag").textContent = s.projectionLag === null ? "n/a" : s.projectionLag;
@@ -176,6 +235,7 @@ function render(s) {
   $("problems").replaceChildren(...s.problems.map((p) => el("li", {}, p)));
   renderStatuses(s.ordersByStatus);
   renderChart(s.eventsPerMinute);
+  renderCharts(s.charts);
   renderRevenue(s.revenue);
   renderRecent(s.recentOrders);
   $("updated").textContent = "as of " + time(s.at);
