@@ -123,17 +123,18 @@ func (r *reaction) rejected(res order.CommandResult) {
 		r.releaseRefused(strings.TrimPrefix(key, "reserve-"))
 	}
 	rkey := shortKey("rejected-" + key)
-	switch action {
-	case RejectionCancelled:
-		r.flagOrNote(RejectionCode(step), rkey, why+"; the saga cancels the order (void, refund, release)")
-		r.notify("order-problem-"+strings.ToLower(step),
-			"we could not complete your order ("+strings.ToLower(step)+" refused); it is cancelled and anything you paid is returned")
+	// The customer is told of a problem, not of its outcome: the saga's
+	// view of the order may be behind the order (its events and its
+	// results are different topics), so a cancellation asked for here may
+	// itself be refused. ORDER_CANCELLED, when it comes, is told as ever.
+	r.notify("order-problem-"+strings.ToLower(step),
+		"there is a problem with your order ("+strings.ToLower(step)+" refused); we are on it and will let you know")
+	if action == RejectionCancelled {
+		r.flagOrNote(RejectionCode(step), rkey, why+"; the saga asks to cancel the order (void, refund, release)")
 		r.command("cancel-"+rkey, order.CancelOrder{Reason: "the saga's " + string(res.CommandType) + " was refused: " + string(res.Code)})
-	default:
-		r.flagOrNote(RejectionCode(step), rkey, why+"; needs a person")
-		r.notify("order-problem-"+strings.ToLower(step),
-			"there is a problem with your order ("+strings.ToLower(step)+" refused); our team is looking into it")
+		return
 	}
+	r.flagOrNote(RejectionCode(step), rkey, why+"; needs a person")
 }
 
 // releaseRefused gives back an allocation the order refused to record.
