@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -31,6 +32,7 @@ type config struct {
 	doc, profileDir, note string
 	redisAddr, cluster    string // "" skips the read side, the cluster runs
 	quick                 bool
+	brokerPID             int // the broker's process, for its CPU per command; 0 unknown
 }
 
 func parseConfig(args []string) (config, error) {
@@ -57,12 +59,14 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.note, "note", "", "a sentence for the report about the machine's state (say, other work running on it)")
 	fs.StringVar(&cfg.redisAddr, "redis", envOr("ORDERLOG_REDIS_ADDR", ""), "Redis for the read-side runs (ORDERLOG_REDIS_ADDR; empty skips them)")
 	fs.StringVar(&cfg.cluster, "redis-cluster", envOr("ORDERLOG_REDIS_CLUSTER_ADDRS", ""), "Redis Cluster seeds, comma-separated, for the read-side runs on a cluster (ORDERLOG_REDIS_CLUSTER_ADDRS; empty skips them)")
+	pidfile := fs.String("broker-pidfile", filepath.Join(envOr("ORDERLOG_BED_DIR", ".testbed"), "kafka", "kafka.pid"), "the broker's pid file, to read its CPU time (ORDERLOG_BED_DIR/kafka/kafka.pid); none: not reported")
 	fs.BoolVar(&cfg.quick, "quick", false, "everything small, to check the harness (figures are not comparable): sizes not set by a flag are cut")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	cfg.brokers = strings.Split(*brokers, ",")
 	cfg.partitions = int32(*partitions)
+	cfg.brokerPID = brokerPID(*pidfile)
 	if cfg.quick {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })

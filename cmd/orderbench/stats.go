@@ -108,6 +108,14 @@ func ms(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
+// us renders a small duration in microseconds, "?" when unknown (zero).
+func us(d time.Duration) string {
+	if d == 0 {
+		return "?"
+	}
+	return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
+}
+
 // steadyClock times the steady part of a run: the rate between the moment
 // the warm-up's last item was seen and the moment the last item was.
 type steadyClock struct {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -147,4 +150,32 @@ func TestProfilePartsAreTheLargestCumulativeShare(t *testing.T) {
 	require.InDelta(t, 0.1809, got["allocating (runtime.mallocgc)"], 1e-9)
 	require.Zero(t, got["decoding commands (schemas.DecodeCommand: JSON)"], "not in the profile")
 	require.Len(t, got, len(cpuParts))
+}
+
+func TestCPUPerCommandOfThisProcess(t *testing.T) {
+	got, ok := procCPU(os.Getpid())
+	require.True(t, ok, "this process's /proc/<pid>/stat")
+	later := got
+	for deadline := time.Now().Add(10 * time.Second); later == got && time.Now().Before(deadline); {
+		later, ok = procCPU(os.Getpid()) // spinning: the CPU time grows by a tick
+		require.True(t, ok)
+	}
+	require.Greater(t, later, got, "spinning shows in utime")
+	require.Equal(t, os.Getpid(), brokerPID(writeFile(t, fmt.Sprintf("%d\n", os.Getpid()))))
+	require.Zero(t, brokerPID(writeFile(t, "not a pid")))
+	require.Zero(t, brokerPID("/nonexistent/kafka.pid"))
+
+	from := cpuTime{self: time.Second, broker: 2 * time.Second, brokerKnown: true}
+	to := cpuTime{self: 3 * time.Second, broker: 6 * time.Second, brokerKnown: true}
+	self, broker := perCommand(from, to, 1000)
+	require.Equal(t, 2*time.Millisecond, self)
+	require.Equal(t, 4*time.Millisecond, broker)
+	_, broker = perCommand(cpuTime{}, to, 1000)
+	require.Zero(t, broker, "unknown at the start: unknown")
+}
+
+func writeFile(t *testing.T, content string) string {
+	p := filepath.Join(t.TempDir(), "kafka.pid")
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
 }

@@ -60,11 +60,14 @@ type throughput struct {
 	steady, total float64 // commands/s after the warm-up; from the system's start
 	elapsed       time.Duration
 	load          string // the machine's 1-minute load average as the run started
+	// CPU per command over the whole run: this process's (the system
+	// under test and the counting consumer) and the broker's.
+	selfCPU, brokerCPU time.Duration
 }
 
 func (t throughput) String() string {
-	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s",
-		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load)
+	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s, CPU/cmd %s here %s broker",
+		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load, us(t.selfCPU), us(t.brokerCPU))
 }
 
 // runThroughput starts sys on the preloaded input and counts its results
@@ -91,6 +94,7 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 		}
 	}
 	load := strings.Fields(loadAvg())[0]
+	cpu0 := cpuNow(cfg.brokerPID)
 	start := time.Now()
 	clock := newSteadyClock(warm, total, start)
 	stop, err := sys.start(ctx, cfg, names, total)
@@ -101,6 +105,7 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 	defer cancel()
 	go countResults(cctx, consumer, clock)
 	err = waitDone(ctx, clock, cfg.stall)
+	cpu1 := cpuNow(cfg.brokerPID)
 	if prof != nil {
 		err = errors.Join(err, prof.stop())
 	}
@@ -110,11 +115,12 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 	if err != nil {
 		return throughput{}, fmt.Errorf("%s: %w", sys.label(), err)
 	}
+	self, broker := perCommand(cpu0, cpu1, total)
 	if warm > 0 && clock.steady() == 0 {
 		return throughput{}, fmt.Errorf("%s: no steady rate: the warm-up's last result and the run's last came in one fetch (more -commands)", sys.label())
 	}
 	return throughput{system: sys.label(), commands: total - warm, warm: warm, steady: clock.steady(), total: clock.totalRate(),
-		elapsed: clock.lastAt.Sub(start), load: load}, nil
+		elapsed: clock.lastAt.Sub(start), load: load, selfCPU: self, brokerCPU: broker}, nil
 }
 
 func countResults(ctx context.Context, cl *kgo.Client, clock *steadyClock) {
