@@ -23,15 +23,43 @@
 // from the caller and its Idempotency-Key, so a retried create is
 // deduplicated by the processor.
 //
+// A body is one JSON object of at most MaxBodyBytes (413 BODY_TOO_LARGE
+// beyond), nothing after it; a problem in it is a 400 naming the field and
+// the JSON type it must have. An orderId, in a path or a body, must meet
+// order.ValidateOrderID (the document's orderId pattern and maxLength).
+//
+// # Idempotency
+//
+// The processor answers a command id it handled with its first result for
+// the order's life, but knows only the id. So the server binds each
+// Idempotency-Key to a fingerprint of its first request (caller, method,
+// path and the commands it makes) in a KeyStore shared by every API process
+// (RedisKeys): the same key with the same request is sent again and
+// answered as the original; with another request it is 422
+// IDEMPOTENCY_KEY_REUSED and nothing is sent (idempotency.go).
+//
+// # Support actions
+//
+// support.go: approval (ApproveOrder, admin), flags (FlagOrder, admin or
+// service), notes (AddCustomerNote by the order's customer or an admin,
+// AddAdminNote by an admin), shipping-address (ChangeShippingAddress),
+// returns and their receipt (RequestReturn; ReceiveReturn by admin or
+// service), refunds and their record (RequestRefund, RecordRefund: admin or
+// service). Each is one command, answered like every write.
+//
 // Reads come from the Redis projections; GET /orders/{id}?version=N or
 // ?at=<RFC3339> folds the order's events up to that point (time travel).
 //
 // # Auth
 //
-// Every route but /api/v1/openapi.json wants a bearer JWT signed with HMAC
-// (Config.JWTKey) with claims sub and role: customer, admin or service
-// (Token makes one). A customer sees and changes only orders whose
-// customerId is its sub (another customer's order is 404) and may not ship
+// Every route but /api/v1/openapi.json wants a bearer JWT with a subject
+// and a role: customer, admin or service. Config.Auth verifies it: OIDC
+// (oidc.go) checks a token of an OpenID Connect issuer (JWKS, RS256 or
+// ES256, issuer and audience, the role from a configurable claim); without
+// it HMACAuth checks HS256 tokens of Config.JWTKey with a role claim
+// (Token and TokenUntil make them; orderctl token). A customer sees and changes only orders whose
+// customerId is its sub (another customer's order is the same 404 as a
+// missing one, even for a create under its id) and may not ship
 // or read events by type; only an admin sees admin notes.
 //
 // # Kafka
