@@ -85,8 +85,11 @@ func Judge(s State, res order.CommandResult) (step string, action RejectionActio
 		// results are different topics): a cancellation, which
 		// compensates, or a step already taken.
 		return step, RejectionIgnored
-	case res.CommandType == order.CmdFailPayment && res.Field == "data.paymentId":
-		return step, RejectionIgnored // a payment replaced by a newer one
+	case res.CommandType == order.CmdFailPayment &&
+		(res.Field == "data.paymentId" || o.Payment.Status == order.PayCaptured || o.Payment.Status == order.PayFailed):
+		// A payment replaced by a newer one, or one the order already
+		// knows the end of: the failure adds nothing.
+		return step, RejectionIgnored
 	}
 	switch step {
 	case "PAYMENT", "RESERVE", "CAPTURE", "SHIP":

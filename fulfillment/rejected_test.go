@@ -130,6 +130,8 @@ func TestRefusalsTheSagaDoesNotFlag(t *testing.T) {
 func TestJudge(t *testing.T) {
 	placed := State{OrderID: "o", Step: StepCapturing, Order: order.State{OrderID: "o", Status: order.StatusPlaced}}
 	shipped := State{OrderID: "o", Step: StepShipping, Order: order.State{OrderID: "o", Status: order.StatusShipped}}
+	captured := State{OrderID: "o", Step: StepShipping, Order: order.State{OrderID: "o", Status: order.StatusConfirmed,
+		Payment: order.Payment{ID: "p", Status: order.PayCaptured}}}
 	cancelling := placed
 	cancelling.Order.CancellationRequested = true
 	res := func(typ order.CommandType, code order.Code, field string) order.CommandResult {
@@ -151,6 +153,8 @@ func TestJudge(t *testing.T) {
 		{"a status the saga has not read yet", placed, res(order.CmdCapturePayment, order.CodeInvalidTransition, ""), "CAPTURE", RejectionIgnored},
 		{"cancellation requested", cancelling, res(order.CmdShipOrder, order.CodePreconditionFailed, ""), "SHIP", RejectionIgnored},
 		{"a replaced payment", placed, res(order.CmdFailPayment, order.CodeValidationFailed, "data.paymentId"), "PAYMENT", RejectionIgnored},
+		{"a failure of a payment the order captured", captured, res(order.CmdFailPayment, order.CodePreconditionFailed, ""), "PAYMENT", RejectionIgnored},
+		{"a failure the order refuses otherwise", placed, res(order.CmdFailPayment, order.CodeLimitExceeded, ""), "PAYMENT", RejectionCancelled},
 		{"a flag refused", placed, res(order.CmdFlagOrder, order.CodeLimitExceeded, ""), "", RejectionLogged},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
