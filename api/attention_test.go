@@ -46,6 +46,13 @@ func TestAttentionListsAHeldOrderUntilItIsApproved(t *testing.T) {
 	require.False(t, it.Reasons[0].Since.IsZero())
 	require.False(t, l.At.IsZero())
 
+	one := decode[AttentionList](t, f.admin.do("GET", "/api/v1/attention?order=att-1", nil))
+	require.Equal(t, l.Orders, one.Orders, "one order's entry is its entry in the list")
+	none := decode[AttentionList](t, f.admin.do("GET", "/api/v1/attention?order=att-2", nil))
+	require.Empty(t, none.Orders, "a draft without flags needs nothing")
+	require.NotNil(t, none.Orders)
+	require.Equal(t, http.StatusNotFound, f.admin.do("GET", "/api/v1/attention?order=nope", nil).Code)
+
 	w = f.admin.do("POST", "/api/v1/orders/att-1/approval", map[string]any{"comment": "checked"})
 	require.Equal(t, http.StatusOK, w.Code, w.Body.String())
 	l = decode[AttentionList](t, f.admin.do("GET", "/api/v1/attention", nil))

@@ -94,6 +94,7 @@ func OpenAPI() obj {
 				readResponses("Dashboard"))},
 			"/attention": obj{"get": op("The orders that need a support person (compensation failed, held for approval, overdue, flagged, stuck), oldest reason first; admin", []obj{
 				param("limit", "query", "at most this many orders (default 100, at most 1000)", false),
+				param("order", "query", "only this order: its entry, judged from its view now (an empty list when it needs nothing)", false),
 			}, readResponses("AttentionList"))},
 		},
 	}

@@ -327,7 +327,7 @@ async function loadOrder(id) {
   const [v, body] = await Promise.all([getJSON(path), getJSON(path + "/events")]);
   let items = [];
   try {
-    items = (await getJSON("/api/v1/attention?limit=1000")).orders;
+    items = (await getJSON("/api/v1/attention?order=" + encodeURIComponent(id))).orders;
   } catch (e) {
     if (e.status !== 403) throw e;
   }
