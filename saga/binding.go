@@ -114,7 +114,8 @@ func (b binding) handle(m stream.Msg[fulfillment.Input], st fulfillment.State) (
 
 // refused logs a rejection of one of the saga's commands, with what the
 // saga does about it, and returns the metric's increment for after the
-// commit.
+// commit. version is the order's when it refused; sagaOrderVersion the
+// saga's view of it (behind when the order's events are not read yet).
 func (b binding) refused(res order.CommandResult, st fulfillment.State) func() {
 	step, action := fulfillment.Judge(st, res)
 	level := slog.LevelWarn
@@ -124,7 +125,8 @@ func (b binding) refused(res order.CommandResult, st fulfillment.State) func() {
 	b.log.Log(context.Background(), level, "the order refused a saga command",
 		"orderId", res.OrderID, "commandId", res.CommandID, "correlationId", res.CorrelationID,
 		"commandType", res.CommandType, "code", res.Code, "field", res.Field, "message", res.Message,
-		"version", res.Version, "orderStatus", st.Order.Status, "sagaStep", st.Step, "step", step, "action", action)
+		"version", res.Version, "sagaOrderVersion", st.Order.Version, "orderStatus", st.Order.Status, "sagaStep", st.Step,
+		"step", step, "action", action)
 	return b.cfg.Metrics.rejections.WithLabelValues(string(res.CommandType), string(res.Code), string(action)).Inc
 }
 
