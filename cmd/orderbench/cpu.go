@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 type cpuTime struct {
 	self, broker time.Duration
 	brokerKnown  bool
+	allocated    uint64 // bytes this process has allocated, ever
 }
 
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
@@ -31,6 +33,9 @@ func cpuNow(brokerPID int) cpuTime {
 	if brokerPID > 0 {
 		t.broker, t.brokerKnown = procCPU(brokerPID)
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.allocated = ms.TotalAlloc
 	return t
 }
 
@@ -73,6 +78,14 @@ func brokerPID(pidfile string) int {
 		return 0
 	}
 	return pid
+}
+
+// allocatedPerCommand is the bytes allocated between two readings, per command.
+func allocatedPerCommand(from, to cpuTime, commands int) float64 {
+	if commands <= 0 {
+		return 0
+	}
+	return float64(to.allocated-from.allocated) / float64(commands)
 }
 
 // perCommand is the CPU between two readings, per command.

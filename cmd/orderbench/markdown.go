@@ -105,19 +105,19 @@ func (r report) throughputMarkdown(b *strings.Builder) {
 	if r.cfg.warmupRound {
 		b.WriteString(" Before the rounds, each system ran once on a smaller input (not reported).")
 	}
-	b.WriteString("\n\n| system | commands/s steady, median [range] | from its start, median | per round (the machine's 1-minute load as it started) | CPU per command, median: this process, the broker |\n|---|---|---|---|---|\n")
+	b.WriteString("\n\n| system | commands/s steady, median [range] | from its start, median | per round (the machine's 1-minute load as it started) | CPU per command, median: this process, the broker | allocated per command, median |\n|---|---|---|---|---|---|\n")
 	for _, sys := range throughputSystems {
 		ts := r.tput[sys.label()]
-		tot, self, broker := make([]float64, len(ts)), make([]float64, len(ts)), make([]float64, len(ts))
+		tot, self, broker, alloc := make([]float64, len(ts)), make([]float64, len(ts)), make([]float64, len(ts)), make([]float64, len(ts))
 		per := make([]string, len(ts))
 		for i, t := range ts {
 			tot[i], per[i] = t.total, fmt.Sprintf("%s (load %s)", thousands(t.steady), t.load)
-			self[i], broker[i] = float64(t.selfCPU), float64(t.brokerCPU)
+			self[i], broker[i], alloc[i] = float64(t.selfCPU), float64(t.brokerCPU), t.allocated
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s, %s |\n", sys.label(), steadyRates(ts), thousands(spreadOf(tot).median), strings.Join(per, ", "),
-			us(time.Duration(spreadOf(self).median)), us(time.Duration(spreadOf(broker).median)))
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s, %s | %s B |\n", sys.label(), steadyRates(ts), thousands(spreadOf(tot).median), strings.Join(per, ", "),
+			us(time.Duration(spreadOf(self).median)), us(time.Duration(spreadOf(broker).median)), thousands(spreadOf(alloc).median))
 	}
-	b.WriteString("\nCPU per command is the CPU time over the whole run, of this process (the system under test and the counting consumer) and of the broker (from /proc; ? when its pid file was not found), divided by the run's commands: other work on the machine sways it much less than the rates.\n\n")
+	b.WriteString("\nCPU per command is the CPU time over the whole run, of this process (the system under test and the counting consumer) and of the broker (from /proc; ? when its pid file was not found), divided by the run's commands: other work on the machine sways it much less than the rates. Allocated bytes likewise (the Go runtime's TotalAlloc).\n\n")
 	for _, q := range [][2]string{{labelOrderlog, labelTxpipe}, {labelOrderlog, labelPipe}, {labelTxpipe, labelPipe}} {
 		s := r.ratio(q[0], q[1])
 		fmt.Fprintf(b, "- %s / %s, per round: median %.2f [%.2f..%.2f]\n", q[0], q[1], s.median, s.lo, s.hi)

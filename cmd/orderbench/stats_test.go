@@ -170,6 +170,7 @@ func TestCPUPerCommandOfThisProcess(t *testing.T) {
 	self, broker := perCommand(from, to, 1000)
 	require.Equal(t, 2*time.Millisecond, self)
 	require.Equal(t, 4*time.Millisecond, broker)
+	require.InDelta(t, 1500.0, allocatedPerCommand(cpuTime{allocated: 500_000}, cpuTime{allocated: 2_000_000}, 1000), 1e-9)
 	_, broker = perCommand(cpuTime{}, to, 1000)
 	require.Zero(t, broker, "unknown at the start: unknown")
 }

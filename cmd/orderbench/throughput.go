@@ -63,11 +63,12 @@ type throughput struct {
 	// CPU per command over the whole run: this process's (the system
 	// under test and the counting consumer) and the broker's.
 	selfCPU, brokerCPU time.Duration
+	allocated          float64 // bytes this process allocated per command
 }
 
 func (t throughput) String() string {
-	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s, CPU/cmd %s here %s broker",
-		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load, us(t.selfCPU), us(t.brokerCPU))
+	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s, CPU/cmd %s here %s broker, %s B allocated/cmd",
+		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load, us(t.selfCPU), us(t.brokerCPU), thousands(t.allocated))
 }
 
 // runThroughput starts sys on the preloaded input and counts its results
@@ -120,7 +121,8 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 		return throughput{}, fmt.Errorf("%s: no steady rate: the warm-up's last result and the run's last came in one fetch (more -commands)", sys.label())
 	}
 	return throughput{system: sys.label(), commands: total - warm, warm: warm, steady: clock.steady(), total: clock.totalRate(),
-		elapsed: clock.lastAt.Sub(start), load: load, selfCPU: self, brokerCPU: broker}, nil
+		elapsed: clock.lastAt.Sub(start), load: load, selfCPU: self, brokerCPU: broker,
+		allocated: allocatedPerCommand(cpu0, cpu1, total)}, nil
 }
 
 func countResults(ctx context.Context, cl *kgo.Client, clock *steadyClock) {
