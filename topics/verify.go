@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -96,7 +97,7 @@ func (e *VerifyError) Has(topic string, k ProblemKind) bool {
 // retention.ms, ...) has its declared value. It returns a *VerifyError listing
 // every difference, or another error when it could not ask the cluster.
 func (s Set) Verify(ctx context.Context, adm *kadm.Client) error {
-	details, err := listTopics(ctx, adm, s.TopicNames())
+	details, err := s.listSettled(ctx, adm)
 	if err != nil {
 		return err
 	}
@@ -128,6 +129,36 @@ func (s Set) Verify(ctx context.Context, adm *kadm.Client) error {
 		return &VerifyError{Problems: problems}
 	}
 	return nil
+}
+
+// missingWait is how long Verify asks again about topics the broker it
+// asked does not list. On several brokers, each answers metadata from its
+// own copy of the cluster's log: a topic just created, which one broker
+// listed for Ensure, may not be known to the next broker yet.
+const missingWait = 5 * time.Second
+
+// listSettled lists the set's topics; while some are missing, it asks
+// again, with a growing pause, for at most missingWait.
+func (s Set) listSettled(ctx context.Context, adm *kadm.Client) (kadm.TopicDetails, error) {
+	deadline := time.Now().Add(missingWait)
+	for pause := firstPoll; ; pause = min(2*pause, maxPoll) {
+		details, err := listTopics(ctx, adm, s.TopicNames())
+		if err != nil {
+			return nil, err
+		}
+		missing := slices.ContainsFunc(s.specs, func(sp Spec) bool {
+			d, ok := details[sp.Name]
+			return !ok || errors.Is(d.Err, kerr.UnknownTopicOrPartition)
+		})
+		if !missing || time.Now().After(deadline) {
+			return details, nil
+		}
+		select {
+		case <-ctx.Done():
+			return details, nil
+		case <-time.After(pause):
+		}
+	}
 }
 
 func checkLayout(sp Spec, d kadm.TopicDetail) []Problem {
