@@ -84,7 +84,8 @@ func (m *Member[S, I]) restore(ctx context.Context, parts []int32) error {
 }
 
 // restorePartition puts one fetched partition's state records in its
-// store, a tombstone deleting its key, and returns how many it read. A
+// store, a tombstone deleting its key, and returns how many it read (each
+// key's last of the fetch is the one decoded). A
 // record it cannot decode fails the restore: skipping it would leave the key
 // at an older state, and the next input would be decided on it.
 func (m *Member[S, I]) restorePartition(fp kgo.FetchTopicPartition) (int, error) {
@@ -92,12 +93,24 @@ func (m *Member[S, I]) restorePartition(fp kgo.FetchTopicPartition) (int, error)
 	if pt == nil {
 		return 0, nil
 	}
+	// A key written many times (the changelog's head is not compacted
+	// yet: an order's every batch) is decoded once per fetch, at its last
+	// record: decoding is the cost of a restore.
+	last := make(map[string]int, len(fp.Records))
+	for i, r := range fp.Records {
+		if !r.Attrs.IsControl() {
+			last[string(r.Key)] = i
+		}
+	}
 	n := 0
-	for _, r := range fp.Records {
+	for i, r := range fp.Records {
 		if r.Attrs.IsControl() {
 			continue
 		}
 		n++
+		if last[string(r.Key)] != i {
+			continue // a later record of this fetch has the key's newer state
+		}
 		if r.Value == nil {
 			m.stores.remove(fp.Partition, pt, string(r.Key))
 			continue
