@@ -19,8 +19,9 @@
 // table does not declare.
 //
 // The saga reads the results of its own commands (rejected.go): a command
-// the order refused is judged (Judge) by its step and what the saga knows of
-// the order. A refusal the order's cancellation explains is left to the
+// the order refused is judged (Judge) by its step and the order as it was
+// when it refused (a rejection read before the order's events up to its
+// version waits for them in State.Refused). A refusal the order's cancellation explains is left to the
 // cancellation path; otherwise the order is flagged SAGA_<STEP>_REJECTED
 // with the command, code and message, the customer is told, and before
 // shipment the order is cancelled, so no authorization, capture or

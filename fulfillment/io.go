@@ -27,6 +27,9 @@ type Output struct {
 	// Observed is not a record: an outside system answered (OK) or did not
 	// (timeout, UNAVAILABLE), for its circuit breaker.
 	Observed *Observation
+	// Refusal is not a record either: the saga judged a rejection of one
+	// of its commands, for the log and the metrics.
+	Refusal *Refusal
 	// Forget is not a record either: the order is CANCELLED or RETURNED,
 	// nothing is in flight and Policy.Retention has passed; its saga state
 	// is deleted (a tombstone on the compacted topic). An answer arriving
@@ -38,4 +41,15 @@ type Output struct {
 type Observation struct {
 	System integration.System
 	OK     bool
+}
+
+// Refusal is a rejection of one of the saga's commands and what the saga
+// did about it (Judge).
+type Refusal struct {
+	Result order.CommandResult
+	Step   string // "" for a record (a notification, a note, a flag)
+	Action RejectionAction
+	// ViewVersion is the version of the order the saga judged on: the
+	// result's version, unless the saga was too far behind to wait.
+	ViewVersion int64
 }

@@ -38,6 +38,7 @@ func (p Policy) react(s State, in Input, env Env) *reaction {
 	s.Undone = slices.Clone(s.Undone)
 	s.Gateway = slices.Clone(s.Gateway)
 	s.Unrecorded = slices.Clone(s.Unrecorded)
+	s.Refused = slices.Clone(s.Refused)
 	r := &reaction{p: p, env: env, s: s}
 	switch {
 	case in.Event != nil:
@@ -49,7 +50,7 @@ func (p Policy) react(s State, in Input, env Env) *reaction {
 	case in.Shipping != nil:
 		r.shipping(*in.Shipping)
 	case in.Result != nil:
-		r.rejected(*in.Result)
+		r.result(*in.Result)
 	default:
 		r.tick()
 	}
@@ -131,6 +132,7 @@ func (r *reaction) event(e order.Event) {
 		r.send(Request{ID: r.s.OrderID + "-restock-" + d.ReturnID, System: integration.Inventory,
 			Action: integration.InvRestock, Items: items(d.Items)})
 	}
+	r.judgeRefused()
 }
 
 func (r *reaction) placed() {

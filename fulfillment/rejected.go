@@ -106,12 +106,37 @@ func cancellable(st order.Status) bool {
 	return t.Allows(st)
 }
 
-// rejected acts on a result of the order.
-func (r *reaction) rejected(res order.CommandResult) {
+// maxRefused bounds the rejections waiting for the order's events.
+const maxRefused = 20
+
+// result takes the order's answer to a command: a rejection of the saga's
+// own is judged on the order as it was when it refused, so one the saga's
+// view has not reached yet waits in Refused for the order's events.
+func (r *reaction) result(res order.CommandResult) {
 	if !Concerns(res) || res.OrderID != r.s.OrderID {
 		return
 	}
+	if res.Version > r.s.Order.Version && len(r.s.Refused) < maxRefused {
+		r.s.Refused = append(r.s.Refused, res)
+		return
+	}
+	r.rejected(res)
+}
+
+// judgeRefused judges the waiting rejections the saga's view of the order
+// has reached, oldest first.
+func (r *reaction) judgeRefused() {
+	for len(r.s.Refused) > 0 && r.s.Refused[0].Version <= r.s.Order.Version {
+		res := r.s.Refused[0]
+		r.s.Refused = slices.Delete(r.s.Refused, 0, 1)
+		r.rejected(res)
+	}
+}
+
+// rejected acts on a rejection of one of the saga's commands.
+func (r *reaction) rejected(res order.CommandResult) {
 	step, action := Judge(r.s, res)
+	r.out = append(r.out, Output{Refusal: &Refusal{Result: res, Step: step, Action: action, ViewVersion: r.s.Order.Version}})
 	key := strings.TrimPrefix(res.CommandID, CommandIDPrefix(r.s.OrderID))
 	why := string(res.CommandType) + " " + key + " rejected: " + string(res.Code) + ": "
 	if res.Field != "" {

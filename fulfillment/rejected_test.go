@@ -189,3 +189,73 @@ func (w *world) sagaFlags() int {
 	}
 	return n
 }
+
+// TestARejectionReadBeforeTheOrdersEventsWaitsForThem: the order's results
+// and its events are different topics, so the saga may read a rejection
+// before the events the order had when it refused. The rejection waits in
+// Refused and is judged on the order as it was then: refused because the
+// customer asked to cancel, it is left to the cancellation; refused for a
+// reason of its own, it is acted on once the saga has caught up.
+func TestARejectionReadBeforeTheOrdersEventsWaitsForThem(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		user   order.CommandData // decided on the order, its events held back from the saga
+		refuse bool              // the test's rule refuses ShipOrder (else the order's own rules do)
+		action RejectionAction
+	}{
+		{"refused because cancellation was requested", order.RequestCancellation{Reason: "changed my mind"}, false, RejectionIgnored},
+		{"refused for a reason of its own", order.AddCustomerNote{Text: "ring twice"}, true, RejectionCancelled},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, DefaultPolicy())
+			var held []integration.ShippingRequest
+			w.shipping = func(q integration.ShippingRequest) []integration.ShippingResult {
+				held = append(held, q)
+				return nil
+			}
+			w.place(item("sku-1", 1, 1000))
+			w.expect(order.StatusConfirmed, StepShipping, true)
+
+			c := w.cmd(tc.user)
+			c.Time = w.now
+			late, err := w.dec.Decide(w.ord, c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range late {
+				w.ord = order.Evolve(w.ord, e)
+			}
+			w.feed(Input{Shipping: new(shipped(held[0]))})
+			ship := w.queue[len(w.queue)-1]
+			w.queue = w.queue[:len(w.queue)-1]
+			if ship.Type != order.CmdShipOrder {
+				t.Fatalf("the saga sent %s, want ShipOrder", ship.Type)
+			}
+			err = error(&order.Rejection{Code: order.CodePreconditionFailed, Message: "refused by the test's rule"})
+			if !tc.refuse {
+				_, err = w.dec.Decide(w.ord, ship)
+			}
+			if err == nil {
+				t.Fatal("the order accepted the ShipOrder")
+			}
+			w.feed(Input{Result: new(order.ResultOf(ship, w.ord.Version, nil, err))})
+			if len(w.saga.Refused) != 1 || len(w.refusals) != 0 || w.sagaFlags() != 0 {
+				t.Fatalf("refused %+v, judged %+v, flags %d: the rejection must wait for the order's events", w.saga.Refused, w.refusals, w.sagaFlags())
+			}
+			for _, e := range late {
+				w.feed(Input{Event: &e})
+			}
+			if len(w.saga.Refused) != 0 || len(w.refusals) != 1 || w.refusals[0].Action != tc.action {
+				t.Fatalf("refused %+v, judged %+v; want it judged %s", w.saga.Refused, w.refusals, tc.action)
+			}
+			if w.refusals[0].ViewVersion != w.ord.Version {
+				t.Errorf("judged on version %d, the order refused at %d", w.refusals[0].ViewVersion, w.ord.Version)
+			}
+			w.run()
+			if got := w.sagaFlags() > 0; got != (tc.action == RejectionCancelled) {
+				t.Errorf("flagged %v, want %v", got, tc.action == RejectionCancelled)
+			}
+			w.expect(order.StatusCancelled, StepCancelled, false)
+		})
+	}
+}

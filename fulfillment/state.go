@@ -56,6 +56,11 @@ type State struct {
 	// (ReserveInventory) whose INVENTORY_RESERVED has not come: if the order
 	// is cancelled first, it refuses them, and the saga releases them.
 	Unrecorded []integration.Allocation `json:"unrecorded,omitempty"`
+	// Refused holds rejections of the saga's commands that came before the
+	// order's events up to the version they were refused at (events and
+	// results are different topics): each is judged once the saga's view of
+	// the order has reached its version, oldest first, bounded.
+	Refused []order.CommandResult `json:"refused,omitempty"`
 }
 
 // Request is a request to an outside system that has not been answered. The

@@ -78,6 +78,7 @@ type world struct {
 	rejected []rejection
 	moves    []move
 	observed []Observation
+	refusals []Refusal // the saga's judgements of its refused commands
 	// forgotten counts Forget outputs: the runner deletes the saga state
 	// then, and so does the world.
 	forgotten int
@@ -185,6 +186,8 @@ func (w *world) feed(in Input) {
 			w.notified = append(w.notified, *o.Notification)
 		case o.Observed != nil:
 			w.observed = append(w.observed, *o.Observed)
+		case o.Refusal != nil:
+			w.refusals = append(w.refusals, *o.Refusal)
 		case o.Forget:
 			w.forgotten++
 			w.saga = State{}
@@ -210,7 +213,7 @@ func resultID(in Input) string {
 func countSet(o Output) int {
 	n := 0
 	for _, set := range []bool{o.Command != nil, o.Payment != nil, o.Inventory != nil, o.Shipping != nil,
-		o.Notification != nil, o.Observed != nil, o.Forget} {
+		o.Notification != nil, o.Observed != nil, o.Refusal != nil, o.Forget} {
 		if set {
 			n++
 		}

@@ -70,13 +70,10 @@ type binding struct {
 func (b binding) handle(m stream.Msg[fulfillment.Input], st fulfillment.State) (stream.Out[fulfillment.State], error) {
 	met := b.cfg.Metrics
 	var out stream.Out[fulfillment.State]
-	if res := m.Input.Result; res != nil {
-		if !fulfillment.Concerns(*res) || st.OrderID == "" {
-			// Another sender's command, or an answer that needs nothing:
-			// the state stays as it is, unwritten.
-			return stream.Out[fulfillment.State]{State: st}, nil
-		}
-		out.After = append(out.After, b.refused(*res, st))
+	if res := m.Input.Result; res != nil && (!fulfillment.Concerns(*res) || st.OrderID == "") {
+		// Another sender's command, or an answer that needs nothing: the
+		// state stays as it is, unwritten.
+		return stream.Out[fulfillment.State]{State: st}, nil
 	}
 	if m.Timer() {
 		due, _ := st.NextDue()
@@ -93,6 +90,10 @@ func (b binding) handle(m stream.Msg[fulfillment.Input], st fulfillment.State) (
 	for _, o := range outs {
 		if o.Forget {
 			out.State, out.Save, out.Forget = fulfillment.State{}, false, true
+			continue
+		}
+		if o.Refusal != nil {
+			out.After = append(out.After, b.refused(*o.Refusal, next))
 			continue
 		}
 		if o.Observed != nil {
@@ -112,22 +113,25 @@ func (b binding) handle(m stream.Msg[fulfillment.Input], st fulfillment.State) (
 	return out, nil
 }
 
-// refused logs a rejection of one of the saga's commands, with what the
-// saga does about it, and returns the metric's increment for after the
-// commit. version is the order's when it refused; sagaOrderVersion the
-// saga's view of it (behind when the order's events are not read yet).
-func (b binding) refused(res order.CommandResult, st fulfillment.State) func() {
-	step, action := fulfillment.Judge(st, res)
+// refused returns, for after the commit, the log line and the metric of a
+// rejection of one of the saga's commands and what the saga did about it.
+// version is the order's when it refused; judgedAtVersion the saga's view
+// of the order it was judged on (behind only when too many waited).
+func (b binding) refused(f fulfillment.Refusal, st fulfillment.State) func() {
+	res := f.Result
 	level := slog.LevelWarn
-	if action == fulfillment.RejectionIgnored {
+	if f.Action == fulfillment.RejectionIgnored {
 		level = slog.LevelInfo // the cancellation path explains and compensates it
 	}
-	b.log.Log(context.Background(), level, "the order refused a saga command",
-		"orderId", res.OrderID, "commandId", res.CommandID, "correlationId", res.CorrelationID,
-		"commandType", res.CommandType, "code", res.Code, "field", res.Field, "message", res.Message,
-		"version", res.Version, "sagaOrderVersion", st.Order.Version, "orderStatus", st.Order.Status, "sagaStep", st.Step,
-		"step", step, "action", action)
-	return b.cfg.Metrics.rejections.WithLabelValues(string(res.CommandType), string(res.Code), string(action)).Inc
+	inc := b.cfg.Metrics.rejections.WithLabelValues(string(res.CommandType), string(res.Code), string(f.Action)).Inc
+	return func() {
+		b.log.Log(context.Background(), level, "the order refused a saga command",
+			"orderId", res.OrderID, "commandId", res.CommandID, "correlationId", res.CorrelationID,
+			"commandType", res.CommandType, "code", res.Code, "field", res.Field, "message", res.Message,
+			"version", res.Version, "judgedAtVersion", f.ViewVersion, "orderStatus", st.Order.Status, "sagaStep", st.Step,
+			"step", f.Step, "action", f.Action)
+		inc()
+	}
 }
 
 func kindOf(in fulfillment.Input) string {

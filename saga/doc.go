@@ -34,7 +34,8 @@
 // the saga acts only on rejections of its own commands (fulfillment.Concerns:
 // ids "saga-<orderId>-..."), leaving the state of any other result
 // unwritten. fulfillment.Judge says what it does (flag, notify, cancel, or
-// leave it to the cancellation path); the binding logs each with the
+// leave it to the cancellation path), once the saga has read the order's
+// events up to the version the order refused at; the binding logs each with the
 // order's ids, the code and the action (a warning unless a cancellation
 // explains it) and counts it in orderlog_saga_command_rejections_total
 // {command, code, action}.
