@@ -106,6 +106,7 @@ func TestDashboardDataIsWhatTheProjectionHolds(t *testing.T) {
 		require.Equal(t, int64(3), *s.ProjectionLag)
 		require.Equal(t, int64(1), *s.DLQSize)
 		require.Empty(t, s.Problems)
+		require.NotNil(t, s.Charts, "the queues keep charts, as a dashboard.Sampler does")
 	}
 }
 
@@ -113,3 +114,7 @@ type fixedQueues struct{ lag, dlq int64 }
 
 func (q fixedQueues) ProjectionLag(context.Context) (int64, error) { return q.lag, nil }
 func (q fixedQueues) DLQSize(context.Context) (int64, error)       { return q.dlq, nil }
+
+// Charts makes fixedQueues a dashboard.ChartSource, as the api role's
+// dashboard.Sampler is.
+func (q fixedQueues) Charts(time.Time) dashboard.Charts { return dashboard.Charts{} }

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/orderlog/orderlog/api"
@@ -25,6 +24,7 @@ type apiRole struct {
 	addr     string
 	handler  http.Handler
 	results  *api.KafkaResults
+	sampler  *dashboard.Sampler
 	producer *kgo.Client
 	close    func() error
 	ready    atomic.Bool
@@ -56,15 +56,23 @@ func newAPI(ctx context.Context, d deps) (Role, error) {
 	if err != nil {
 		return fail(fmt.Errorf("api producer: %w", err))
 	}
+	// The dashboard's charts: this process samples command results and the
+	// projection lag (counted in records) for the last hour.
+	sampler, err := dashboard.NewSampler(dashboard.SamplerConfig{Brokers: d.cfg.Brokers, ClientOpts: d.kafkaOpts, Results: n.Results,
+		Queues: dashboard.NewKafkaQueuesCounting(producer, n.Events, n.DLQ, d.cfg.ProjectorGroup), Logger: d.log.With("role", "api")})
+	if err != nil {
+		producer.Close()
+		return fail(fmt.Errorf("api dashboard sampler: %w", err))
+	}
 	srv, err := api.New(api.Config{Reader: reader, Commands: api.NewKafkaSender(producer, n.Commands), Results: results,
-		Queues: dashboard.NewKafkaQueues(kadm.NewClient(producer), n.Events, n.DLQ, d.cfg.ProjectorGroup),
+		Queues: sampler,
 		Auth:   auth, JWTKey: []byte(d.cfg.JWTKey), Keys: api.NewRedisKeys(rdb, d.cfg.Redis.Prefix+"idempotency:", d.cfg.Auth.IdempotencyTTL),
 		Timeout: d.cfg.APITimeout, Logger: d.log.With("role", "api")})
 	if err != nil {
 		producer.Close()
 		return fail(err)
 	}
-	a := &apiRole{addr: d.cfg.APIAddr, handler: srv.Handler(), results: results, producer: producer, close: func() error { return nil }}
+	a := &apiRole{addr: d.cfg.APIAddr, handler: srv.Handler(), results: results, sampler: sampler, producer: producer, close: func() error { return nil }}
 	return withRedis(a, rdb, d.cfg.Redis, d.log.With("role", "api")), nil
 }
 
@@ -83,6 +91,8 @@ func (a *apiRole) Run(ctx context.Context) error {
 	defer cancel()
 	resultsDone := make(chan error, 1)
 	go func() { resultsDone <- a.results.Run(rctx) }()
+	samplerDone := make(chan error, 1)
+	go func() { samplerDone <- a.sampler.Run(rctx) }()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.ready.Store(true)
@@ -100,6 +110,9 @@ func (a *apiRole) Run(ctx context.Context) error {
 	cancel()
 	if rerr := <-resultsDone; rerr != nil && !errors.Is(rerr, context.Canceled) {
 		err = errors.Join(err, rerr)
+	}
+	if serr := <-samplerDone; serr != nil && !errors.Is(serr, context.Canceled) {
+		err = errors.Join(err, serr)
 	}
 	return err
 }
