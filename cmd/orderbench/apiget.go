@@ -22,13 +22,23 @@ import (
 // apiRun is HTTP requests at a fixed rate, each measured from when it was
 // due to its full response.
 type apiRun struct {
-	name string
-	rate float64
-	lat  *latencies
+	name     string
+	rate     float64
+	lat      *latencies
+	failed   int   // requests that failed, not measured
+	firstErr error // the first of them
 }
 
 func (r apiRun) String() string {
-	return fmt.Sprintf("%-44s %7d samples  p50 %9s  p99 %9s  max %9s", r.name, r.lat.count(), ms(r.lat.pct(0.5)), ms(r.lat.pct(0.99)), ms(r.lat.pct(1)))
+	return fmt.Sprintf("%-44s %7d samples  p50 %9s  p99 %9s  max %9s%s", r.name, r.lat.count(), ms(r.lat.pct(0.5)), ms(r.lat.pct(0.99)), ms(r.lat.pct(1)), r.failures())
+}
+
+// failures says how many requests failed, and the first error.
+func (r apiRun) failures() string {
+	if r.failed == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d failed; the first: %v)", r.failed, r.firstErr)
 }
 
 // readOnly refuses writes: the GET benchmark only reads.
@@ -99,13 +109,14 @@ func (c apiClient) do(ctx context.Context, method, path, body string, want int) 
 // paced calls do(i) for i in [0, n) on the schedule, each on its own
 // goroutine (open loop: a slow answer does not delay the next request),
 // and measures each from when it was due. Samples of requests due in the
-// warm-up are dropped.
-func paced(ctx context.Context, fr fixedRate, do func(ctx context.Context, i int) error) (*latencies, error) {
+// warm-up are dropped. A request that fails (a timeout under load, say)
+// is counted in failed, not measured, and does not stop the run.
+func paced(ctx context.Context, fr fixedRate, do func(ctx context.Context, i int) error) (lat *latencies, failed int, first error) {
 	n := fr.items()
 	sch := schedule{start: time.Now(), rate: fr.rate}
-	lat := newLatencies(n)
+	lat = newLatencies(n)
 	var wg sync.WaitGroup
-	var errs firstError
+	var mu sync.Mutex
 	sem := make(chan struct{}, 1024)
 	for i := range n {
 		at := sch.wait(i)
@@ -113,18 +124,24 @@ func paced(ctx context.Context, fr fixedRate, do func(ctx context.Context, i int
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			err := do(ctx, i)
+			if err := do(ctx, i); err != nil {
+				mu.Lock()
+				if failed++; first == nil {
+					first = err
+				}
+				mu.Unlock()
+				return
+			}
 			if fr.counts(sch.start, at) {
 				lat.add(time.Since(at))
 			}
-			errs.set(err)
 		}()
 		if ctx.Err() != nil {
 			break
 		}
 	}
 	wg.Wait()
-	return lat, errs.get(context.Background())
+	return lat, failed, first
 }
 
 // runAPIGet serves the HTTP API over loopback on the read models under
@@ -137,11 +154,11 @@ func runAPIGet(ctx context.Context, cfg config, prefix string, ids []string, fr 
 		return apiRun{}, err
 	}
 	defer closeAPI()
-	lat, err := paced(ctx, fr, func(ctx context.Context, _ int) error {
+	lat, failed, first := paced(ctx, fr, func(ctx context.Context, _ int) error {
 		return c.do(ctx, http.MethodGet, api.Prefix+"/orders/"+ids[rand.IntN(len(ids))], "", http.StatusOK)
 	})
-	if err != nil {
-		return apiRun{}, fmt.Errorf("api get: %w", err)
+	if ctx.Err() != nil {
+		return apiRun{}, ctx.Err()
 	}
-	return apiRun{name: fmt.Sprintf("API GET /orders/{id} at %.0f/s", fr.rate), rate: fr.rate, lat: lat}, nil
+	return apiRun{name: fmt.Sprintf("API GET /orders/{id} at %s/s", thousands(fr.rate)), rate: fr.rate, lat: lat, failed: failed, firstErr: first}, nil
 }

@@ -42,14 +42,14 @@ func runAPIPost(ctx context.Context, cfg config, target redisTarget, fr fixedRat
 	}
 	defer closeAPI()
 	run := time.Now().UnixNano()
-	lat, err := paced(ctx, fr, func(ctx context.Context, i int) error {
+	lat, failed, first := paced(ctx, fr, func(ctx context.Context, i int) error {
 		body := fmt.Sprintf(`{"orderId":"post%d-%07d","customerId":"cust-%03d","currency":"USD","items":[`+
 			`{"productId":"sku-1","name":"Widget","quantity":2,"unitPrice":1999},`+
 			`{"productId":"sku-2","name":"Gadget","quantity":1,"unitPrice":4500}]}`, run, i, i%1000)
 		return c.do(ctx, http.MethodPost, api.Prefix+"/orders", body, http.StatusCreated)
 	})
-	if err = errors.Join(err, p.stop()); err != nil {
+	if err := errors.Join(ctx.Err(), p.stop()); err != nil {
 		return apiRun{}, fmt.Errorf("api post: %w", err)
 	}
-	return apiRun{name: fmt.Sprintf("API POST /orders at %.0f/s", fr.rate), rate: fr.rate, lat: lat}, nil
+	return apiRun{name: fmt.Sprintf("API POST /orders at %s/s", thousands(fr.rate)), rate: fr.rate, lat: lat, failed: failed, firstErr: first}, nil
 }

@@ -17,6 +17,7 @@ type config struct {
 	partitions int32
 	maxPoll    int
 	stall      time.Duration // a run without progress this long fails
+	drain      time.Duration // a fixed-rate run waits this long after its last send
 
 	commands, warm int // per throughput run: measured commands, and the warm-up's before them
 	rounds         int
@@ -42,10 +43,11 @@ func parseConfig(args []string) (config, error) {
 	partitions := fs.Int("partitions", 6, "partitions of every topic")
 	fs.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most, processor and transactional pipe (0: the processor's default)")
 	fs.DurationVar(&cfg.stall, "stall", time.Minute, "fail a run that makes no progress for this long")
+	fs.DurationVar(&cfg.drain, "drain", 30*time.Second, "how long a fixed-rate run waits for its answers after its last send; the ones not in count as lower bounds")
 	fs.IntVar(&cfg.commands, "commands", 500_000, "measured commands per throughput run (after the warm-up)")
 	fs.IntVar(&cfg.warm, "warmup-commands", 50_000, "commands per throughput run before the clock starts")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "throughput rounds, each system once per round")
-	fs.BoolVar(&cfg.warmupRound, "warmup-round", true, "run each system once on a small input before the rounds (not reported)")
+	fs.BoolVar(&cfg.warmupRound, "warmup-round", false, "run each system once on a small input before the rounds (not reported)")
 	fs.DurationVar(&cfg.latWarm, "latency-warmup", 5*time.Second, "start of every fixed-rate run whose samples are dropped")
 	fs.DurationVar(&cfg.latMeasure, "latency-duration", 20*time.Second, "measured part of every fixed-rate run")
 	fs.Float64Var(&cfg.fixedRate, "rate", 10_000, "commands/s of the first command->result latency run")
@@ -74,12 +76,12 @@ func parseConfig(args []string) (config, error) {
 			"commands":              func() { cfg.commands = 50_000 },
 			"warmup-commands":       func() { cfg.warm = 10_000 },
 			"rounds":                func() { cfg.rounds = 2 },
-			"warmup-round":          func() { cfg.warmupRound = false },
 			"latency-warmup":        func() { cfg.latWarm = 2 * time.Second },
 			"latency-duration":      func() { cfg.latMeasure = 4 * time.Second },
 			"visible-peak-commands": func() { cfg.visiblePeak = 30_000 },
 			"projector-orders":      func() { cfg.projectorOrders = 2_000 },
 			"restore-states":        func() { cfg.states = 100_000 },
+			"drain":                 func() { cfg.drain = 10 * time.Second },
 		}
 		for name, cut := range quick {
 			if !set[name] {
@@ -105,8 +107,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-rate %.0f, -post-rate %.0f, -get-rate %.0f: want rates above 0", c.fixedRate, c.postRate, c.getRate)
 	case c.visiblePeak < stepsPerLifecycle*10 || c.projectorOrders < 10:
 		return fmt.Errorf("-visible-peak-commands %d, -projector-orders %d: too small to time", c.visiblePeak, c.projectorOrders)
-	case c.stall <= 0:
-		return fmt.Errorf("-stall %s: want a positive duration", c.stall)
+	case c.stall <= 0 || c.drain <= 0:
+		return fmt.Errorf("-stall %s, -drain %s: want positive durations", c.stall, c.drain)
 	}
 	return nil
 }

@@ -129,12 +129,12 @@ func (r report) latencyMarkdown(b *strings.Builder) {
 	if len(r.latency) == 0 {
 		return
 	}
-	fmt.Fprintf(b, "## Latency, command to result\n\nCommands at a fixed rate (open loop: each is measured from when it was due if the producer fell behind) into a fresh topic set; from the command handed to the producer to its result read by a read_committed consumer. Each run lasts %s; the first %s are dropped.\n\n",
-		r.cfg.latWarm+r.cfg.latMeasure, r.cfg.latWarm)
+	fmt.Fprintf(b, "## Latency, command to result\n\nCommands at a fixed rate (open loop: each is measured from when it was due if the producer fell behind) into a fresh topic set; from the command handed to the producer to its result read by a read_committed consumer. Each run sends for %s; the commands of the first %s are not measured. A run whose answers are not all in %s after its last send stops waiting: each command still unanswered counts as a sample of how long it has waited (≥, a lower bound), so a system that falls behind its rate shows it.\n\n",
+		r.cfg.latWarm+r.cfg.latMeasure, r.cfg.latWarm, r.cfg.drain)
 	b.WriteString("| run | offered/s | achieved/s | samples | p50 | p99 | max |\n|---|---|---|---|---|---|---|\n")
 	for _, x := range r.latency {
 		fmt.Fprintf(b, "| %s | %s | %s | %d | %s | %s | %s |\n", x.name, thousands(x.rate), thousands(x.achieved), x.lat.count(),
-			ms(x.lat.pct(0.5)), ms(x.lat.pct(0.99)), ms(x.lat.pct(1)))
+			x.lat.show(0.5), x.lat.show(0.99), x.lat.show(1))
 	}
 	b.WriteString("\n")
 }
@@ -152,12 +152,12 @@ func (r report) readSideMarkdown(b *strings.Builder) {
 	b.WriteString("| run | offered/s | samples | p50 | p99 | max |\n|---|---|---|---|---|---|\n")
 	for _, x := range []visibleRun{r.visible, r.visibleCluster} {
 		if x.lat.count() > 0 {
-			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s |\n", x.name, thousands(x.rate), x.lat.count(), ms(x.lat.pct(0.5)), ms(x.lat.pct(0.99)), ms(x.lat.pct(1)))
+			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s |\n", x.name, thousands(x.rate), x.lat.count(), x.lat.show(0.5), x.lat.show(0.99), x.lat.show(1))
 		}
 	}
 	for _, x := range []apiRun{r.apiPost, r.apiGet} {
-		if x.lat.count() > 0 {
-			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s |\n", x.name, thousands(x.rate), x.lat.count(), ms(x.lat.pct(0.5)), ms(x.lat.pct(0.99)), ms(x.lat.pct(1)))
+		if x.lat.count() > 0 || x.failed > 0 {
+			fmt.Fprintf(b, "| %s%s | %s | %d | %s | %s | %s |\n", x.name, x.failures(), thousands(x.rate), x.lat.count(), x.lat.show(0.5), x.lat.show(0.99), x.lat.show(1))
 		}
 	}
 	b.WriteString("\nThe API runs over loopback HTTP in this process, requests open loop, each measured from when it was due to its full response. POST creates an order with two lines through the whole stack (API producer, processor, result, projector) and is answered once the projection shows the order at the result's version; GET reads the delivered orders of the command-to-visible run.\n\n")

@@ -13,6 +13,7 @@ type latencies struct {
 	mu      sync.Mutex
 	samples []time.Duration
 	sorted  bool
+	bounds  int // samples that are lower bounds: answers not in when the run gave up waiting
 }
 
 func newLatencies(capacity int) *latencies {
@@ -24,6 +25,36 @@ func (l *latencies) add(d time.Duration) {
 	l.samples = append(l.samples, d)
 	l.sorted = false
 	l.mu.Unlock()
+}
+
+// addBound adds a lower bound: an answer still outstanding after d.
+func (l *latencies) addBound(d time.Duration) {
+	l.mu.Lock()
+	l.samples = append(l.samples, d)
+	l.sorted = false
+	l.bounds++
+	l.mu.Unlock()
+}
+
+// behind is how many answers were not in when the run gave up waiting.
+func (l *latencies) behind() int {
+	if l == nil {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bounds
+}
+
+// show renders the p-quantile, as a lower bound ("≥") when it may be one
+// of the outstanding answers (they are the latest, so the top ranks).
+func (l *latencies) show(p float64) string {
+	d := l.pct(p)
+	n, b := l.count(), l.behind()
+	if b > 0 && p*float64(n) > float64(n-b) {
+		return "≥ " + ms(d)
+	}
+	return ms(d)
 }
 
 func (l *latencies) count() int {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -179,4 +180,30 @@ func writeFile(t *testing.T, content string) string {
 	p := filepath.Join(t.TempDir(), "kafka.pid")
 	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
 	return p
+}
+
+func TestOutstandingAnswersShowAsLowerBounds(t *testing.T) {
+	l := newLatencies(100)
+	for i := 1; i <= 98; i++ {
+		l.add(time.Duration(i) * time.Millisecond)
+	}
+	l.addBound(30 * time.Second)
+	l.addBound(31 * time.Second)
+	require.Equal(t, 2, l.behind())
+	require.Equal(t, "50.0 ms", l.show(0.5), "the median is an answer")
+	require.Equal(t, "98.0 ms", l.show(0.98))
+	require.Equal(t, "≥ 30.00 s", l.show(0.99), "p99 is among the outstanding")
+	require.Equal(t, "≥ 31.00 s", l.show(1))
+	tg := p99Target("p99", 40*time.Millisecond, l)
+	require.Equal(t, missed, tg.status)
+	require.Contains(t, tg.got, "fell behind the rate, 2 answers outstanding")
+}
+
+func TestAFailedRequestMissesTheAPITarget(t *testing.T) {
+	x := apiRun{rate: 500, lat: newLatencies(1), failed: 3, firstErr: errors.New("status 503")}
+	x.lat.add(time.Millisecond)
+	tg := apiTarget("POST", 50*time.Millisecond, x)
+	require.Equal(t, missed, tg.status)
+	require.Contains(t, tg.got, "3 requests failed")
+	require.Contains(t, x.String(), "3 failed; the first: status 503")
 }

@@ -100,8 +100,8 @@ func (r visibleRun) String() string {
 	if r.rate == 0 {
 		return fmt.Sprintf("%-44s %9s cmd/s steady", r.name, thousands(r.steady))
 	}
-	return fmt.Sprintf("%-44s %7d samples  %7s/s achieved  p50 %9s  p99 %9s  max %9s", r.name, r.lat.count(), thousands(r.achieved),
-		ms(r.lat.pct(0.5)), ms(r.lat.pct(0.99)), ms(r.lat.pct(1)))
+	return fmt.Sprintf("%-44s %7d samples  %7s/s achieved  p50 %9s  p99 %9s  max %9s%s", r.name, r.lat.count(), thousands(r.achieved),
+		r.lat.show(0.5), r.lat.show(0.99), r.lat.show(1), behindNote(r.lat))
 }
 
 // runVisiblePeak sends commands as fast as the producer goes through the
@@ -144,10 +144,24 @@ func runVisible(ctx context.Context, cfg config, target redisTarget, fr fixedRat
 		return visibleRun{}, err
 	}
 	err = sendAll(ctx, cfg, p.names.Commands, l.recs, schedule{start: start, rate: fr.rate}, func(int, time.Time) {})
+	lastSend := time.Now()
+	behind := false
 	if err == nil {
-		err = waitDone(ctx, clock, cfg.stall)
+		if err = drain(ctx, cfg, clock); errors.Is(err, errBehind) {
+			behind, err = true, nil
+		}
 	}
-	if err = errors.Join(err, p.stop()); err != nil {
+	err = errors.Join(err, p.stop())
+	if behind {
+		// An event not written yet waited at least since the last send.
+		clock.mu.Lock()
+		missing := clock.total - clock.seen
+		clock.mu.Unlock()
+		for range missing {
+			lat.addBound(time.Since(lastSend))
+		}
+	}
+	if err != nil {
 		return visibleRun{}, fmt.Errorf("visible in %s at %.0f/s: %w", target.name, fr.rate, err)
 	}
 	return visibleRun{name: fmt.Sprintf("visible in %s at %s cmd/s", target.name, thousands(fr.rate)), rate: fr.rate,
