@@ -155,6 +155,7 @@ type steadyClock struct {
 	seen           int
 	start          time.Time // the run's start, for the total rate
 	warmAt, lastAt time.Time
+	seenAt         time.Time // the latest observation
 	done           chan struct{}
 }
 
@@ -168,6 +169,7 @@ func (c *steadyClock) observe(n int, t time.Time) {
 	defer c.mu.Unlock()
 	before := c.seen
 	c.seen += n
+	c.seenAt = t
 	if before < c.warm && c.seen >= c.warm {
 		c.warmAt = t
 	}
@@ -188,11 +190,16 @@ func (c *steadyClock) steady() float64 {
 	return float64(c.total-c.warm) / c.lastAt.Sub(c.warmAt).Seconds()
 }
 
+// totalRate is the items per second from the start to the last item, or,
+// before that, to the latest seen.
 func (c *steadyClock) totalRate() float64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.lastAt.IsZero() {
-		return 0
+	if !c.lastAt.IsZero() {
+		return float64(c.total) / c.lastAt.Sub(c.start).Seconds()
 	}
-	return float64(c.total) / c.lastAt.Sub(c.start).Seconds()
+	if c.seenAt.After(c.start) {
+		return float64(c.seen) / c.seenAt.Sub(c.start).Seconds()
+	}
+	return 0
 }

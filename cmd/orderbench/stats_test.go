@@ -72,6 +72,7 @@ func TestSteadyClockTimesOnlyAfterTheWarmUp(t *testing.T) {
 	c.observe(60, t0.Add(time.Second))
 	c.observe(60, t0.Add(2*time.Second)) // crosses the warm-up: the clock starts here
 	require.Zero(t, c.steady(), "not done yet")
+	require.InDelta(t, 60.0, c.totalRate(), 1e-9, "so far: 120 in 2 s")
 	c.observe(500, t0.Add(4*time.Second))
 	select {
 	case <-c.done:
