@@ -71,6 +71,9 @@ func TestAdminApprovesAHeldOrderFromTheDashboardInChromium(t *testing.T) {
 	approval, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#summary dd[data-field="approval"]`)))
 	require.NoError(t, err)
 	require.Equal(t, "pending", approval)
+	total, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`#summary dd[data-field="total"]`)))
+	require.NoError(t, err)
+	require.Equal(t, "25.99 USD", total, "the order's total (createOrder's one lamp)")
 
 	// A refused action shows the API's message.
 	require.NoError(t, chromedp.Do(bctx,

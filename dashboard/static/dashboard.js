@@ -300,7 +300,7 @@ function summaryRows(v) {
   const t = v.totals || {};
   const rows = [
     ["status", v.status], ["version", v.version], ["customer", v.customerId],
-    ["total", money(t.total || 0, v.currency)],
+    ["total", money(t.totalAmount || 0, v.currency)],
     ["payment", [v.payment.status || "none", "captured " + money(v.payment.captured, v.currency),
       "refunded " + money(v.payment.refunded, v.currency)].join(", ")],
     ["approval", v.approval.pending ? "pending" : v.approval.approvedBy ? "approved by " + v.approval.approvedBy : "not needed"],
