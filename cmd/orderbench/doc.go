@@ -10,13 +10,16 @@
 //     turn, A B C A B C: the at-least-once pipe (a copy, no transactions),
 //     the transactional pipe (the exactly-once ceiling: orderlog's
 //     transactions and record counts, no decoding, no logic) and the
-//     orderlog processor. Median and range of the steady commands/s, and
-//     the ratios of each round.
+//     orderlog processor. Median and range of the steady commands/s, the
+//     ratios of each round, and each run's CPU (this process's and the
+//     broker's) and bytes allocated per command, which the machine's other
+//     work sways much less than a rate.
 //   - Profiles: one more processor run with CPU and allocation profiles
 //     (-profile DIR), their top entries in the report.
 //   - Latency at fixed rates, command to result (read_committed): 10,000/s
 //     for the processor and the transactional pipe, and half of the
-//     processor's own peak.
+//     processor's own peak. Open loop; a run that falls behind its rate
+//     counts its outstanding answers as lower bounds after -drain.
 //   - A -failover run, when failover.go adds it, goes after the latency.
 //   - The read side: the projector's events/s into one redis-server, the
 //     pipeline's (processor and projector) peak and command to visible in
