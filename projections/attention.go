@@ -15,9 +15,10 @@ type AttentionKind string
 // The kinds, most urgent first (AttentionKinds).
 const (
 	// AttentionCompensationFailed: the saga could not undo something (a
-	// refund, a void, a release, a restock refused or never answered): a
-	// COMPENSATION_FAILED flag, or on a closed order the saga's admin note
-	// with that code.
+	// refund, a void, a release, a restock refused or never answered; the
+	// order refused its RecordRefund or CancelOrder): a flag
+	// COMPENSATION_FAILED, SAGA_REFUND_REJECTED or SAGA_CANCEL_REJECTED, or
+	// on a closed order the saga's admin note with such a code.
 	AttentionCompensationFailed AttentionKind = "COMPENSATION_FAILED"
 	// AttentionHeld: a flag that requires approval holds fulfillment
 	// (order.State.AwaitingApproval); only ApproveOrder lifts it.
@@ -132,7 +133,7 @@ func attentionReasons(v View) []AttentionReason {
 		case !f.RequiresApproval && v.acknowledged(since):
 			continue
 		}
-		out = append(out, AttentionReason{Kind: kind, Code: f.Code, Reason: f.Reason, Since: since, Due: since})
+		out = append(out, AttentionReason{Kind: kind, Code: f.Code, Reason: strings.TrimSuffix(f.Reason, sagaNoteSuffix), Since: since, Due: since})
 	}
 	for _, n := range v.Notes {
 		code, why, ok := sagaNote(n)
@@ -181,7 +182,7 @@ func sagaNote(n order.Note) (code, why string, ok bool) {
 	if !n.Admin || !strings.HasSuffix(n.Text, sagaNoteSuffix) {
 		return "", "", false
 	}
-	code, why, ok = strings.Cut(strings.TrimSuffix(n.Text, sagaNoteSuffix), ": ")
+	code, why, ok = strings.Cut(strings.TrimSuffix(strings.TrimSuffix(n.Text, sagaNoteSuffix), sagaNoteSuffix), ": ")
 	if !ok || code == "" || strings.ContainsAny(code, " \t") {
 		return "", "", false
 	}
@@ -190,7 +191,7 @@ func sagaNote(n order.Note) (code, why string, ok bool) {
 
 func flagKind(f order.Flag) AttentionKind {
 	switch {
-	case f.Code == "COMPENSATION_FAILED":
+	case f.Code == "COMPENSATION_FAILED" || f.Code == "SAGA_REFUND_REJECTED" || f.Code == "SAGA_CANCEL_REJECTED":
 		return AttentionCompensationFailed
 	case f.RequiresApproval:
 		return AttentionHeld

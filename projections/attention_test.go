@@ -56,12 +56,13 @@ func (s *story) last() time.Time { return s.evs[len(s.evs)-1].Time }
 func TestAttentionDerivesEachKindFromTheView(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
-		name  string
-		story *story
-		after time.Duration // now = the last event + after
-		want  []AttentionKind
-		codes []string
-		since int // the most urgent reason's event (seq), 0: not checked
+		name   string
+		story  *story
+		after  time.Duration // now = the last event + after
+		want   []AttentionKind
+		codes  []string
+		since  int    // the most urgent reason's event (seq), 0: not checked
+		reason string // the most urgent reason's text, "": not checked
 	}{
 		{name: "a draft never needs attention", story: newStory("o", t0), after: 48 * time.Hour},
 		{name: "a fresh placed order is fine", story: newStory("o", t0).placed(), after: StuckAfter - time.Minute},
@@ -86,6 +87,15 @@ func TestAttentionDerivesEachKindFromTheView(t *testing.T) {
 			want: []AttentionKind{AttentionOverdue}, codes: []string{"SHIPMENT_OVERDUE"}},
 		{name: "a failed compensation comes first", story: newStory("o", t0).placed().flag("HIGH_VALUE", true).flag("COMPENSATION_FAILED", false),
 			want: []AttentionKind{AttentionCompensationFailed, AttentionHeld}, codes: []string{"COMPENSATION_FAILED", "HIGH_VALUE"}, since: 5},
+		{name: "a refused refund is a failed compensation", story: newStory("o", t0).placed().status(order.StatusConfirmed).
+			flag("SAGA_REFUND_REJECTED", false),
+			want: []AttentionKind{AttentionCompensationFailed}, codes: []string{"SAGA_REFUND_REJECTED"}},
+		{name: "the saga's refused ship step is flagged", story: newStory("o", t0).placed().status(order.StatusConfirmed).
+			add(order.OrderFlagged{Code: "SAGA_SHIP_REJECTED", Reason: "ShipOrder: PRECONDITION_FAILED: no shipping details; needs a person"}),
+			want: []AttentionKind{AttentionFlagged}, codes: []string{"SAGA_SHIP_REJECTED"}, reason: "ShipOrder: PRECONDITION_FAILED: no shipping details"},
+		{name: "the saga's doubled suffix on a closed order's note is cut",
+			story: newStory("o", t0).placed().status(order.StatusCancelled).note("SAGA_REFUND_REJECTED: RecordRefund: gone; needs a person; needs a person"),
+			want:  []AttentionKind{AttentionCompensationFailed}, codes: []string{"SAGA_REFUND_REJECTED"}, reason: "RecordRefund: gone"},
 		{name: "a closed order keeps only its failed compensation",
 			story: newStory("o", t0).placed().flag("HIGH_VALUE", true).flag("COMPENSATION_FAILED", false).status(order.StatusCancelled),
 			want:  []AttentionKind{AttentionCompensationFailed}, codes: []string{"COMPENSATION_FAILED"}},
@@ -125,6 +135,9 @@ func TestAttentionDerivesEachKindFromTheView(t *testing.T) {
 			require.Equal(t, len(tc.want) > 0, ok)
 			if tc.codes != nil {
 				require.Equal(t, tc.codes, codes)
+			}
+			if tc.reason != "" {
+				require.Equal(t, tc.reason, item.Reasons[0].Reason)
 			}
 			if tc.since > 0 {
 				require.Equal(t, tc.story.evs[tc.since-1].Time, item.Reasons[0].Since)

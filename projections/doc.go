@@ -156,8 +156,10 @@
 //
 // Attention (attention.go) derives from a view alone why its order needs a
 // support person, each reason with its age: COMPENSATION_FAILED (a flag
-// with that code, or on any order the saga's admin note "CODE: why; needs
-// a person", which it writes where a flag cannot go), HELD_FOR_APPROVAL (a
+// COMPENSATION_FAILED, SAGA_REFUND_REJECTED or SAGA_CANCEL_REJECTED, or
+// the saga's admin note "CODE: why; needs a person" with such a code,
+// which it writes where a flag cannot go; its notes with other codes are
+// FLAGGED), HELD_FOR_APPROVAL (a
 // holding flag not yet approved), OVERDUE (the saga's SHIPMENT_OVERDUE or
 // DELIVERY_OVERDUE flag, or an estimated delivery day that ended before a
 // delivery), FLAGGED (any other flag), STUCK (PLACED or CONFIRMED, no flag,
