@@ -24,20 +24,24 @@ func bench(ctx context.Context, cfg config) error {
 }
 
 func benchAll(ctx context.Context, cfg config, r *report) error {
-	if err := benchThroughput(ctx, cfg, r); err != nil {
-		return err
+	if cfg.runs["throughput"] {
+		if err := benchThroughput(ctx, cfg, r); err != nil {
+			return err
+		}
 	}
-	if err := benchLatency(ctx, cfg, r); err != nil {
-		return err
+	if cfg.runs["latency"] {
+		if err := benchLatency(ctx, cfg, r); err != nil {
+			return err
+		}
 	}
 	// A -failover run (failover.go) goes here, and adds its section to
 	// r.sections: after the steady-state figures, before the read side.
-	if cfg.redisAddr != "" {
+	if cfg.runs["readside"] && cfg.redisAddr != "" {
 		if err := benchReadSide(ctx, cfg, r); err != nil {
 			return err
 		}
 	}
-	if cfg.states > 0 {
+	if cfg.runs["restore"] && cfg.states > 0 {
 		var err error
 		if r.restore, err = runRestore(ctx, cfg); err != nil {
 			return fmt.Errorf("restore: %w", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -34,7 +35,11 @@ type config struct {
 	redisAddr, cluster    string // "" skips the read side, the cluster runs
 	quick                 bool
 	brokerPID             int // the broker's process, for its CPU per command; 0 unknown
+	runs                  map[string]bool
 }
+
+// runNames are the parts -runs can name, in the order they run.
+var runNames = []string{"throughput", "latency", "readside", "restore"}
 
 func parseConfig(args []string) (config, error) {
 	var cfg config
@@ -62,6 +67,7 @@ func parseConfig(args []string) (config, error) {
 	fs.StringVar(&cfg.redisAddr, "redis", envOr("ORDERLOG_REDIS_ADDR", ""), "Redis for the read-side runs (ORDERLOG_REDIS_ADDR; empty skips them)")
 	fs.StringVar(&cfg.cluster, "redis-cluster", envOr("ORDERLOG_REDIS_CLUSTER_ADDRS", ""), "Redis Cluster seeds, comma-separated, for the read-side runs on a cluster (ORDERLOG_REDIS_CLUSTER_ADDRS; empty skips them)")
 	pidfile := fs.String("broker-pidfile", filepath.Join(envOr("ORDERLOG_BED_DIR", ".testbed"), "kafka", "kafka.pid"), "the broker's pid file, to read its CPU time (ORDERLOG_BED_DIR/kafka/kafka.pid); none: not reported")
+	runs := fs.String("runs", strings.Join(runNames, ","), "the parts to run, comma-separated, of "+strings.Join(runNames, ", ")+" (latency at half of orderlog's peak needs throughput)")
 	fs.BoolVar(&cfg.quick, "quick", false, "everything small, to check the harness (figures are not comparable): sizes not set by a flag are cut")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -69,6 +75,12 @@ func parseConfig(args []string) (config, error) {
 	cfg.brokers = strings.Split(*brokers, ",")
 	cfg.partitions = int32(*partitions)
 	cfg.brokerPID = brokerPID(*pidfile)
+	cfg.runs = map[string]bool{}
+	for _, name := range strings.Split(*runs, ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			cfg.runs[name] = true
+		}
+	}
 	if cfg.quick {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -107,6 +119,8 @@ func (c config) validate() error {
 		return fmt.Errorf("-rate %.0f, -post-rate %.0f, -get-rate %.0f: want rates above 0", c.fixedRate, c.postRate, c.getRate)
 	case c.visiblePeak < stepsPerLifecycle*10 || c.projectorOrders < 10:
 		return fmt.Errorf("-visible-peak-commands %d, -projector-orders %d: too small to time", c.visiblePeak, c.projectorOrders)
+	case !knownRuns(c.runs):
+		return fmt.Errorf("-runs: want some of %s", strings.Join(runNames, ","))
 	case c.stall <= 0 || c.drain <= 0:
 		return fmt.Errorf("-stall %s, -drain %s: want positive durations", c.stall, c.drain)
 	}
@@ -137,4 +151,13 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
+}
+
+func knownRuns(runs map[string]bool) bool {
+	for name := range runs {
+		if !slices.Contains(runNames, name) {
+			return false
+		}
+	}
+	return len(runs) > 0
 }

@@ -73,7 +73,7 @@ func (r report) markdown() string {
 	for _, s := range r.sections {
 		b.WriteString(s.markdown())
 	}
-	if r.cfg.redisAddr != "" {
+	if r.cfg.redisAddr != "" && r.cfg.runs["readside"] {
 		r.readSideMarkdown(&b)
 	}
 	if r.restore.states > 0 {

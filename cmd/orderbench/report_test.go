@@ -28,7 +28,8 @@ func sampleReport() report {
 		return ts
 	}
 	return report{
-		cfg: config{partitions: 6, rounds: 3, warm: 50_000, redisAddr: "127.0.0.1:1", latWarm: 5 * time.Second, latMeasure: 20 * time.Second},
+		cfg: config{partitions: 6, rounds: 3, warm: 50_000, redisAddr: "127.0.0.1:1", latWarm: 5 * time.Second, latMeasure: 20 * time.Second,
+			runs: map[string]bool{"throughput": true, "latency": true, "readside": true, "restore": true}},
 		tput: map[string][]throughput{
 			labelOrderlog: rounds(150_000, 140_000, 160_000),
 			labelPipe:     rounds(250_000, 240_000, 260_000),
@@ -77,7 +78,7 @@ func TestThroughputRatioIsPerRound(t *testing.T) {
 }
 
 func TestARunNotMadeIsNotATargetMet(t *testing.T) {
-	r := report{cfg: config{redisAddr: "x"}, failure: errors.New("round 1: orderlog processor: no result for 1m0s")}
+	r := report{cfg: config{redisAddr: "x", runs: map[string]bool{"readside": true}}, failure: errors.New("round 1: orderlog processor: no result for 1m0s")}
 	for _, tg := range r.targets() {
 		require.NotEqual(t, met, tg.status, "%s", tg.what)
 	}
@@ -135,6 +136,7 @@ func TestQuickCutsOnlyTheSizesNotGiven(t *testing.T) {
 		{"full", nil, 500_000, 3},
 		{"quick", []string{"-quick"}, 50_000, 2},
 		{"quick keeps a size given", []string{"-quick", "-commands", "70000"}, 70_000, 2},
+		{"some runs", []string{"-runs", "throughput, latency"}, 500_000, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg, err := parseConfig(tc.args)
@@ -154,6 +156,7 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		{[]string{"-partitions", "0"}, "-partitions 0"},
 		{[]string{"-rate", "0"}, "-rate 0"},
 		{[]string{"-latency-duration", "0s"}, "-latency-duration 0s"},
+		{[]string{"-runs", "throughput,failover"}, "-runs: want some of throughput,latency,readside,restore"},
 	} {
 		_, err := parseConfig(tc.args)
 		require.ErrorContains(t, err, tc.want)
