@@ -161,6 +161,26 @@ func (s Set) listSettled(ctx context.Context, adm *kadm.Client) (kadm.TopicDetai
 	}
 }
 
+// describeSettled describes the topics' configs; while the broker asked
+// does not know one yet (UNKNOWN_TOPIC_OR_PARTITION: see missingWait), it
+// asks again, for at most missingWait.
+func describeSettled(ctx context.Context, adm *kadm.Client, topics []string) (kadm.ResourceConfigs, error) {
+	deadline := time.Now().Add(missingWait)
+	for pause := firstPoll; ; pause = min(2*pause, maxPoll) {
+		rcs, err := adm.DescribeTopicConfigs(ctx, topics...)
+		unknown := errors.Is(err, kerr.UnknownTopicOrPartition) ||
+			err == nil && slices.ContainsFunc(rcs, func(rc kadm.ResourceConfig) bool { return errors.Is(rc.Err, kerr.UnknownTopicOrPartition) })
+		if !unknown || time.Now().After(deadline) {
+			return rcs, err
+		}
+		select {
+		case <-ctx.Done():
+			return rcs, err
+		case <-time.After(pause):
+		}
+	}
+}
+
 func checkLayout(sp Spec, d kadm.TopicDetail) []Problem {
 	var out []Problem
 	if got := int32(len(d.Partitions)); got != sp.Partitions {
@@ -214,7 +234,7 @@ func (s Set) checkConfigs(ctx context.Context, adm *kadm.Client, topics []string
 	if len(topics) == 0 {
 		return nil, nil
 	}
-	rcs, err := adm.DescribeTopicConfigs(ctx, topics...)
+	rcs, err := describeSettled(ctx, adm, topics)
 	if err != nil {
 		return nil, fmt.Errorf("describe configs of %v: %w", topics, err)
 	}
