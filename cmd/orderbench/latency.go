@@ -34,7 +34,6 @@ func runLatency(ctx context.Context, cfg config, sys system, name string, fr fix
 	}
 	l := lifecycles(fmt.Sprintf("l%d", time.Now().UnixNano()), fr.items())
 	recs := tagged(l.recs[:fr.items()])
-	indexOf := sys.indexOf(l)
 	stop, err := sys.start(ctx, cfg, names, len(recs))
 	if err != nil {
 		return latencyRun{}, fmt.Errorf("%s: %w", sys.label(), err)
@@ -52,53 +51,19 @@ func runLatency(ctx context.Context, cfg config, sys system, name string, fr fix
 	}
 	defer producer.Close()
 
-	sent := make([]atomic.Int64, len(recs))
-	answered := make([]atomic.Bool, len(recs))
-	lat := newLatencies(len(recs))
 	start := time.Now().Add(50 * time.Millisecond)
-	clock := newSteadyClock(0, len(recs), start)
+	pr := newProbe(fr, start, len(recs), sys.indexOf(l))
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	consumed := make(chan struct{})
-	go func() {
-		defer close(consumed)
-		for cctx.Err() == nil {
-			fs := consumer.PollFetches(cctx)
-			now := time.Now()
-			n := 0
-			fs.EachRecord(func(r *kgo.Record) {
-				n++
-				i, ok := indexOf(r)
-				if !ok {
-					return
-				}
-				answered[i].Store(true)
-				at := time.Unix(0, sent[i].Load())
-				if fr.counts(start, at) {
-					lat.add(now.Sub(at))
-				}
-			})
-			if n > 0 {
-				clock.observe(n, now)
-			}
-		}
-	}()
+	go func() { defer close(consumed); pr.consume(cctx, consumer) }()
 	err = produce(ctx, producer, names.Commands, recs, schedule{start: start, rate: fr.rate},
-		func(i int, at time.Time) { sent[i].Store(at.UnixNano()) })
+		func(i int, at time.Time) { pr.sent[i].Store(at.UnixNano()) })
 	if err == nil {
-		err = drain(ctx, cfg, clock)
-		if errors.Is(err, errBehind) {
-			// Every command still unanswered counts, at least as long
-			// as it has waited: a system that falls behind its rate is
-			// not hidden by dropping its slowest answers.
+		if err = drain(ctx, cfg, pr.clock); errors.Is(err, errBehind) {
 			cancel()
 			<-consumed
-			now := time.Now()
-			for i := range recs {
-				if at := time.Unix(0, sent[i].Load()); !answered[i].Load() && fr.counts(start, at) {
-					lat.addBound(now.Sub(at))
-				}
-			}
+			pr.outstanding(time.Now())
 			err = nil
 		}
 	}
@@ -108,7 +73,58 @@ func runLatency(ctx context.Context, cfg config, sys system, name string, fr fix
 	if err != nil {
 		return latencyRun{}, fmt.Errorf("%s at %.0f/s: %w", sys.label(), fr.rate, err)
 	}
-	return latencyRun{name: name, rate: fr.rate, achieved: clock.totalRate(), lat: lat}, nil
+	return latencyRun{name: name, rate: fr.rate, achieved: pr.clock.totalRate(), lat: pr.lat}, nil
+}
+
+// probe matches results to the commands of a fixed-rate run.
+type probe struct {
+	fr       fixedRate
+	start    time.Time
+	sent     []atomic.Int64 // when each command's latency counts from, Unix ns
+	answered []atomic.Bool
+	lat      *latencies
+	clock    *steadyClock
+	indexOf  func(*kgo.Record) (int, bool)
+}
+
+func newProbe(fr fixedRate, start time.Time, n int, indexOf func(*kgo.Record) (int, bool)) *probe {
+	return &probe{fr: fr, start: start, sent: make([]atomic.Int64, n), answered: make([]atomic.Bool, n),
+		lat: newLatencies(n), clock: newSteadyClock(0, n, start), indexOf: indexOf}
+}
+
+// consume reads results until ctx ends, measuring those of commands sent
+// after the warm-up.
+func (p *probe) consume(ctx context.Context, cl *kgo.Client) {
+	for ctx.Err() == nil {
+		fs := cl.PollFetches(ctx)
+		now := time.Now()
+		n := 0
+		fs.EachRecord(func(r *kgo.Record) {
+			n++
+			i, ok := p.indexOf(r)
+			if !ok {
+				return
+			}
+			p.answered[i].Store(true)
+			if at := time.Unix(0, p.sent[i].Load()); p.fr.counts(p.start, at) {
+				p.lat.add(now.Sub(at))
+			}
+		})
+		if n > 0 {
+			p.clock.observe(n, now)
+		}
+	}
+}
+
+// outstanding counts every command still unanswered at now, at least as
+// long as it has waited: a system that falls behind its rate is not hidden
+// by dropping its slowest answers. Call it once consume has returned.
+func (p *probe) outstanding(now time.Time) {
+	for i := range p.sent {
+		if at := time.Unix(0, p.sent[i].Load()); !p.answered[i].Load() && p.fr.counts(p.start, at) {
+			p.lat.addBound(now.Sub(at))
+		}
+	}
 }
 
 // fetchMaxWait bounds the measuring consumers' long poll. With data

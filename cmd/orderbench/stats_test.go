@@ -208,3 +208,17 @@ func TestAFailedRequestMissesTheAPITarget(t *testing.T) {
 	require.Contains(t, tg.got, "3 requests failed")
 	require.Contains(t, x.String(), "3 failed; the first: status 503")
 }
+
+func TestAProbeCountsTheUnansweredAfterTheWarmUp(t *testing.T) {
+	start := time.Unix(100, 0)
+	pr := newProbe(fixedRate{rate: 1, warm: 2 * time.Second, measure: 3 * time.Second}, start, 5, headerIndex)
+	for i := range 5 {
+		pr.sent[i].Store(start.Add(time.Duration(i) * time.Second).UnixNano())
+	}
+	pr.answered[3].Store(true)
+	pr.outstanding(start.Add(10 * time.Second))
+	// 0 and 1 are in the warm-up, 3 was answered: 2 and 4 are outstanding.
+	require.Equal(t, 2, pr.lat.behind())
+	require.Equal(t, 6*time.Second, pr.lat.pct(0), "command 4 has waited 6 s")
+	require.Equal(t, 8*time.Second, pr.lat.pct(1), "command 2 has waited 8 s")
+}
