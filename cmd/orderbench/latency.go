@@ -34,7 +34,7 @@ func runLatency(ctx context.Context, cfg config, sys system, name string, fr fix
 	}
 	l := lifecycles(fmt.Sprintf("l%d", time.Now().UnixNano()), fr.items())
 	recs := tagged(l.recs[:fr.items()])
-	stop, err := sys.start(ctx, cfg, names, len(recs))
+	stop, err := sys.start(ctx, cfg, names, len(recs), nil)
 	if err != nil {
 		return latencyRun{}, fmt.Errorf("%s: %w", sys.label(), err)
 	}

@@ -105,7 +105,7 @@ func (r report) throughputMarkdown(b *strings.Builder) {
 	if r.cfg.warmupRound {
 		b.WriteString(" Before the rounds, each system ran once on a smaller input (not reported).")
 	}
-	b.WriteString("\n\n| system | commands/s steady, median [range] | from its start, median | per round (the machine's 1-minute load as it started) | CPU per command, median: this process, the broker | allocated per command, median |\n|---|---|---|---|---|---|\n")
+	b.WriteString("\n\n| system | commands/s steady, median [range] | from its start, median | per round (the machine's 1-minute load as it started) | CPU per command, median: this process, the broker | allocated per command, median | transactions, round 1: commands, records produced, time each (mean) |\n|---|---|---|---|---|---|---|\n")
 	for _, sys := range throughputSystems {
 		ts := r.tput[sys.label()]
 		tot, self, broker, alloc := make([]float64, len(ts)), make([]float64, len(ts)), make([]float64, len(ts)), make([]float64, len(ts))
@@ -114,8 +114,12 @@ func (r report) throughputMarkdown(b *strings.Builder) {
 			tot[i], per[i] = t.total, fmt.Sprintf("%s (load %s)", thousands(t.steady), t.load)
 			self[i], broker[i], alloc[i] = float64(t.selfCPU), float64(t.brokerCPU), t.allocated
 		}
-		fmt.Fprintf(b, "| %s | %s | %s | %s | %s, %s | %s B |\n", sys.label(), steadyRates(ts), thousands(spreadOf(tot).median), strings.Join(per, ", "),
-			us(time.Duration(spreadOf(self).median)), us(time.Duration(spreadOf(broker).median)), thousands(spreadOf(alloc).median))
+		txn := "none"
+		if len(ts) > 0 && ts[0].txns.count > 0 {
+			txn = strings.TrimPrefix(ts[0].txnNote(), ", ")
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s, %s | %s B | %s |\n", sys.label(), steadyRates(ts), thousands(spreadOf(tot).median), strings.Join(per, ", "),
+			us(time.Duration(spreadOf(self).median)), us(time.Duration(spreadOf(broker).median)), thousands(spreadOf(alloc).median), txn)
 	}
 	b.WriteString("\nCPU per command is the CPU time over the whole run, of this process (the system under test and the counting consumer) and of the broker (from /proc; ? when its pid file was not found), divided by the run's commands: other work on the machine sways it much less than the rates. Allocated bytes likewise (the Go runtime's TotalAlloc).\n\n")
 	for _, q := range [][2]string{{labelOrderlog, labelTxpipe}, {labelOrderlog, labelPipe}, {labelTxpipe, labelPipe}} {

@@ -24,8 +24,9 @@ type system interface {
 	// start runs the system until the returned stop is called; it returns
 	// once the system is ready to consume (partitions assigned, state
 	// restored). stop reports what went wrong while it ran, or that its
-	// results were not all what they should be.
-	start(ctx context.Context, cfg config, names topics.Names, wantResults int) (stop func() error, err error)
+	// results were not all what they should be; a transactional system
+	// fills txns by the time stop returns.
+	start(ctx context.Context, cfg config, names topics.Names, wantResults int, txns *txnStats) (stop func() error, err error)
 	// indexOf returns the load index of the command a result answers.
 	indexOf(l load) func(*kgo.Record) (int, bool)
 }
@@ -83,7 +84,7 @@ type pipe struct{}
 func (pipe) label() string                              { return "at-least-once pipe" }
 func (pipe) indexOf(load) func(*kgo.Record) (int, bool) { return headerIndex }
 
-func (pipe) start(ctx context.Context, cfg config, names topics.Names, _ int) (func() error, error) {
+func (pipe) start(ctx context.Context, cfg config, names topics.Names, _ int, _ *txnStats) (func() error, error) {
 	ready := make(chan struct{})
 	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.brokers...), kgo.ConsumerGroup(names.Results+".pipe"),
 		kgo.ConsumeTopics(names.Commands), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -168,7 +169,7 @@ func (orderlog) indexOf(l load) func(*kgo.Record) (int, bool) {
 	}
 }
 
-func (orderlog) start(ctx context.Context, cfg config, names topics.Names, want int) (func() error, error) {
+func (orderlog) start(ctx context.Context, cfg config, names topics.Names, want int, txns *txnStats) (func() error, error) {
 	serdes, err := processor.NewSerdes(ctx, names, nil)
 	if err != nil {
 		return nil, err
@@ -180,8 +181,39 @@ func (orderlog) start(ctx context.Context, cfg config, names topics.Names, want 
 	}
 	return func() error {
 		stop()
+		if txns != nil {
+			*txns = processorTxns(reg)
+		}
 		return allAccepted(reg, want)
 	}, nil
+}
+
+// txnStats are a transactional system's transactions over a run.
+type txnStats struct {
+	count    int     // committed and aborted
+	seconds  float64 // their time from begin to end, summed
+	produced float64 // records produced in them
+}
+
+// processorTxns reads the runtime's transaction metrics.
+func processorTxns(reg *prometheus.Registry) txnStats {
+	var t txnStats
+	mfs, err := reg.Gather()
+	if err != nil {
+		return t
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			h := m.GetHistogram()
+			switch mf.GetName() {
+			case "orderlog_processor_transaction_duration_seconds":
+				t.count, t.seconds = int(h.GetSampleCount()), h.GetSampleSum()
+			case "orderlog_processor_transaction_records":
+				t.produced = h.GetSampleSum()
+			}
+		}
+	}
+	return t
 }
 
 // allAccepted checks the processor's committed outcomes: every command of

@@ -64,11 +64,12 @@ type throughput struct {
 	// under test and the counting consumer) and the broker's.
 	selfCPU, brokerCPU time.Duration
 	allocated          float64 // bytes this process allocated per command
+	txns               txnStats
 }
 
 func (t throughput) String() string {
-	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s, CPU/cmd %s here %s broker, %s B allocated/cmd",
-		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load, us(t.selfCPU), us(t.brokerCPU), thousands(t.allocated))
+	return fmt.Sprintf("%-22s %8d cmds (+%d warm-up) %9s cmd/s steady, %9s cmd/s from start, %s, load %s, CPU/cmd %s here %s broker, %s B allocated/cmd%s",
+		t.system, t.commands, t.warm, thousands(t.steady), thousands(t.total), t.elapsed.Round(time.Millisecond), t.load, us(t.selfCPU), us(t.brokerCPU), thousands(t.allocated), t.txnNote())
 }
 
 // runThroughput starts sys on the preloaded input and counts its results
@@ -98,7 +99,8 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 	cpu0 := cpuNow(cfg.brokerPID)
 	start := time.Now()
 	clock := newSteadyClock(warm, total, start)
-	stop, err := sys.start(ctx, cfg, names, total)
+	var txns txnStats
+	stop, err := sys.start(ctx, cfg, names, total, &txns)
 	if err != nil {
 		return throughput{}, fmt.Errorf("%s: %w", sys.label(), err)
 	}
@@ -122,7 +124,7 @@ func runThroughput(ctx context.Context, cfg config, sys system, input string, to
 	}
 	return throughput{system: sys.label(), commands: total - warm, warm: warm, steady: clock.steady(), total: clock.totalRate(),
 		elapsed: clock.lastAt.Sub(start), load: load, selfCPU: self, brokerCPU: broker,
-		allocated: allocatedPerCommand(cpu0, cpu1, total)}, nil
+		allocated: allocatedPerCommand(cpu0, cpu1, total), txns: txns}, nil
 }
 
 func countResults(ctx context.Context, cl *kgo.Client, clock *steadyClock) {
@@ -182,4 +184,14 @@ func steadyRates(ts []throughput) spread {
 		xs[i] = t.steady
 	}
 	return spreadOf(xs)
+}
+
+// txnNote sums up the run's transactions, if it had any.
+func (t throughput) txnNote() string {
+	if t.txns.count == 0 {
+		return ""
+	}
+	c := float64(t.txns.count)
+	return fmt.Sprintf(", %d transactions: %s commands, %s records, %s each", t.txns.count,
+		thousands(float64(t.commands+t.warm)/c), thousands(t.txns.produced/c), ms(time.Duration(t.txns.seconds/c*float64(time.Second))))
 }

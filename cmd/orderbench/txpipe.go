@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -23,7 +24,7 @@ type txpipe struct{}
 func (txpipe) label() string                              { return "transactional pipe" }
 func (txpipe) indexOf(load) func(*kgo.Record) (int, bool) { return headerIndex }
 
-func (txpipe) start(ctx context.Context, cfg config, names topics.Names, _ int) (func() error, error) {
+func (txpipe) start(ctx context.Context, cfg config, names topics.Names, _ int, txns *txnStats) (func() error, error) {
 	ready := make(chan struct{})
 	group := names.Results + ".txpipe"
 	sess, err := kgo.NewGroupTransactSession(kgo.SeedBrokers(cfg.brokers...), kgo.ConsumerGroup(group),
@@ -35,10 +36,11 @@ func (txpipe) start(ctx context.Context, cfg config, names topics.Names, _ int) 
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	failed := make(chan error, 1)
+	var stats txnStats
 	go func() {
 		defer close(failed)
 		for pctx.Err() == nil {
-			if err := txBatch(pctx, sess, names, cfg.batch()); err != nil && pctx.Err() == nil {
+			if err := txBatch(pctx, sess, names, cfg.batch(), &stats); err != nil && pctx.Err() == nil {
 				failed <- err
 				return
 			}
@@ -48,6 +50,9 @@ func (txpipe) start(ctx context.Context, cfg config, names topics.Names, _ int) 
 		cancel()
 		err := <-failed
 		sess.Close()
+		if txns != nil {
+			*txns = stats
+		}
 		return err
 	}
 	if err := waitReady(ctx, ready, failed); err != nil {
@@ -72,7 +77,7 @@ func (c config) batch() int {
 }
 
 // txBatch copies one polled batch in one transaction.
-func txBatch(ctx context.Context, sess *kgo.GroupTransactSession, names topics.Names, maxPoll int) error {
+func txBatch(ctx context.Context, sess *kgo.GroupTransactSession, names topics.Names, maxPoll int, stats *txnStats) error {
 	fs := sess.PollRecords(ctx, maxPoll)
 	if err := fs.Err0(); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("txpipe poll: %w", err)
@@ -83,6 +88,7 @@ func txBatch(ctx context.Context, sess *kgo.GroupTransactSession, names topics.N
 	if err := sess.Begin(); err != nil {
 		return fmt.Errorf("txpipe begin: %w", err)
 	}
+	began := time.Now()
 	var produceErr firstError
 	done := func(_ *kgo.Record, err error) { produceErr.set(err) }
 	last := map[string]*kgo.Record{}
@@ -99,6 +105,9 @@ func txBatch(ctx context.Context, sess *kgo.GroupTransactSession, names topics.N
 	}
 	perr := produceErr.get(ctx)
 	committed, err := sess.End(ctx, kgo.TransactionEndTry(perr == nil))
+	stats.count++
+	stats.seconds += time.Since(began).Seconds()
+	stats.produced += float64(2*fs.NumRecords() + len(last))
 	switch {
 	case err != nil:
 		return fmt.Errorf("txpipe end: %w", err)
