@@ -162,3 +162,9 @@ func TestConfigNamesTheBadSetting(t *testing.T) {
 		require.ErrorContains(t, err, tc.want)
 	}
 }
+
+func TestTransactionsAreSummedUpPerRun(t *testing.T) {
+	tp := throughput{commands: 450, warm: 50, txns: txnStats{count: 4, seconds: 2, produced: 1000}}
+	require.Equal(t, ", 4 transactions: 125 commands, 250 records, 500.0 ms each", tp.txnNote())
+	require.Empty(t, throughput{commands: 10}.txnNote(), "the at-least-once pipe has none")
+}
