@@ -2,6 +2,7 @@ package order
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -62,7 +63,8 @@ func ResultOf(c Command, version int64, events []Event, err error) CommandResult
 		}
 	case errors.As(err, &dup) && dup.Rejection == nil:
 		r.Status, r.Code, r.Version, r.EventIDs = ResultDuplicate, CodeDuplicateCommand, dup.Version, dup.EventIDs
-		r.Message = truncate(dup.Error(), MaxMessageLen)
+		// The code is in Code; the message says what happened, once.
+		r.Message = truncate(strings.TrimPrefix(dup.Error(), string(CodeDuplicateCommand)+": "), MaxMessageLen)
 	case errors.As(err, &rej): // a rejection, or a rejected command's duplicate
 		r.Status, r.Code = ResultRejected, rej.Code
 		r.Field, r.Message = truncate(rej.Field, MaxFieldLen), truncate(rej.Message, MaxMessageLen)

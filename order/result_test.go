@@ -28,6 +28,9 @@ func TestResultOf(t *testing.T) {
 	assert.Equal(t, order.ResultDuplicate, d.Status)
 	assert.Equal(t, r.EventIDs, d.EventIDs, "a duplicate gets the original event ids")
 	assert.Equal(t, r.Version, d.Version)
+	assert.Equal(t, order.CodeDuplicateCommand, d.Code)
+	assert.NotContains(t, d.Message, string(order.CodeDuplicateCommand), "the code is in Code; the message does not repeat it")
+	assert.Contains(t, d.Message, "was already applied at version")
 
 	_, err = order.Decide(s, cmd(order.AddItems{}))
 	rej := order.ResultOf(c, s.Version, nil, err)
