@@ -322,6 +322,10 @@ function renderOrder(v, items) {
     el("li", { "data-kind": r.kind }, kindBadge(r.kind), " ", (r.code ? r.code + ": " : "") + r.reason))));
 }
 
+// shownVersion is the order version on the page: a poll that was in
+// flight during an action and answers an older version is not drawn.
+let shownVersion = 0;
+
 async function loadOrder(id) {
   const path = "/api/v1/orders/" + encodeURIComponent(id);
   const [v, body] = await Promise.all([getJSON(path), getJSON(path + "/events")]);
@@ -331,6 +335,8 @@ async function loadOrder(id) {
   } catch (e) {
     if (e.status !== 403) throw e;
   }
+  if (v.version < shownVersion) return;
+  shownVersion = v.version;
   renderOrder(v, items);
   replaceRows($("events").tBodies[0], body.events.map((e) =>
     el("tr", { "data-seq": e.sequenceNumber },
@@ -365,9 +371,9 @@ async function act(id, form, a) {
   $("action-result").dataset.state = "pending";
   try {
     const v = await call("POST", "/api/v1/orders/" + encodeURIComponent(id) + "/" + a.path, a.body(form));
-    showResult(`${a.label}: version ${v.version}, status ${v.status}`, true);
     form.reset();
-    await loadOrder(id);
+    await loadOrder(id); // the answer came once the projection had it: this read shows it
+    showResult(`${a.label}: version ${v.version}, status ${v.status}`, true);
   } catch (e) {
     const code = e.code ? e.code + ": " : "";
     const field = e.field ? ` (field ${e.field})` : "";
