@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/linkedin/goavro/v2"
@@ -49,9 +50,12 @@ type version struct {
 // reads both, and data written with any released version of the schema.
 // A Serde is safe for concurrent use.
 type Serde[T any] struct {
-	kind    Kind
-	current *version
-	byFP    map[uint64]*version
+	// sizeHint is about the size of the last encoding: Encode allocates
+	// that much (and a quarter more) once instead of growing from nothing.
+	sizeHint atomic.Int64
+	kind     Kind
+	current  *version
+	byFP     map[uint64]*version
 
 	registry *sr.Client
 	subject  string
@@ -179,7 +183,14 @@ func (s *Serde[T]) SchemaID() int { return s.id }
 func (s *Serde[T]) Fingerprint() uint64 { return s.current.fp }
 
 // Encode encodes v with the current schema.
-func (s *Serde[T]) Encode(v T) ([]byte, error) { return s.AppendEncode(nil, v) }
+func (s *Serde[T]) Encode(v T) ([]byte, error) {
+	h := s.sizeHint.Load()
+	out, err := s.AppendEncode(make([]byte, 0, h+h/4+16), v)
+	if err == nil {
+		s.sizeHint.Store(int64(len(out)))
+	}
+	return out, err
+}
 
 // AppendEncode appends the encoding of v to dst.
 func (s *Serde[T]) AppendEncode(dst []byte, v T) ([]byte, error) {
