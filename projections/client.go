@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/orderlog/orderlog/internal/tlsfiles"
 )
 
 // RedisMode says what the Redis addresses are.
@@ -35,8 +37,17 @@ type RedisSettings struct {
 	Addrs      []string
 	Mode       RedisMode
 	MasterName string // RedisSentinel only
-	Password   string
-	TLS        bool
+	// Username is the ACL user (Redis 6+); empty: the default user, with
+	// Password alone (AUTH password).
+	Username string
+	Password string
+	TLS      bool
+	// TLSCAFile is a PEM file of the CAs of the servers' certificates
+	// (empty: the system's); TLSCertFile and TLSKeyFile are the client's
+	// certificate and key, for a Redis with tls-auth-clients (its default).
+	TLSCAFile   string
+	TLSCertFile string
+	TLSKeyFile  string
 }
 
 // Problems returns what is wrong with the settings, keyed by the setting
@@ -61,16 +72,55 @@ func (s RedisSettings) Problems() map[string]string {
 	if s.Mode != RedisSentinel && s.MasterName != "" {
 		out["master-name"] = fmt.Sprintf("is only for mode %s; mode is %s", RedisSentinel, s.Mode)
 	}
+	if s.Username != "" && s.Password == "" {
+		out["user"] = "an ACL user needs its password"
+	}
+	if !s.TLS && (s.TLSCAFile != "" || s.TLSCertFile != "" || s.TLSKeyFile != "") {
+		out["tls"] = "is off, yet a TLS CA, certificate or key file is set"
+	} else if _, err := s.TLSConfig(); err != nil {
+		if errors.Is(err, tlsfiles.ErrClientCert) {
+			out["tls-cert-file"] = err.Error()
+		} else {
+			out["tls-ca-file"] = err.Error()
+		}
+	}
 	return out
+}
+
+// TLSConfig is the client's TLS configuration: nil without TLS.
+func (s RedisSettings) TLSConfig() (*tls.Config, error) {
+	if !s.TLS {
+		return nil, nil
+	}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	cert, err := tlsfiles.ClientCert(s.TLSCertFile, s.TLSKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		tc.Certificates = []tls.Certificate{*cert}
+	}
+	if s.TLSCAFile != "" {
+		if tc.RootCAs, err = tlsfiles.CAPool("Redis", s.TLSCAFile); err != nil {
+			return nil, err
+		}
+	}
+	return tc, nil
 }
 
 // NewRedis returns the client for the settings (go-redis's UniversalClient:
 // a *redis.Client, a *redis.ClusterClient or a failover client). It does not
 // connect; CheckRedis does.
 func NewRedis(s RedisSettings) redis.UniversalClient {
-	opts := &redis.UniversalOptions{Addrs: s.Addrs, Password: s.Password}
+	opts := &redis.UniversalOptions{Addrs: s.Addrs, Username: s.Username, Password: s.Password}
 	if s.TLS {
+		// Problems reports a file that does not load; with one anyway the
+		// client verifies with the system's roots and presents no
+		// certificate, so it fails closed.
 		opts.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if tc, err := s.TLSConfig(); err == nil {
+			opts.TLSConfig = tc
+		}
 	}
 	switch s.Mode {
 	case RedisCluster:

@@ -144,7 +144,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Reg
 		return nil, err
 	}
 	if err := prepareTopics(sctx, cfg, set, kopts, log); err != nil {
-		return nil, err
+		return nil, explainStart(cfg, err)
 	}
 	d := deps{cfg: cfg, log: log, metrics: reg, kafkaOpts: kopts, topics: set}
 	if cfg.SchemaRegistryURL != "" {
@@ -156,7 +156,7 @@ func start(ctx context.Context, cfg Config, log *slog.Logger, reg prometheus.Reg
 	for _, name := range cfg.Roles {
 		r, err := lookupRole(name).build(sctx, d)
 		if err != nil {
-			return nil, fmt.Errorf("start role %s: %w", name, err)
+			return nil, fmt.Errorf("start role %s: %w", name, explainStart(cfg, err))
 		}
 		out = append(out, namedRole{name: name, Role: r})
 	}
@@ -187,7 +187,7 @@ func prepareTopics(ctx context.Context, cfg Config, set topics.Set, kopts []kgo.
 	if err := set.Verify(ctx, adm); err != nil {
 		return fmt.Errorf("verify topics on %s: %w", strings.Join(cfg.Brokers, ","), err)
 	}
-	return nil
+	return checkACLs(ctx, cfg, cl, set.Names())
 }
 
 type roleExit struct {

@@ -3,11 +3,9 @@ package kafkaopts
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"slices"
 	"strings"
 
@@ -15,6 +13,8 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
+
+	"github.com/orderlog/orderlog/internal/tlsfiles"
 )
 
 // SASL mechanisms orderlog supports.
@@ -33,6 +33,11 @@ type Config struct {
 	// roots verify the brokers.
 	TLS       bool
 	TLSCAFile string // PEM file of the CAs that sign the brokers' certificates
+	// TLSCertFile and TLSKeyFile are the client's certificate and key (PEM),
+	// for brokers that ask for one (ssl.client.auth=required); both or
+	// neither.
+	TLSCertFile string
+	TLSKeyFile  string
 	// SASLMechanism is "" (no authentication) or one of Mechanisms.
 	SASLMechanism string
 	SASLUser      string
@@ -45,6 +50,9 @@ var (
 	ErrUnknownMechanism   = errors.New("unknown SASL mechanism")
 	ErrMissingCredentials = errors.New("SASL needs a user and a password")
 	ErrUnusedCredentials  = errors.New("a SASL user or password is set but no SASL mechanism")
+	// ErrClientCert is a client certificate or key that is missing its
+	// pair, cannot be read, or does not load (tlsfiles.ErrClientCert).
+	ErrClientCert = tlsfiles.ErrClientCert
 )
 
 // NormalizeMechanism returns m in its canonical spelling ("scram-sha-512"
@@ -62,6 +70,9 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 	var opts []kgo.Opt
 	if c.TLSCAFile != "" && !c.TLS {
 		return nil, ErrCAWithoutTLS
+	}
+	if (c.TLSCertFile != "" || c.TLSKeyFile != "") && !c.TLS {
+		return nil, fmt.Errorf("%w: set, but TLS is off", ErrClientCert)
 	}
 	if c.TLS {
 		tc, err := c.tlsConfig()
@@ -82,16 +93,19 @@ func (c Config) ClientOpts() ([]kgo.Opt, error) {
 
 func (c Config) tlsConfig() (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	cert, err := tlsfiles.ClientCert(c.TLSCertFile, c.TLSKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	if cert != nil {
+		tc.Certificates = []tls.Certificate{*cert}
+	}
 	if c.TLSCAFile == "" {
 		return tc, nil
 	}
-	pem, err := os.ReadFile(c.TLSCAFile)
+	pool, err := tlsfiles.CAPool("Kafka", c.TLSCAFile)
 	if err != nil {
-		return nil, fmt.Errorf("read the Kafka CA file: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("the Kafka CA file %s holds no PEM certificate", c.TLSCAFile)
+		return nil, err
 	}
 	tc.RootCAs = pool
 	return tc, nil

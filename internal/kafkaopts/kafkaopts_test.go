@@ -43,6 +43,9 @@ func TestClientOptsChecksHowSettingsFitTogether(t *testing.T) {
 		{name: "unknown mechanism", cfg: Config{SASLMechanism: "GSSAPI", SASLUser: "u", SASLPassword: "p"}, isErr: ErrUnknownMechanism},
 		{name: "mechanism without password", cfg: Config{SASLMechanism: "PLAIN", SASLUser: "u"}, isErr: ErrMissingCredentials},
 		{name: "user without mechanism", cfg: Config{SASLUser: "u"}, isErr: ErrUnusedCredentials},
+		{name: "client cert without TLS", cfg: Config{TLSCertFile: notPEM, TLSKeyFile: notPEM}, isErr: ErrClientCert},
+		{name: "client cert without key", cfg: Config{TLS: true, TLSCertFile: notPEM}, isErr: ErrClientCert},
+		{name: "client cert not PEM", cfg: Config{TLS: true, TLSCertFile: notPEM, TLSKeyFile: notPEM}, isErr: ErrClientCert},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			opts, err := tc.cfg.ClientOpts()
