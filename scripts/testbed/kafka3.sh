@@ -29,7 +29,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HEAP="${ORDERLOG_KAFKA3_HEAP:-512m}"
-START_TIMEOUT="${ORDERLOG_KAFKA_START_TIMEOUT:-120}"
+# Three JVMs booting on a shared two-core machine: give them time.
+START_TIMEOUT="${ORDERLOG_KAFKA_START_TIMEOUT:-240}"
 # How soon the controller fences a silent broker and moves its leaderships
 # (Kafka's defaults: 9 s and 2 s). Short, as the failover tests measure it.
 BROKER_SESSION_MS="${ORDERLOG_KAFKA3_BROKER_SESSION_MS:-4000}"
@@ -106,7 +107,13 @@ wait_cluster() {
 				die "kafka3 node $n exited; see $dir/node-$n/logs"
 			fi
 		done
-		[ $SECONDS -lt $deadline ] || die "kafka3 not ready within ${START_TIMEOUT}s: $last"
+		if [ $SECONDS -ge $deadline ]; then
+			for n in 1 2 3; do
+				log "last lines of $dir/node-$n/logs/server.log:"
+				tail -n 15 "$dir/node-$n/logs/server.log" >&2 2>/dev/null || true
+			done
+			die "kafka3 not ready within ${START_TIMEOUT}s: $last"
+		fi
 		sleep 0.5
 	done
 }
@@ -143,8 +150,11 @@ start() {
 			-c "$dir/node-$i/server.properties") >"$dir/node-$i/format.log" 2>&1 ||
 			{ cat "$dir/node-$i/format.log" >&2; die "kafka3 node $i: storage format failed"; }
 	done
+	# Whatever fails from here on, leave no node running.
+	trap 'rc=$?; if [ $rc -ne 0 ]; then for n in 1 2 3; do stop_node "'"$dir"'" $n; done; fi' EXIT
 	for i in 1 2 3; do launch "$dir" "$i"; done
 	wait_cluster "$dir"
+	trap - EXIT
 	cat >"$dir/env" <<ENV
 # Written by scripts/testbed/kafka3.sh.
 export ORDERLOG_KAFKA3_BROKERS=$(brokers)

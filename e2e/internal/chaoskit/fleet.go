@@ -67,7 +67,7 @@ func (f *Fleet) Start() *Proc {
 	}
 	defer logFile.Close()
 	p.cmd = exec.Command(f.bin)
-	p.cmd.Env = append(append(environWithout("ORDERLOG_"), f.env...), "ORDERLOG_HTTP_ADDR="+p.HTTP)
+	p.cmd.Env = append(append(EnvironWithout("ORDERLOG_"), f.env...), "ORDERLOG_HTTP_ADDR="+p.HTTP)
 	p.cmd.Stdout, p.cmd.Stderr = logFile, logFile
 	p.cmd.SysProcAttr = childAttr()
 	if err := p.cmd.Start(); err != nil {
@@ -240,9 +240,9 @@ func (f *Fleet) KillAll() {
 	}
 }
 
-// environWithout is the test's environment minus the variables starting
+// EnvironWithout is the test's environment minus the variables starting
 // with prefix, so orderd sees only the settings the test gives it.
-func environWithout(prefix string) []string {
+func EnvironWithout(prefix string) []string {
 	var out []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, prefix) {

@@ -23,6 +23,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/kafkaopts"
 )
 
 func main() {
@@ -31,16 +33,27 @@ func main() {
 	want := flag.Int("want-brokers", 1, "brokers the metadata must list")
 	isrFull := flag.Bool("isr-full", false, "also require every partition's in-sync replicas to be all its replicas")
 	node := flag.Int("node", -1, "node id the metadata must list (-1: any)")
+	var sec kafkaopts.Config
+	flag.StringVar(&sec.TLSCAFile, "tls-ca-file", "", "connect over TLS, trusting the CAs of this PEM file")
+	flag.StringVar(&sec.SASLMechanism, "sasl-mechanism", "", "SASL mechanism (with -sasl-user and -sasl-password)")
+	flag.StringVar(&sec.SASLUser, "sasl-user", "", "SASL user")
+	flag.StringVar(&sec.SASLPassword, "sasl-password", "", "SASL password")
 	flag.Parse()
+	sec.TLS = sec.TLSCAFile != ""
+	opts, err := sec.ClientOpts()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kafkaping: %v\n", err)
+		os.Exit(2)
+	}
 
-	if err := ping(strings.Split(*brokers, ","), *timeout, *want, int32(*node), *isrFull); err != nil {
+	if err := ping(strings.Split(*brokers, ","), *timeout, *want, int32(*node), *isrFull, opts...); err != nil {
 		fmt.Fprintf(os.Stderr, "kafkaping: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func ping(brokers []string, timeout time.Duration, want int, node int32, isrFull bool) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DialTimeout(timeout))
+func ping(brokers []string, timeout time.Duration, want int, node int32, isrFull bool, opts ...kgo.Opt) error {
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...), kgo.DialTimeout(timeout)}, opts...)...)
 	if err != nil {
 		return fmt.Errorf("new client: %w", err)
 	}
