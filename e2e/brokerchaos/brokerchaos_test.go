@@ -1,0 +1,223 @@
+package brokerchaos
+
+import (
+	"context"
+	"fmt"
+	mrand "math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
+	"github.com/orderlog/orderlog/internal/testenv"
+	"github.com/orderlog/orderlog/topics"
+)
+
+// The shape of a run: ORDERLOG_CHAOS_ORDERS and ORDERLOG_CHAOS_SEED as in
+// e2e/chaos.
+const (
+	defaultOrders = 900              // ~8,500 command records
+	loadFor       = 45 * time.Second // the load lasts this long
+	faultAfter    = 8 * time.Second  // the first fault starts this far into the load
+	downFor       = 10 * time.Second // a killed broker stays down this long
+	processors    = 3
+	partitions    = 6
+	window        = 300
+	drainTimeout  = 120 * time.Second
+)
+
+// fault injects one kind of broker fault and returns the spans it lasted.
+type fault struct {
+	name string
+	do   func(ctx context.Context, t *testing.T, adm *kadm.Client, cl *kgo.Client, names topics.Names) []span
+}
+
+// killAndRestart kill -9s the node pick chooses and restarts it downFor later.
+func killAndRestart(what string, pick func(ctx context.Context, adm *kadm.Client, cl *kgo.Client, names topics.Names) (int32, error)) fault {
+	return fault{name: what, do: func(ctx context.Context, t *testing.T, adm *kadm.Client, cl *kgo.Client, names topics.Names) []span {
+		n, err := pick(ctx, adm, cl, names)
+		require.NoError(t, err)
+		from := time.Now()
+		require.NoError(t, cluster.kill(n))
+		t.Logf("kill -9 node %d (%s)", n, what)
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(downFor):
+		}
+		require.NoError(t, cluster.restart(n))
+		sp := span{name: fmt.Sprintf("%s: node %d killed, back in sync", what, n), from: from, to: time.Now()}
+		t.Logf("node %d back and in sync after %s", n, sp.to.Sub(from).Round(time.Millisecond))
+		return []span{sp}
+	}}
+}
+
+var (
+	leaderKill = killAndRestart("leader of most order.commands partitions", func(ctx context.Context, adm *kadm.Client, _ *kgo.Client, names topics.Names) (int32, error) {
+		return leaderOfMost(ctx, adm, names.Commands)
+	})
+	controllerKill = killAndRestart("active controller", func(ctx context.Context, _ *kadm.Client, cl *kgo.Client, _ topics.Names) (int32, error) {
+		return activeController(ctx, cl)
+	})
+	rollingRestart = fault{name: "rolling restart", do: func(ctx context.Context, t *testing.T, _ *kadm.Client, _ *kgo.Client, _ topics.Names) []span {
+		var spans []span
+		for n := int32(1); n <= 3; n++ {
+			from := time.Now()
+			require.NoError(t, cluster.term(n))
+			require.NoError(t, cluster.restart(n))
+			sp := span{name: fmt.Sprintf("rolling restart: node %d stopped, back in sync", n), from: from, to: time.Now()}
+			t.Logf("%s after %s", sp.name, sp.to.Sub(from).Round(time.Millisecond))
+			spans = append(spans, sp)
+		}
+		return spans
+	}}
+)
+
+// TestBrokerLeaderKillUnderLoad is the short broker chaos of `make test`:
+// one kill -9 of the broker leading most order.commands partitions.
+func TestBrokerLeaderKillUnderLoad(t *testing.T) {
+	runFaults(t, leaderKill)
+}
+
+// TestBrokerFaultsUnderLoad is the full broker chaos (make
+// test-brokerchaos, ORDERLOG_BROKERCHAOS_FULL=1): a leader kill, an active
+// controller kill and a rolling restart, each its own run.
+func TestBrokerFaultsUnderLoad(t *testing.T) {
+	if os.Getenv("ORDERLOG_BROKERCHAOS_FULL") != "1" {
+		t.Skip("the full broker chaos runs with ORDERLOG_BROKERCHAOS_FULL=1 (make test-brokerchaos)")
+	}
+	for _, f := range []fault{leaderKill, controllerKill, rollingRestart} {
+		t.Run(strings.ReplaceAll(f.name, " ", "-"), func(t *testing.T) { runFaults(t, f) })
+	}
+}
+
+// runFaults runs three orderd (processor, projector) under load on the
+// three-node cluster, injects the fault, and checks what was written.
+func runFaults(t *testing.T, f fault) {
+	testenv.KafkaClasspath(t)
+	redisAddr := testenv.RedisAddr(t)
+	require.NotNil(t, cluster, "TestMain did not start the three-node cluster")
+	brokers := cluster.brokers
+	prefix := testenv.TopicPrefix(t)
+	seed := chaoskit.EnvUint(t, "ORDERLOG_CHAOS_SEED", chaoskit.RandomSeed())
+	orders := int(chaoskit.EnvUint(t, "ORDERLOG_CHAOS_ORDERS", defaultOrders))
+	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), loadFor+drainTimeout+4*time.Minute)
+	defer cancel()
+
+	p, err := chaoskit.NewPlan("run", orders, window, rng)
+	require.NoError(t, err)
+	t.Logf("seed %d: %d command records for %d orders over %s; topic prefix %s", seed, len(p.Sends), p.Orders, loadFor, prefix)
+
+	createTopics(t, brokers, prefix)
+	admCl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	names := topics.NewNames(prefix)
+
+	logDir, err := os.MkdirTemp("", "orderlog-brokerchaos-logs-")
+	require.NoError(t, err)
+	redisPrefix := "bc-" + strings.TrimSuffix(strings.TrimPrefix(prefix, "t-"), ".") + ":"
+	if len(redisPrefix) > 90 {
+		redisPrefix = redisPrefix[len(redisPrefix)-90:]
+	}
+	pointer := redisPrefix + "active-prefix"
+	fl := chaoskit.NewFleet(t, orderdBin, logDir,
+		"ORDERLOG_ROLES=processor,projector",
+		"ORDERLOG_KAFKA_BROKERS="+strings.Join(brokers, ","),
+		"ORDERLOG_TOPIC_PREFIX="+prefix,
+		"ORDERLOG_GROUP="+prefix+"orderd",
+		"ORDERLOG_PROJECTOR_GROUP="+prefix+"projector",
+		fmt.Sprintf("ORDERLOG_PARTITIONS=%d", partitions),
+		"ORDERLOG_REPLICATION_FACTOR=3",
+		"ORDERLOG_CREATE_TOPICS=false",
+		"ORDERLOG_REDIS_ADDR="+redisAddr,
+		"ORDERLOG_REDIS_PREFIX="+redisPrefix,
+		"ORDERLOG_REDIS_POINTER_KEY="+pointer,
+		"ORDERLOG_SESSION_TIMEOUT=6s",
+		"ORDERLOG_TRANSACTION_TIMEOUT=15s",
+		"ORDERLOG_LOG_FORMAT=text",
+	)
+	for range processors {
+		fl.Start()
+	}
+	require.NoError(t, fl.WaitReady(90*time.Second))
+	t.Logf("%d orderd ready after %s", processors, time.Since(start).Round(time.Millisecond))
+
+	serde := chaoskit.Serdes(t)
+	w := newWaits()
+	require.NoError(t, w.follow(ctx, brokers, names.Results, serde))
+	results, err := chaoskit.CountRecords(ctx, brokers, names.Results)
+	require.NoError(t, err)
+	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer producer.Close()
+	loadStart := time.Now()
+	ld := chaoskit.StartTimedLoad(ctx, producer, names.Commands, p, loadFor, w.onSend)
+
+	select {
+	case <-ld.Done:
+		t.Fatal("the load ended before the fault")
+	case <-time.After(faultAfter):
+	}
+	spans := f.do(ctx, t, adm, admCl, names)
+	<-ld.Done
+	require.NoError(t, ld.Err())
+	t.Logf("%5.1fs load done: %d sent, %d results", time.Since(loadStart).Seconds(), ld.Sent.Load(), results.N.Load())
+
+	drainStart := time.Now()
+	for last := time.Now(); results.N.Load() < int64(len(p.Sends)); time.Sleep(250 * time.Millisecond) {
+		if time.Since(drainStart) > drainTimeout {
+			t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
+		}
+		if time.Since(last) > 10*time.Second {
+			t.Logf("draining: %d of %d results", results.N.Load(), len(p.Sends))
+			last = time.Now()
+		}
+	}
+	t.Logf("every command answered, %s after the load", time.Since(drainStart).Round(time.Millisecond))
+	for _, sp := range spans {
+		t.Logf("waits during %s (%s): %s", sp.name, sp.to.Sub(sp.from).Round(time.Millisecond), w.within(sp))
+	}
+	t.Logf("waits outside the faults: %s", w.outside(spans))
+
+	redisProblems := checkRedis(ctx, t, brokers, adm, names, redisAddr, redisPrefix, pointer)
+	require.NoError(t, fl.TerminateAll(30*time.Second))
+	crashes := fl.Crashes()
+	v := chaoskit.ReadAndVerify(ctx, t, brokers, adm, names, p, partitions)
+	t.Logf("broker chaos summary (%s): %d command records, %d orders, %d crashes, %s elapsed; results: %s; %d events, %d state records",
+		f.name, len(p.Sends), p.Orders, len(crashes), time.Since(start).Round(time.Second), v.Summary(), v.Events, v.States)
+	problems := append(v.Problems, redisProblems...)
+	for i, pr := range problems {
+		if i == 30 {
+			t.Errorf("... and %d more", len(problems)-i)
+			break
+		}
+		t.Error(pr)
+	}
+	for _, c := range crashes {
+		t.Errorf("an orderd exited on its own: %s", c)
+	}
+	if t.Failed() {
+		t.Fatalf("%d problems, %d crashes (seed %d, orderd logs in %s)", len(problems), len(crashes), seed, logDir)
+	}
+	os.RemoveAll(logDir)
+}
+
+// createTopics runs the production recipe's step: orderctl topics create
+// with replication factor 3 and min.insync.replicas 2 (it verifies them).
+func createTopics(t *testing.T, brokers []string, prefix string) {
+	t.Helper()
+	out, err := exec.Command(orderctlBn, "topics", "create", "--kafka-brokers", strings.Join(brokers, ","),
+		"--topic-prefix", prefix, "--partitions", fmt.Sprint(partitions),
+		"--replication-factor", "3", "--min-insync-replicas", "2").CombinedOutput()
+	require.NoError(t, err, "orderctl topics create: %s", out)
+}
