@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"runtime"
 	"slices"
@@ -73,6 +74,7 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 	}
 	byPart := byPartition(fs)
 	units, batchErr := m.decide(byPart, due, now)
+	ph := phases{start: start, decided: time.Now()}
 	// The transaction's own context: shutdown must not cut a commit in
 	// half, and End may wait for a rebalance to settle, so the bound is
 	// generous; reaching it ends the session.
@@ -86,6 +88,7 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 			return fmt.Errorf("%s: flush: %w", m.top.Name, err)
 		}
 	}
+	ph.produced = time.Now()
 	committed, err := sess.End(tctx, kgo.TransactionEndTry(batchErr == nil && len(failed) == 0))
 	if err != nil {
 		return fmt.Errorf("%s: end transaction: %w", m.top.Name, err)
@@ -106,7 +109,7 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 		}
 		return nil
 	}
-	m.committed(units, parts, records, start)
+	m.committed(units, parts, records, ph)
 	return nil
 }
 
@@ -157,7 +160,11 @@ func unitPartitions[S, I any](units []*unit[S, I], byPart map[int32][]*kgo.Recor
 
 // committed makes a committed batch the member's: states applied, effects
 // run, isolated inputs forgotten, stuck partitions cleared, metrics.
-func (m *Member[S, I]) committed(units []*unit[S, I], parts []int32, records int, start time.Time) {
+// phases is when a transaction's parts ended: how long deciding, producing
+// (up to every record's acknowledgement) and ending it took.
+type phases struct{ start, decided, produced time.Time }
+
+func (m *Member[S, I]) committed(units []*unit[S, I], parts []int32, records int, ph phases) {
 	m.metrics.transactions.WithLabelValues("committed").Inc()
 	var t tally
 	var done []coord
@@ -197,8 +204,13 @@ func (m *Member[S, I]) committed(units []*unit[S, I], parts []int32, records int
 	}
 	st := m.stores.status()
 	m.metrics.states.Set(float64(st.states))
-	m.log.Debug("transaction committed", "inputs", t.inputs, "timers", t.timers, "records", records,
-		"duration", time.Since(start).Round(time.Microsecond))
+	if m.log.Enabled(context.Background(), slog.LevelDebug) {
+		m.log.Debug("transaction committed", "inputs", t.inputs, "timers", t.timers, "records", records,
+			"duration", time.Since(ph.start).Round(time.Microsecond),
+			"decide", ph.decided.Sub(ph.start).Round(time.Microsecond),
+			"produce", ph.produced.Sub(ph.decided).Round(time.Microsecond),
+			"end", time.Since(ph.produced).Round(time.Microsecond))
+	}
 }
 
 // recordFault reports whether a produce error lies in the record itself

@@ -127,12 +127,15 @@ func run(t *testing.T, sc scenario) []window {
 
 	logDir, err := os.MkdirTemp("", "orderlog-failover-logs-")
 	require.NoError(t, err)
-	f := chaoskit.NewFleet(t, orderdBin, logDir,
-		"ORDERLOG_KAFKA_BROKERS="+strings.Join(brokers, ","),
-		"ORDERLOG_TOPIC_PREFIX="+prefix,
-		"ORDERLOG_GROUP="+prefix+"orderd",
+	// ORDERLOG_FAILOVER_ORDERD_ENV adds settings to every orderd
+	// ("ORDERLOG_LOG_LEVEL=debug" logs each transaction's phases).
+	f := chaoskit.NewFleet(t, orderdBin, logDir, append([]string{
+		"ORDERLOG_KAFKA_BROKERS=" + strings.Join(brokers, ","),
+		"ORDERLOG_TOPIC_PREFIX=" + prefix,
+		"ORDERLOG_GROUP=" + prefix + "orderd",
 		fmt.Sprintf("ORDERLOG_PARTITIONS=%d", partitions),
-		"ORDERLOG_LOG_FORMAT=text")
+		"ORDERLOG_LOG_FORMAT=text",
+	}, strings.Fields(os.Getenv("ORDERLOG_FAILOVER_ORDERD_ENV"))...)...)
 	for range sc.members {
 		f.Start()
 	}
