@@ -5,11 +5,12 @@ SHELL   := bash
 GO      ?= go
 TESTBED := scripts/testbed
 
-.PHONY: help test test-unit deps bed-up bed-down fmt vet build run bench
+.PHONY: help test test-unit test-brokerchaos deps bed-up bed-down fmt vet build run bench
 
 help:
 	@echo "make test       all tests, integration ones on a real Kafka + Redis (installs what is missing)"
 	@echo "make test-unit  go test ./... without the bed (integration tests skip)"
+	@echo "make test-brokerchaos  the full broker chaos on three brokers: leader kill, controller kill, rolling restart (~15 min)"
 	@echo "make bed-up     start Kafka (127.0.0.1:19092) and Redis (127.0.0.1:16379); env in .testbed/env"
 	@echo "make bed-down   stop them"
 	@echo "make bench      the benchmark on the bed; writes docs/performance.md (BENCH_FLAGS=... to tune)"
@@ -24,6 +25,16 @@ test:
 
 test-unit:
 	$(GO) test ./...
+
+# The full broker chaos (e2e/brokerchaos): on a three-node cluster of its own
+# (scripts/testbed/kafka3.sh), a leader kill, an active-controller kill and a
+# rolling restart under load, each run BROKERCHAOS_RUNS times (default 3, in a
+# row). `make test` runs only the leader kill, once.
+BROKERCHAOS_RUNS ?= 3
+test-brokerchaos:
+	$(TESTBED)/deps.sh
+	ORDERLOG_BROKERCHAOS_FULL=1 $(TESTBED)/with-bed.sh $(GO) test -count=$(BROKERCHAOS_RUNS) -v -timeout 90m \
+		-run 'TestBrokerFaultsUnderLoad' ./e2e/brokerchaos
 
 deps:
 	$(TESTBED)/deps.sh
