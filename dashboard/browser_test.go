@@ -112,6 +112,19 @@ func TestDashboardShowsANewOrderInChromium(t *testing.T) {
 	require.Equal(t, orNA(snap.DLQSize), shown.DLQ)
 	require.Equal(t, snap.Problems, shown.Problems)
 
+	// orderd's api role runs a Sampler: records, not offsets, and charts
+	// that get a point every 10 s.
+	require.Equal(t, "records", snap.QueueUnit)
+	require.NotNil(t, snap.Charts, "the api role samples the charts")
+	require.Equal(t, 10.0, snap.Charts.IntervalSeconds)
+	require.NoError(t, chromedp.Do(bctx,
+		chromedp.WaitVisible(chromedp.CSS(`#chart-commands:not([data-points="0"]) polyline`)),
+		chromedp.WaitVisible(chromedp.CSS(`#chart-lag:not([data-points="0"]) polyline`)),
+	), "the charts draw the sampler's first point")
+	unit, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`.queue-unit`)))
+	require.NoError(t, err)
+	require.Equal(t, "records", unit)
+
 	shot, err := chromedp.Run(bctx, chromedp.FullScreenshot(100))
 	require.NoError(t, err)
 	path := filepath.Join(artifactDir(t), "dashboard.png")

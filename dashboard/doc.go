@@ -94,7 +94,9 @@
 // (/usr/bin/chromium, or $ORDERLOG_CHROMIUM; installed by
 // scripts/testbed/deps.sh, never downloaded) with chromedp: the order
 // appears, the page's numbers equal dev mode's Redis read with a Reader,
-// the chart has bars, the history link works; it saves dashboard.png to
+// the chart has bars, lag and DLQ size are counted in records and the
+// charts of the last hour draw the Sampler's first point, the history
+// link works; it saves dashboard.png to
 // $ORDERLOG_ARTIFACTS (or the test's artifact directory) and stops orderd
 // with SIGTERM, wanting exit status 0.
 // TestAdminApprovesAHeldOrderFromTheDashboardInChromium flags an order

@@ -192,6 +192,10 @@ function renderLine(div, charts) {
   let run = [];
   const flush = () => {
     if (run.length > 0) add("polyline", { class: "line", points: run.join(" ") });
+    if (run.length === 1) { // a lone point: a line of one point shows nothing
+      const [cx, cy] = run[0].split(",");
+      add("circle", { class: "dot", cx, cy, r: 2.5 });
+    }
     run = [];
   };
   for (const p of pts) {
