@@ -22,9 +22,13 @@ type Config struct {
 	Group   string
 	// TransactionalID must be unique per running process.
 	TransactionalID string
-	Topics          topics.Names
-	Serdes          Serdes
-	Policy          order.Policy
+	// Threads is how many group members this processor runs (default 1),
+	// each with its own transactional id (TransactionalID-t<i>) and
+	// producer: one decides while another commits.
+	Threads int
+	Topics  topics.Names
+	Serdes  Serdes
+	Policy  order.Policy
 	// ClientOpts are extra franz-go options (TLS, SASL, logging).
 	ClientOpts []kgo.Opt
 	// MaxPollRecords bounds a transaction's commands (default 5000): larger
@@ -74,7 +78,7 @@ type Serdes struct {
 
 // Processor is one member of the processor group.
 type Processor struct {
-	*stream.Member[order.State, order.Command]
+	*stream.Threads[order.State, order.Command]
 }
 
 // New checks the config and prepares a processor; Run starts it.
@@ -82,11 +86,11 @@ func New(cfg Config) (*Processor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	m, err := stream.New(stream.Config{
+	m, err := stream.NewThreads(stream.Config{
 		Brokers: cfg.Brokers, Group: cfg.Group, TransactionalID: cfg.TransactionalID, ClientOpts: cfg.ClientOpts,
 		MaxPollRecords: cfg.MaxPollRecords, TransactionTimeout: cfg.TransactionTimeout, SessionTimeout: cfg.SessionTimeout,
 		MaxRecordBytes: cfg.MaxRecordBytes, Logger: cfg.Logger, Metrics: cfg.Metrics.runtime,
-	}, Topology(cfg.Topics, cfg.Serdes, cfg.Policy, cfg.Metrics))
+	}, Topology(cfg.Topics, cfg.Serdes, cfg.Policy, cfg.Metrics), max(cfg.Threads, 1))
 	if err != nil {
 		return nil, err
 	}

@@ -27,9 +27,15 @@ type Member[S, I any] struct {
 	// or less while a failing record is being cornered. Session goroutine
 	// only, as is failing.
 	pollLimit int
-	failing   map[int32]int   // consecutive failed batches per partition
-	bisecting map[int32]bool  // partitions whose failing record is being cornered
-	stop      <-chan struct{} // Run's context is done: pauses end early
+	failing   map[int32]int  // consecutive failed batches per partition
+	bisecting map[int32]bool // partitions whose failing record is being cornered
+	// gauged is the partitions this member counts in the shared
+	// partitions gauge, and gaugedStates its share of the states gauge:
+	// several members of one process (processor.Config.Members) share
+	// one Metrics.
+	gauged       map[int32]bool // group callbacks, then the session's end, only
+	gaugedStates atomic.Int64
+	stop         <-chan struct{} // Run's context is done: pauses end early
 	// sessionCreated, when set (tests), runs right after a session's
 	// client is created, standing for a goroutine a loaded machine
 	// deschedules there while the group joins.
@@ -46,7 +52,7 @@ func New[S, I any](cfg Config, top Topology[S, I]) (*Member[S, I], error) {
 		return nil, err
 	}
 	m := &Member[S, I]{core: c, cfg: cfg, metrics: cfg.Metrics, pollLimit: cfg.MaxPollRecords, failing: map[int32]int{},
-		bisecting: map[int32]bool{}}
+		bisecting: map[int32]bool{}, gauged: map[int32]bool{}}
 	m.admin, err = kgo.NewClient(append(slices.Clone(cfg.ClientOpts), kgo.SeedBrokers(cfg.Brokers...))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: admin client: %w", top.Name, err)
@@ -224,10 +230,9 @@ func (m *Member[S, I]) session(ctx context.Context) error {
 		m.running.Store(false)
 		m.joined.Store(false)
 		sess.Close()
+		m.drop(m.stores.owned(), "session closed")
 		m.stores.dropAll()
-		m.metrics.partitions.Set(0)
-		m.metrics.lag.Reset()
-		m.metrics.stuck.Reset()
+		m.setStates(0)
 		clear(m.failing)
 		clear(m.bisecting)
 		m.pollLimit = m.cfg.MaxPollRecords
@@ -302,7 +307,12 @@ func (m *Member[S, I]) sessionOpts(ctx context.Context) []kgo.Opt {
 			// the changelog would hold the restore at its first offset.
 			m.fenceOrphans(rctx, parts)
 			m.restoreUntilDone(rctx, parts)
-			m.metrics.partitions.Add(float64(len(parts)))
+			for _, p := range parts {
+				if !m.gauged[p] {
+					m.gauged[p] = true
+					m.metrics.partitions.Inc()
+				}
+			}
 			m.joined.Store(true)
 		}),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) {
@@ -341,14 +351,22 @@ func (m *Member[S, I]) drop(parts []int32, why string) {
 	}
 	m.stores.drop(parts)
 	m.quarantine.forget(parts)
-	m.metrics.partitions.Sub(float64(len(parts)))
 	for _, p := range parts {
+		if m.gauged[p] {
+			delete(m.gauged, p)
+			m.metrics.partitions.Dec()
+		}
 		m.metrics.stuck.DeleteLabelValues(strconv.Itoa(int(p)))
 		for _, in := range m.top.Inputs {
 			m.metrics.lag.DeleteLabelValues(in.Topic, strconv.Itoa(int(p)))
 		}
 	}
 	m.log.Info("partitions dropped", "partitions", parts, "why", why)
+}
+
+// setStates puts this member's share of the states gauge at n.
+func (m *Member[S, I]) setStates(n int) {
+	m.metrics.states.Add(float64(int64(n) - m.gaugedStates.Swap(int64(n))))
 }
 
 func (m *Member[S, I]) observeLag(fs kgo.Fetches) {

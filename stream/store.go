@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"time"
 )
@@ -45,6 +47,13 @@ func (s *stores[S]) drop(ps []int32) {
 	for _, p := range ps {
 		delete(s.parts, p)
 	}
+}
+
+// owned is the partitions held, restored or not, sorted.
+func (s *stores[S]) owned() []int32 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Sorted(maps.Keys(s.parts))
 }
 
 func (s *stores[S]) dropAll() {

@@ -44,6 +44,7 @@ type Config struct {
 	TransactionTimeout  time.Duration
 	SessionTimeout      time.Duration
 	MaxPollRecords      int
+	ProcessorThreads    int
 	ShutdownTimeout     time.Duration
 	Redis               RedisConfig
 	ProjectorGroup      string
@@ -149,6 +150,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", stream.DefaultSessionTimeout, "how long the group waits for a silent member before moving its partitions; the broker's group.min.session.timeout.ms (default 6s) bounds it from below (docs/operations.md, Failover)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
+	fs.IntVar(&c.ProcessorThreads, "processor-threads", 2, "group members the processor role runs in this process, each with its own transactional producer (<transactional-id>-t<i>): one decides while another commits")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
 	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models; with --redis-mode=cluster or sentinel, several, comma-separated (seed nodes, sentinels)")
 	fs.StringVar(&c.Redis.Mode, "redis-mode", "standalone", "what --redis-addr is: standalone (one Redis, or the primary of a primary with replicas), cluster (Redis Cluster seeds) or sentinel")
@@ -312,6 +314,9 @@ func (c *Config) validate() error {
 	}
 	if c.SessionTimeout < time.Second || c.SessionTimeout > 5*time.Minute {
 		bad("session-timeout", "must be between 1s and 5m (and within the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
+	}
+	if c.ProcessorThreads < 1 || c.ProcessorThreads > 64 {
+		bad("processor-threads", "must be between 1 and 64, got %d", c.ProcessorThreads)
 	}
 	if c.MaxPollRecords < 1 {
 		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)

@@ -92,6 +92,7 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 		Brokers:            d.cfg.Brokers,
 		Group:              d.cfg.Group,
 		TransactionalID:    d.cfg.TransactionalID,
+		Threads:            d.cfg.ProcessorThreads,
 		Topics:             n,
 		Serdes:             s,
 		ClientOpts:         d.kafkaOpts,
