@@ -77,7 +77,7 @@ func (m *Member[S, I]) restore(ctx context.Context, parts []int32) error {
 	m.metrics.restoreTime.Observe(d.Seconds())
 	m.metrics.restoreRecs.Add(float64(records.Load()))
 	st := m.stores.status()
-	m.metrics.states.Set(float64(st.states))
+	m.setStates(st.states)
 	m.log.Info("restored partitions", "partitions", parts, "records", records.Load(), "states", st.states,
 		"duration", d.Round(time.Millisecond))
 	return nil

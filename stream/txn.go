@@ -203,7 +203,7 @@ func (m *Member[S, I]) committed(units []*unit[S, I], parts []int32, records int
 		clear(m.bisecting)
 	}
 	st := m.stores.status()
-	m.metrics.states.Set(float64(st.states))
+	m.setStates(st.states)
 	if m.log.Enabled(context.Background(), slog.LevelDebug) {
 		m.log.Debug("transaction committed", "inputs", t.inputs, "timers", t.timers, "records", records,
 			"duration", time.Since(ph.start).Round(time.Microsecond),
