@@ -52,7 +52,9 @@ func TestEveryRoleWorksOverSASLSSLWithItsOwnPrincipal(t *testing.T) {
 		if r.redisUser != "" {
 			env = append(env, b.redisEnv(r.redisUser, r.redisUser+"-secret", keyPrefix)...)
 		}
-		env = append(env, "ORDERLOG_API_ADDR="+apiAddr, "ORDERLOG_JWT_KEY="+jwtKey,
+		// A fresh group's first transaction can take longer than the
+		// API's default 5 s on a loaded machine.
+		env = append(env, "ORDERLOG_API_ADDR="+apiAddr, "ORDERLOG_JWT_KEY="+jwtKey, "ORDERLOG_API_TIMEOUT=30s",
 			"ORDERLOG_SIM_LATENCY_MIN=10ms", "ORDERLOG_SIM_LATENCY_MAX=50ms")
 		f := chaoskit.NewFleet(t, orderdBin, logDir, env...)
 		f.Start()
