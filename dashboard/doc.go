@@ -79,7 +79,7 @@
 // partition whose projector committed everything lags 1 and one dead
 // letter counts 2. NewKafkaQueuesCounting therefore counts records: it
 // reads the batch headers of the ranges in question with raw
-// read_committed fetches from the partition leaders (records.go; markers
+// read_committed fetches from the partition leaders (internal/records; markers
 // and aborted batches skipped, nothing decompressed), from the projector's
 // committed offset to the last stable offset for the lag, from the start
 // offset for the DLQ; a range of more than MaxCounted offsets is counted

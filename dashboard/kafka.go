@@ -7,12 +7,14 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/records"
 )
 
 // KafkaQueues is Queues on Kafka.
 type KafkaQueues struct {
 	adm            *kadm.Client
-	counter        *recordCounter // nil: offsets only (NewKafkaQueues)
+	counter        *records.Counter // nil: offsets only (NewKafkaQueues)
 	eventsTopic    string
 	dlqTopic       string
 	projectorGroup string
@@ -31,11 +33,11 @@ func NewKafkaQueues(adm *kadm.Client, eventsTopic, dlqTopic, projectorGroup stri
 // NewKafkaQueuesCounting is NewKafkaQueues that counts records, not
 // offsets: through cl (which the caller owns; any client, a producer's
 // will do) it reads the batch headers of the ranges it counts
-// (recordCounter), so transaction markers and aborted records do not
+// (package internal/records), so transaction markers and aborted records do not
 // count. A range longer than MaxCounted offsets is counted in offsets.
 func NewKafkaQueuesCounting(cl *kgo.Client, eventsTopic, dlqTopic, projectorGroup string) *KafkaQueues {
 	q := NewKafkaQueues(kadm.NewClient(cl), eventsTopic, dlqTopic, projectorGroup)
-	q.counter = &recordCounter{cl: cl, adm: q.adm}
+	q.counter = records.NewCounter(cl)
 	return q
 }
 
@@ -87,17 +89,17 @@ func (q *KafkaQueues) ProjectionLag(ctx context.Context) (int64, error) {
 // countFrom sums the committed data records of topic's partitions from
 // from(p) to their last stable offsets.
 func (q *KafkaQueues) countFrom(ctx context.Context, topic string, from func(p int32) (int64, bool)) (int64, error) {
-	ranges, err := q.counter.ranges(ctx, topic, from)
+	ranges, err := q.counter.Ranges(ctx, topic, from)
 	if err != nil {
 		return 0, err
 	}
 	var sum int64
 	var long []error
 	for _, r := range ranges {
-		n, err := q.counter.count(ctx, r)
+		n, err := q.counter.Count(ctx, r)
 		switch {
 		case errors.Is(err, ErrTooLongToCount):
-			long = append(long, fmt.Errorf("%s/%d: %d offsets: %w", r.topic, r.partition, n, err))
+			long = append(long, fmt.Errorf("%s/%d: %d offsets: %w", r.Topic, r.Partition, n, err))
 		case err != nil:
 			return 0, err
 		}
@@ -108,6 +110,15 @@ func (q *KafkaQueues) countFrom(ctx context.Context, topic string, from func(p i
 	}
 	return sum, nil
 }
+
+// MaxCounted bounds the offsets one count reads per partition; a range
+// longer than that is counted in offsets (an upper bound, transaction
+// markers included) and the count says so.
+const MaxCounted = records.MaxCounted
+
+// ErrTooLongToCount says a range was longer than MaxCounted: the number
+// returned with it is end minus start offset, an upper bound.
+var ErrTooLongToCount = records.ErrTooLongToCount
 
 // UpperBoundError is a count that is an upper bound: some partition had
 // more than MaxCounted offsets to count, and they were counted as offsets.

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/orderlog/orderlog/internal/records"
 )
 
 func init() {
@@ -14,9 +18,11 @@ func init() {
 		path:  "lag",
 		short: "consumer lag per group and partition (processor and projector groups by default)",
 		long: `For each group: its state, and per topic and partition the committed offset, the
-end offset, the lag (end - committed; -1 when unknown) and the member consuming it.
-The processors commit in transactions: their end offsets include transaction
-markers, so an idle group may show a lag of 1.`,
+end offset, the lag and the member consuming it. The lag counts records, as a
+read_committed consumer reads them: transaction markers and aborted records are
+not lag, so an idle group lags 0 (end - committed would say 1 behind a
+transactional writer). A lag of more than 20,000 offsets is end - committed, an
+upper bound; -1 when unknown.`,
 		example: "  orderctl lag\n  orderctl lag --groups orderlog-processor --output json",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&groups, "groups", "orderlog-processor,orderlog-projector", "consumer groups, comma-separated")
@@ -32,12 +38,13 @@ markers, so an idle group may show a lag of 1.`,
 				fmt.Fprintf(e.stderr, "orderctl lag: --groups names no group\n")
 				return exitUsage
 			}
-			adm, done, err := g.admin()
+			cl, err := g.client()
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl lag: %v\n", err)
 				return exitError
 			}
-			defer done()
+			defer cl.Close()
+			adm := kadm.NewClient(cl)
 			lags, err := adm.Lag(ctx, names...)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl lag: %v\n", err)
@@ -75,6 +82,22 @@ markers, so an idle group may show a lag of 1.`,
 				}
 				if len(gl.Lag) == 0 {
 					rows = append(rows, row{Group: gl.Group, State: gl.State, Partition: -1, Committed: -1, End: -1, Lag: -1, Error: "no committed offsets"})
+				}
+			}
+			// Offsets overcount behind a transactional writer: count the
+			// records of each short lag instead.
+			counter := records.NewCounter(cl)
+			for i := range rows {
+				r := &rows[i]
+				if r.Lag <= 0 || r.Lag > records.MaxCounted || r.Committed < 0 {
+					continue
+				}
+				rs, err := counter.Ranges(ctx, r.Topic, func(p int32) (int64, bool) { return r.Committed, p == r.Partition })
+				if err != nil || len(rs) != 1 || rs[0].To != r.End {
+					continue // moved on meanwhile, or not readable: the offsets stand
+				}
+				if n, err := counter.Count(ctx, rs[0]); err == nil {
+					r.Lag = n
 				}
 			}
 			if g.Output == "json" {

@@ -51,3 +51,45 @@ func TestLagPerGroupAndPartition(t *testing.T) {
 		t.Errorf("lag table: %q", r.stdout)
 	}
 }
+
+// TestAnIdleGroupBehindATransactionalWriterLagsZero: two records written in
+// a transaction take three offsets (the commit marker); a group that read
+// both lags 0, not the 1 that end - committed says.
+func TestAnIdleGroupBehindATransactionalWriterLagsZero(t *testing.T) {
+	c := newCluster(t, 2)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(c.brokers, ",")...), kgo.DefaultProduceTopic(c.names.Events),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.TransactionalID("lag-writer"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.ProduceSync(t.Context(), &kgo.Record{Partition: 0, Value: []byte("a")}, &kgo.Record{Partition: 0, Value: []byte("b")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cl.EndTransaction(t.Context(), kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	offs := kadm.Offsets{}
+	offs.Add(kadm.Offset{Topic: c.names.Events, Partition: 0, At: 2})
+	if _, err := c.adm.CommitOffsets(t.Context(), "g-idle", offs); err != nil {
+		t.Fatal(err)
+	}
+	r := c.ctl(t, "", "lag", "--groups", "g-idle", "--output", "json")
+	if r.code != exitOK {
+		t.Fatalf("lag: exit %d %s", r.code, r.stderr)
+	}
+	var rows []struct {
+		Partition      int32
+		Committed, End int64
+		Lag            int64
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || rows[0].Partition != 0 || rows[0].End != 3 || rows[0].Lag != 0 {
+		t.Errorf("lag rows %+v, want partition 0 at end 3 (two records and a marker) lagging 0", rows)
+	}
+}

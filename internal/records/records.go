@@ -1,4 +1,4 @@
-package dashboard
+package records
 
 import (
 	"context"
@@ -22,18 +22,18 @@ const fetchBytes = 1 << 20
 
 // ErrTooLongToCount says a range was longer than MaxCounted: the number
 // returned with it is end minus start offset, an upper bound.
-var ErrTooLongToCount = errors.New("more offsets than the dashboard counts one by one")
+var ErrTooLongToCount = errors.New("more offsets than are counted one by one")
 
-// partitionRange is a stretch of one partition's offsets to count.
-type partitionRange struct {
-	topic     string
-	topicID   [16]byte
-	partition int32
-	leader    int32
-	from, to  int64 // [from, to)
+// Range is a stretch of one partition's offsets to count.
+type Range struct {
+	Topic     string
+	TopicID   [16]byte
+	Partition int32
+	Leader    int32
+	From, To  int64 // [From, To)
 }
 
-// recordCounter counts the data records of committed transactions (and of
+// Counter counts the data records of committed transactions (and of
 // non-transactional producers) in offset ranges, as a read_committed
 // consumer would see them: no transaction markers, no aborted records. It
 // reads the batch headers of raw fetches from each partition's leader (no
@@ -41,24 +41,27 @@ type partitionRange struct {
 // offset from its first to its last). Kafka's offsets alone cannot tell,
 // since every commit or abort takes an offset of every partition the
 // transaction wrote.
-type recordCounter struct {
+type Counter struct {
 	cl  *kgo.Client
 	adm *kadm.Client
 }
 
-// count returns the committed data records in r.
-func (c recordCounter) count(ctx context.Context, r partitionRange) (int64, error) {
-	if r.to <= r.from {
+// NewCounter counts through cl, which the caller owns (any client will do).
+func NewCounter(cl *kgo.Client) *Counter { return &Counter{cl: cl, adm: kadm.NewClient(cl)} }
+
+// Count returns the committed data records in r.
+func (c *Counter) Count(ctx context.Context, r Range) (int64, error) {
+	if r.To <= r.From {
 		return 0, nil
 	}
-	if r.to-r.from > MaxCounted {
-		return r.to - r.from, ErrTooLongToCount
+	if r.To-r.From > MaxCounted {
+		return r.To - r.From, ErrTooLongToCount
 	}
 	var n int64
 	aborting := map[int64]bool{} // producers whose aborted transaction we are in
 	var aborted []kmsg.FetchResponseTopicPartitionAbortedTransaction
-	at := r.from
-	for at < r.to {
+	at := r.From
+	for at < r.To {
 		resp, err := c.fetch(ctx, r, at)
 		if err != nil {
 			return 0, err
@@ -87,10 +90,10 @@ func (c recordCounter) count(ctx context.Context, r partitionRange) (int64, erro
 				delete(aborting, batch.ProducerID) // the marker ends the producer's transaction
 			case txn && aborting[batch.ProducerID]:
 			default:
-				n += min(last+1, r.to) - max(first, at)
+				n += min(last+1, r.To) - max(first, at)
 			}
 			at = last + 1
-			if at >= r.to {
+			if at >= r.To {
 				break
 			}
 		}
@@ -102,7 +105,7 @@ func (c recordCounter) count(ctx context.Context, r partitionRange) (int64, erro
 			if at >= stable || at >= resp.HighWatermark {
 				break // nothing more is readable: the range ends in an open transaction
 			}
-			return 0, fmt.Errorf("count records of %s/%d: no batch at offset %d", r.topic, r.partition, at)
+			return 0, fmt.Errorf("count records of %s/%d: no batch at offset %d", r.Topic, r.Partition, at)
 		}
 	}
 	return n, nil
@@ -124,7 +127,7 @@ func mergeAborted(have, more []kmsg.FetchResponseTopicPartitionAbortedTransactio
 
 // fetch asks the partition's leader for the batches from offset at,
 // read_committed.
-func (c recordCounter) fetch(ctx context.Context, r partitionRange, at int64) (*kmsg.FetchResponseTopicPartition, error) {
+func (c *Counter) fetch(ctx context.Context, r Range, at int64) (*kmsg.FetchResponseTopicPartition, error) {
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = -1
 	req.MaxWaitMillis = 0
@@ -132,39 +135,39 @@ func (c recordCounter) fetch(ctx context.Context, r partitionRange, at int64) (*
 	req.MaxBytes = fetchBytes
 	req.IsolationLevel = 1 // read_committed
 	rt := kmsg.NewFetchRequestTopic()
-	rt.Topic, rt.TopicID = r.topic, r.topicID
+	rt.Topic, rt.TopicID = r.Topic, r.TopicID
 	rp := kmsg.NewFetchRequestTopicPartition()
-	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = r.partition, at, fetchBytes
+	rp.Partition, rp.FetchOffset, rp.PartitionMaxBytes = r.Partition, at, fetchBytes
 	rp.CurrentLeaderEpoch, rp.LogStartOffset = -1, -1
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
-	kresp, err := c.cl.Broker(int(r.leader)).Request(ctx, req)
+	kresp, err := c.cl.Broker(int(r.Leader)).Request(ctx, req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s/%d at %d: %w", r.topic, r.partition, at, err)
+		return nil, fmt.Errorf("fetch %s/%d at %d: %w", r.Topic, r.Partition, at, err)
 	}
 	resp := kresp.(*kmsg.FetchResponse)
 	if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
-		return nil, fmt.Errorf("fetch %s/%d at %d: %w", r.topic, r.partition, at, err)
+		return nil, fmt.Errorf("fetch %s/%d at %d: %w", r.Topic, r.Partition, at, err)
 	}
 	for i := range resp.Topics {
 		for j := range resp.Topics[i].Partitions {
 			p := &resp.Topics[i].Partitions[j]
-			if p.Partition != r.partition {
+			if p.Partition != r.Partition {
 				continue
 			}
 			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return nil, fmt.Errorf("fetch %s/%d at %d: %w", r.topic, r.partition, at, err)
+				return nil, fmt.Errorf("fetch %s/%d at %d: %w", r.Topic, r.Partition, at, err)
 			}
 			return p, nil
 		}
 	}
-	return nil, fmt.Errorf("fetch %s/%d at %d: the broker did not answer for the partition", r.topic, r.partition, at)
+	return nil, fmt.Errorf("fetch %s/%d at %d: the broker did not answer for the partition", r.Topic, r.Partition, at)
 }
 
-// ranges returns, for each partition of topic, the range from from(p) to
+// Ranges returns, for each partition of topic, the range from from(p) to
 // its last stable offset (what a read_committed reader can read), with the
 // leader and topic id a fetch needs.
-func (c recordCounter) ranges(ctx context.Context, topic string, from func(p int32) (int64, bool)) ([]partitionRange, error) {
+func (c *Counter) Ranges(ctx context.Context, topic string, from func(p int32) (int64, bool)) ([]Range, error) {
 	md, err := c.adm.Metadata(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("metadata of %s: %w", topic, err)
@@ -177,7 +180,7 @@ func (c recordCounter) ranges(ctx context.Context, topic string, from func(p int
 	if err != nil {
 		return nil, fmt.Errorf("last stable offsets of %s: %w", topic, err)
 	}
-	var out []partitionRange
+	var out []Range
 	var errs []error
 	for _, p := range td.Partitions.Sorted() {
 		lso, ok := stable.Lookup(topic, p.Partition)
@@ -189,8 +192,8 @@ func (c recordCounter) ranges(ctx context.Context, topic string, from func(p int
 		if !ok {
 			continue
 		}
-		out = append(out, partitionRange{topic: topic, topicID: td.ID, partition: p.Partition, leader: p.Leader,
-			from: start, to: lso.Offset})
+		out = append(out, Range{Topic: topic, TopicID: td.ID, Partition: p.Partition, Leader: p.Leader,
+			From: start, To: lso.Offset})
 	}
 	return out, errors.Join(errs...)
 }
