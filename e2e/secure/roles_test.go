@@ -133,7 +133,7 @@ func javaAsProjector(t *testing.T, b bed, n topics.Names, orderID string) {
 		`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="projector" password="projector-secret";`,
 		"ssl.truststore.type=PEM", "ssl.truststore.location=" + b.file("ca.pem"), ""}, "\n")), 0o600))
 	java := func(stdin string, args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Second)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "java", append([]string{"-Xmx256m", "-cp", testenv.KafkaClasspath(t)}, args...)...)
 		cmd.Stdin = strings.NewReader(stdin)
@@ -142,7 +142,7 @@ func javaAsProjector(t *testing.T, b bed, n topics.Names, orderID string) {
 	}
 	out, err := java("", "org.apache.kafka.tools.consumer.ConsoleConsumer", "--bootstrap-server", b.brokers,
 		"--command-config", props, "--group", b.prefix+"projector-console", "--topic", n.Events, "--from-beginning",
-		"--property", "print.key=true", "--timeout-ms", "15000")
+		"--formatter-property", "print.key=true", "--timeout-ms", "45000")
 	require.Contains(t, out, orderID, "ConsoleConsumer as projector (%v)", err)
 	out, err = java(orderID+"\n", "org.apache.kafka.tools.ConsoleProducer", "--bootstrap-server", b.brokers,
 		"--command-config", props, "--producer-property", "enable.idempotence=false", "--topic", n.Commands)
