@@ -3,11 +3,14 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/orderlog/orderlog/order"
 )
 
 // Role is what a caller may do.
@@ -102,7 +105,18 @@ func (s *Server) parseToken(ctx context.Context, header string) (Principal, erro
 	if !ok || strings.TrimSpace(raw) == "" {
 		return Principal{}, errors.New("missing bearer token")
 	}
-	return s.cfg.Auth.Authenticate(ctx, strings.TrimSpace(raw))
+	p, err := s.cfg.Auth.Authenticate(ctx, strings.TrimSpace(raw))
+	if err != nil {
+		return p, err
+	}
+	// A caller's subject becomes its commands' userId, and a system user's
+	// changes say triggerType SYSTEM: no token may speak for orderlog's own
+	// services, nor for nobody.
+	if order.IsSystemUser(p.Subject) {
+		return Principal{}, fmt.Errorf("token subject %q is reserved: empty, or %s..., which orderlog's own services use",
+			p.Subject, order.SystemUserPrefix)
+	}
+	return p, nil
 }
 
 func (s *Server) authenticate(next http.Handler) http.Handler {

@@ -223,7 +223,12 @@ func TestAuthRefusesMissingAndInvalidTokens(t *testing.T) {
 	require.NoError(t, err)
 	noSub, err := Token(testKey, "", RoleAdmin)
 	require.NoError(t, err)
-	for name, tok := range map[string]string{"none": "", "garbage": "abc", "wrong key": wrongKey, "bad role": badRole, "no sub": noSub} {
+	// A token must not speak for orderlog's own services: their commands'
+	// changes say triggerType SYSTEM.
+	systemSub, err := Token(testKey, "system:saga", RoleAdmin)
+	require.NoError(t, err)
+	for name, tok := range map[string]string{"none": "", "garbage": "abc", "wrong key": wrongKey, "bad role": badRole, "no sub": noSub,
+		"system subject": systemSub} {
 		t.Run(name, func(t *testing.T) {
 			c := &client{t: t, h: f.h, token: tok}
 			for _, path := range []string{"/api/v1/orders", "/api/v1/orders/o-1", "/api/v1/events?type=ORDER_CREATED"} {
