@@ -77,6 +77,15 @@ func TestEveryRoleWorksOverSASLSSLWithItsOwnPrincipal(t *testing.T) {
 		out, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(out), resp.Header
 	}
+	// /readyz can answer before the api role's listener is up.
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + apiAddr + "/api/v1/openapi.json")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 60*time.Second, 100*time.Millisecond, "the api listens on %s (logs in %s)", apiAddr, logDir)
 	apiOrder := "sec-api-" + randomHex()
 	code, body, hdr := call("POST", "/api/v1/orders", fmt.Sprintf(`{"orderId":%q,"currency":"USD","items":[{"productId":"sku-1","quantity":2,"unitPrice":1999}]}`, apiOrder))
 	require.Equal(t, http.StatusCreated, code, "%s (logs in %s)", body, logDir)
