@@ -123,6 +123,16 @@ func (f *Fleet) KillRandom(rng *rand.Rand) *Proc {
 // WaitReady waits until every running process answers /readyz with 200.
 func (f *Fleet) WaitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	// A process that exited on its own before this looked is not ready,
+	// though it is no longer among the running.
+	f.mu.Lock()
+	for _, p := range f.all {
+		if p.Done() && p.endedBy == "" && !p.crashed {
+			f.mu.Unlock()
+			return fmt.Errorf("%s exited before it was ready: %v (log %s: %s)", p.Name, p.err, p.LogPath, lastError(p.LogPath))
+		}
+	}
+	f.mu.Unlock()
 	for _, p := range f.Running() {
 		for {
 			code, body := p.Get("/readyz")
