@@ -163,15 +163,15 @@ func runFaults(t *testing.T, f fault) {
 	t.Logf("%d orderd ready after %s", processors, time.Since(start).Round(time.Millisecond))
 
 	serde := chaoskit.Serdes(t)
-	w := newWaits()
-	require.NoError(t, w.follow(ctx, brokers, names.Results, serde))
+	w := chaoskit.NewWaits()
+	require.NoError(t, w.Follow(ctx, brokers, names.Results, serde))
 	results, err := chaoskit.CountRecords(ctx, brokers, names.Results)
 	require.NoError(t, err)
 	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	require.NoError(t, err)
 	defer producer.Close()
 	loadStart := time.Now()
-	ld := chaoskit.StartTimedLoad(ctx, producer, names.Commands, p, loadFor, w.onSend)
+	ld := chaoskit.StartTimedLoad(ctx, producer, names.Commands, p, loadFor, w.OnSend)
 
 	select {
 	case <-ld.Done:
@@ -195,11 +195,11 @@ func runFaults(t *testing.T, f fault) {
 	}
 	t.Logf("every command answered, %s after the load", time.Since(drainStart).Round(time.Millisecond))
 	for _, sp := range spans {
-		t.Logf("waits during %s (%s): %s", sp.name, sp.to.Sub(sp.from).Round(time.Millisecond), w.within(sp))
+		t.Logf("waits during %s (%s): %s", sp.name, sp.to.Sub(sp.from).Round(time.Millisecond), within(w, sp))
 	}
 	// Not a baseline: these were sent in the first faultAfter, while the
 	// group was still settling, and most were in flight when the fault began.
-	t.Logf("waits of the commands sent outside the fault windows (before the first fault): %s", w.outside(spans))
+	t.Logf("waits of the commands sent outside the fault windows (before the first fault): %s", outside(w, spans))
 
 	redisProblems := checkRedis(ctx, t, brokers, adm, names, redisAddr, redisPrefix, pointer)
 	require.NoError(t, fl.TerminateAll(30*time.Second))

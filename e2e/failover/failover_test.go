@@ -142,14 +142,18 @@ func run(t *testing.T, sc scenario) []window {
 	require.NoError(t, f.WaitReady(60*time.Second))
 
 	serdes := chaoskit.Serdes(t)
-	c := newClock()
-	require.NoError(t, c.follow(ctx, brokers, names.Results, serdes))
+	w := chaoskit.NewWaits()
+	require.NoError(t, w.Follow(ctx, brokers, names.Results, serdes))
+	ids := map[string]bool{}
+	for _, s := range p.Sends {
+		ids[s.Cmd.ID] = true
+	}
 	producer, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(0))
 	require.NoError(t, err)
 	defer producer.Close()
 	t.Logf("seed %d: %d commands at %d/s over %s, %d members; logs in %s", seed, len(p.Sends), sc.rate, sc.load, sc.members, logDir)
 	loadStart := time.Now()
-	ld := chaoskit.StartTimedLoad(ctx, producer, names.Commands, p, sc.load, c.onSend)
+	ld := chaoskit.StartTimedLoad(ctx, producer, names.Commands, p, sc.load, w.OnSend)
 
 	var faults []time.Time
 	for _, a := range sc.actions {
@@ -160,15 +164,15 @@ func run(t *testing.T, sc scenario) []window {
 		}
 		faults = append(faults, time.Now())
 		require.NoError(t, a.do(t, f), a.label)
-		t.Logf("%5.1fs %s; %d sent, %d answered", time.Since(loadStart).Seconds(), a.label, ld.Sent.Load(), c.answered())
+		t.Logf("%5.1fs %s; %d sent, %d answered", time.Since(loadStart).Seconds(), a.label, ld.Sent.Load(), w.Answered())
 	}
 	<-ld.Done
 	require.NoError(t, ld.Err())
 	loadEnd := time.Now()
-	for c.answered() < len(p.Sends) {
+	for w.Answered() < len(ids) {
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%d of %d results (logs in %s)", c.answered(), len(p.Sends), logDir)
+			t.Fatalf("%d of %d commands answered (logs in %s)", w.Answered(), len(ids), logDir)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -176,13 +180,13 @@ func run(t *testing.T, sc scenario) []window {
 
 	// The windows: the steady state, then each action's, from 2 s before
 	// it (commands in flight when it happened wait too) to the next.
-	ws := []window{c.window("steady (before the first)", loadStart, loadStart.Add(2*time.Second), faults[0].Add(-2*time.Second))}
+	ws := []window{windowOf(w, "steady (before the first)", loadStart, loadStart.Add(2*time.Second), faults[0].Add(-2*time.Second))}
 	for i, a := range sc.actions {
 		to := loadEnd
 		if i+1 < len(faults) {
 			to = faults[i+1].Add(-2 * time.Second)
 		}
-		ws = append(ws, c.window(a.label, faults[i], faults[i].Add(-2*time.Second), to))
+		ws = append(ws, windowOf(w, a.label, faults[i], faults[i].Add(-2*time.Second), to))
 	}
 
 	v := chaoskit.ReadAndVerify(ctx, t, brokers, adm, names, p, partitions)
