@@ -13,7 +13,7 @@ help:
 	@echo "make test-brokerchaos  the full broker chaos on three brokers: leader kill, controller kill, rolling restart, three runs (~20 min)"
 	@echo "make bed-up     start Kafka (127.0.0.1:19092) and Redis (127.0.0.1:16379); env in .testbed/env"
 	@echo "make bed-down   stop them"
-	@echo "make bench      the benchmark on the bed; writes docs/performance.md (BENCH_FLAGS=... to tune)"
+	@echo "make bench      the benchmark on the bed, then the failover runs (e2e/failover); writes docs/performance.md (BENCH_FLAGS=... to tune, BENCH_FAILOVER=0 skips failover)"
 	@echo "make fmt | vet | build"
 
 # deps + bed + every test with the race detector; the bed is stopped whatever happens.
@@ -71,4 +71,6 @@ run:
 bench:
 	$(TESTBED)/deps.sh
 	$(GO) build -o .testbed/orderbench ./cmd/orderbench
-	$(TESTBED)/with-bed.sh .testbed/orderbench -doc docs/performance.md -profile .testbed/profiles $(BENCH_FLAGS)
+	$(TESTBED)/with-bed.sh bash -c 'set -o pipefail; .testbed/orderbench -doc docs/performance.md -profile .testbed/profiles $(BENCH_FLAGS) && \
+	  if [ "$(BENCH_FAILOVER)" != 0 ]; then ORDERLOG_FAILOVER_BENCH=1 ORDERLOG_FAILOVER_REPORT=$(CURDIR)/docs/performance.md \
+	    $(GO) test -count=1 -v -timeout 20m ./e2e/failover/ | grep -v "created topic"; fi'
