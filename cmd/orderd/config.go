@@ -150,7 +150,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", stream.DefaultSessionTimeout, "how long the group waits for a silent member before moving its partitions; the broker's group.min.session.timeout.ms (default 6s) bounds it from below (docs/operations.md, Failover)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
-	fs.IntVar(&c.ProcessorThreads, "processor-threads", 1, "group members the processor role runs in this process, each with its own transactional producer (<transactional-id>-t<i>): one decides while another commits; more than 1 pays where cores wait on commits, not on a busy 2-core machine")
+	fs.IntVar(&c.ProcessorThreads, "processor-threads", 2, "group members the processor role runs in this process, each with its own transactional producer (<transactional-id>-t<i>): one decides while another commits")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
 	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models; with --redis-mode=cluster or sentinel, several, comma-separated (seed nodes, sentinels)")
 	fs.StringVar(&c.Redis.Mode, "redis-mode", "standalone", "what --redis-addr is: standalone (one Redis, or the primary of a primary with replicas), cluster (Redis Cluster seeds) or sentinel")
