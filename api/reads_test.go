@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -160,7 +161,11 @@ func TestListPagesWithACursor(t *testing.T) {
 		f := newFixtureOn(t, rb)
 		for _, id := range []string{"p-1", "p-2", "p-3"} {
 			f.create(id)
-			time.Sleep(2 * time.Millisecond) // distinct createdAt scores
+			// The list is ordered by createdAt in ms: the next order must
+			// be created in a later millisecond than this one.
+			for ms := time.Now().UnixMilli(); time.Now().UnixMilli() <= ms; {
+				runtime.Gosched()
+			}
 		}
 		var seen []string
 		path := "/api/v1/orders?limit=2"

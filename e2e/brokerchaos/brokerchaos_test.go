@@ -184,14 +184,9 @@ func runFaults(t *testing.T, f fault) {
 	t.Logf("%5.1fs load done: %d sent, %d results", time.Since(loadStart).Seconds(), ld.Sent.Load(), results.N.Load())
 
 	drainStart := time.Now()
-	for last := time.Now(); results.N.Load() < int64(len(p.Sends)); time.Sleep(250 * time.Millisecond) {
-		if time.Since(drainStart) > drainTimeout {
-			t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
-		}
-		if time.Since(last) > 10*time.Second {
-			t.Logf("draining: %d of %d results", results.N.Load(), len(p.Sends))
-			last = time.Now()
-		}
+	if !chaoskit.Await(drainTimeout, 250*time.Millisecond, func() bool { return results.N.Load() >= int64(len(p.Sends)) },
+		chaoskit.Every(10*time.Second, func() { t.Logf("draining: %d of %d results", results.N.Load(), len(p.Sends)) })) {
+		t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
 	}
 	t.Logf("every command answered, %s after the load", time.Since(drainStart).Round(time.Millisecond))
 	for _, sp := range spans {

@@ -47,12 +47,10 @@ func checkRedis(ctx context.Context, t *testing.T, brokers []string, adm *kadm.C
 		}
 		return n, example
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for n, ex := behind(); n > 0; n, ex = behind() {
-		if time.Now().After(deadline) {
-			return []string{fmt.Sprintf("redis: %d orders behind their log 90 s after the drain, e.g. %s", n, ex)}
-		}
-		time.Sleep(500 * time.Millisecond)
+	var n int
+	var ex string
+	if !chaoskit.Await(90*time.Second, 500*time.Millisecond, func() bool { n, ex = behind(); return n == 0 }, nil) {
+		return []string{fmt.Sprintf("redis: %d orders behind their log 90 s after the drain, e.g. %s", n, ex)}
 	}
 	var problems []string
 	for id, evs := range byOrder {

@@ -130,15 +130,12 @@ func TestKillNineUnderLoadLosesAndDuplicatesNothing(t *testing.T) {
 	// killed processor held wait for its session and its transaction to
 	// time out.
 	drainStart := time.Now()
-	for last := time.Now(); results.N.Load() < int64(len(p.Sends)); time.Sleep(250 * time.Millisecond) {
-		logCrashes()
-		if time.Since(drainStart) > drainTimeout {
-			t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
-		}
-		if time.Since(last) > 10*time.Second {
-			t.Logf("%5.1fs draining: %d of %d results", time.Since(loadStart).Seconds(), results.N.Load(), len(p.Sends))
-			last = time.Now()
-		}
+	logDrain := chaoskit.Every(10*time.Second, func() {
+		t.Logf("%5.1fs draining: %d of %d results", time.Since(loadStart).Seconds(), results.N.Load(), len(p.Sends))
+	})
+	if !chaoskit.Await(drainTimeout, 250*time.Millisecond, func() bool { return results.N.Load() >= int64(len(p.Sends)) },
+		func() { logCrashes(); logDrain() }) {
+		t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
 	}
 	t.Logf("%5.1fs every command answered, %s after the load", time.Since(loadStart).Seconds(), time.Since(drainStart).Round(time.Millisecond))
 	require.NoError(t, f.TerminateAll(30*time.Second))

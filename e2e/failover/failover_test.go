@@ -169,12 +169,8 @@ func run(t *testing.T, sc scenario) []window {
 	<-ld.Done
 	require.NoError(t, ld.Err())
 	loadEnd := time.Now()
-	for w.Answered() < len(ids) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%d of %d commands answered (logs in %s)", w.Answered(), len(ids), logDir)
-		case <-time.After(50 * time.Millisecond):
-		}
+	if !chaoskit.Await(3*time.Minute, 50*time.Millisecond, func() bool { return w.Answered() >= len(ids) }, nil) {
+		t.Fatalf("%d of %d commands answered 3 minutes after the load (logs in %s)", w.Answered(), len(ids), logDir)
 	}
 	require.NoError(t, f.TerminateAll(30*time.Second))
 
