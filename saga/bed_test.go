@@ -109,16 +109,19 @@ func TestSagaCancelsAndVoidsWhenStockIsShort(t *testing.T) {
 	require.Empty(t, r.sim.Reserved("o-short"))
 	require.Equal(t, int64(1), r.sim.Stock(simulators.DefaultWarehouse1, "rare"), "nothing was taken")
 
-	// The authorization was voided at the gateway.
-	reqs := readAll(t, r, r.names.PaymentRequests, paymentRequests(t))
+	// The authorization was voided at the gateway. The saga asks for the
+	// void when it sees the cancellation, so after the order's state does.
 	var actions []string
-	for _, q := range reqs {
-		if q.OrderID == "o-short" {
-			actions = append(actions, q.Action)
+	require.Eventually(t, func() bool {
+		actions = actions[:0]
+		for _, q := range readAll(t, r, r.names.PaymentRequests, paymentRequests(t)) {
+			if q.OrderID == "o-short" {
+				actions = append(actions, q.Action)
+			}
 		}
-	}
+		return slices.Contains(actions, integration.PayVoid)
+	}, 30*time.Second, 100*time.Millisecond, "the authorization is voided")
 	require.Contains(t, actions, integration.PayAuthorize)
-	require.Contains(t, actions, integration.PayVoid)
 	require.NotContains(t, actions, integration.PayCapture)
 	// The saga records the notification after it sees CANCELLED.
 	r.waitFor("o-short", 30*time.Second, "notified of the cancellation", func(order.State) bool {
