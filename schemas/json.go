@@ -54,7 +54,19 @@ func IsJSON(b []byte) bool {
 // a command without it (or with "data": null) is returned with a nil Data,
 // which Decide rejects with VALIDATION_FAILED naming data: the sender gets
 // a result saying why, not a dead letter.
+//
+// A well-formed command is read in one pass (parseCommandFast); anything
+// else by parseCommandStrict, which names what is wrong.
 func ParseCommandJSON(b []byte) (order.Command, error) {
+	if c, ok := parseCommandFast(b); ok {
+		return c, nil
+	}
+	return parseCommandStrict(b)
+}
+
+// parseCommandStrict is ParseCommandJSON with encoding/json and the raw
+// check, which name the field at fault.
+func parseCommandStrict(b []byte) (order.Command, error) {
 	var jc jsonCommand
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
