@@ -121,6 +121,9 @@ func (d Decider) validateRest(c Command) error {
 			return err
 		}
 	}
+	if dataStringsOK(c.Data, func(v string, class fieldClass) bool { return checkString("", v, class, d.limitOf(class)) == nil }) {
+		return nil
+	}
 	return walkData(c.Data, func(path, v string, class fieldClass) error {
 		return checkString(path, v, class, d.limitOf(class))
 	})
@@ -148,7 +151,7 @@ func CheckUTF8(c Command) error {
 			return invalid(f.name, "is not valid UTF-8")
 		}
 	}
-	if c.Data == nil {
+	if c.Data == nil || dataStringsOK(c.Data, func(v string, _ fieldClass) bool { return utf8.ValidString(v) }) {
 		return nil
 	}
 	return walkData(c.Data, func(path, v string, _ fieldClass) error {

@@ -8,15 +8,16 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/benchload"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/schemas"
 )
 
-// stepsPerLifecycle is how many commands one lifecycle() sends;
+// stepsPerLifecycle is how many commands one lifecycle sends;
 // eventsPerLifecycle how many events they emit.
 const (
-	stepsPerLifecycle  = 9
-	eventsPerLifecycle = 15
+	stepsPerLifecycle  = benchload.Steps
+	eventsPerLifecycle = benchload.Events
 )
 
 // interleave is how many orders' lifecycles are interleaved step by step:
@@ -42,7 +43,7 @@ func lifecycles(prefix string, commands int) load {
 		block := make([][]order.Command, 0, interleave)
 		for i := b; i < min(b+interleave, n); i++ {
 			id := fmt.Sprintf("%s-%07d", prefix, i)
-			block = append(block, lifecycle(id))
+			block = append(block, benchload.Lifecycle(id))
 			l.orders = append(l.orders, id)
 		}
 		for s := range stepsPerLifecycle {
@@ -58,30 +59,6 @@ func lifecycles(prefix string, commands int) load {
 		}
 	}
 	return l
-}
-
-func lifecycle(id string) []order.Command {
-	addr := order.Address{Line1: "1 Main St", City: "New York", State: "NY", PostalCode: "10001", Country: "US"}
-	n := 0
-	c := func(d order.CommandData) order.Command {
-		n++
-		return order.Command{ID: fmt.Sprintf("%s-c%d", id, n), Type: d.CommandType(), OrderID: id, CorrelationID: id, UserID: "bench", Data: d}
-	}
-	return []order.Command{
-		c(order.CreateOrder{CustomerID: "cust-" + id[len(id)-3:], Currency: "USD", Items: benchItems()}),
-		c(order.UpdateShippingDetails{ShippingInput: order.ShippingInput{RecipientName: "Jane Smith", Address: addr, Method: "EXPRESS"}}),
-		c(order.PlaceOrder{}),
-		c(order.InitiatePayment{PaymentID: "pay-" + id, PaymentMethod: "CREDIT_CARD"}),
-		c(order.AuthorizePayment{PaymentID: "pay-" + id, Amount: 1_000_000, ProcessorReference: "ch_" + id}),
-		c(order.ReserveInventory{ReservationID: "res-" + id, Items: []order.ItemQuantity{{ProductID: "sku-1", Quantity: 2, WarehouseID: "w1"}, {ProductID: "sku-2", Quantity: 1, WarehouseID: "w1"}}}),
-		c(order.CapturePayment{PaymentID: "pay-" + id, ProcessorReference: "ch_" + id, Last4: "4242", CardBrand: "visa"}),
-		c(order.ShipOrder{Carrier: "UPS", TrackingNumber: "1Z" + id}),
-		c(order.DeliverOrder{ReceivedBy: "Jane"}),
-	}
-}
-
-func benchItems() []order.LineItem {
-	return []order.LineItem{{ProductID: "sku-1", Name: "Widget", Quantity: 2, UnitPrice: 1999}, {ProductID: "sku-2", Name: "Gadget", Quantity: 1, UnitPrice: 4500}}
 }
 
 // schedule paces an open-loop load: item i is due at start + i/rate. A

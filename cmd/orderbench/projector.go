@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/benchload"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/schemas"
@@ -53,7 +54,7 @@ func lifecycleEvents(prefix string, n int) []order.Event {
 	var out []order.Event
 	for i := range n {
 		var s order.State
-		for j, c := range lifecycle(fmt.Sprintf("%s-%06d", prefix, i)) {
+		for j, c := range benchload.Lifecycle(fmt.Sprintf("%s-%06d", prefix, i)) {
 			c.Time = time.Now().UTC().Truncate(time.Millisecond).Add(time.Duration(j) * time.Millisecond)
 			evs, err := order.Decide(s, c)
 			if err != nil {

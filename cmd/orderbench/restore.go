@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/benchload"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/processor"
 )
@@ -32,7 +33,7 @@ func (r restoreRun) String() string {
 func template() order.State {
 	var s order.State
 	d := order.Decider{Policy: order.DefaultPolicy()}
-	for i, c := range lifecycle("tmpl-000000") {
+	for i, c := range benchload.Lifecycle("tmpl-000000") {
 		c.Time = time.Unix(1_790_000_000+int64(i), 0).UTC()
 		next, _, res := d.Handle(s, c)
 		if res.Status != order.ResultAccepted {
