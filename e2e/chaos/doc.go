@@ -29,5 +29,8 @@
 // and then requires every order to come to rest: DELIVERED, CANCELLED with
 // any captured money refunded and no stock held, or explicitly waiting
 // (an approval hold, a review flag, a backorder); gapless logs, unique event
-// ids, nothing dead-lettered, and no money left at the gateway.
+// ids, nothing dead-lettered, and no money left at the gateway. Its plan,
+// settings and verdict are e2e/internal/chaoskit's (NewSagaPlan,
+// SagaSettings, WatchSaga, ReadAndVerifySaga), shared with
+// e2e/brokerchaos, which runs the saga under broker faults.
 package chaos

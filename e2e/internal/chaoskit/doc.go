@@ -13,4 +13,20 @@
 // every order's events have sequence numbers 1..n and no event id appears
 // twice; an accepted command's result names exactly the events it caused;
 // the last order.state record of every order is the fold of its events.
+//
+// The saga's chaos runs (e2e/chaos kills orderd under it, e2e/brokerchaos
+// kills brokers) share a plan of their own, since the saga's commands
+// would collide with predicted results: orders placed, cancelled or
+// approved by their customers, the rest left to the saga and the simulated
+// outside systems:
+//
+//	NewSagaPlan ──▶ SagaSends ──▶ StartSagaLoad ──▶ orderd ×n (SagaSettings)
+//	                                                  │
+//	WatchSaga (AtRest) ◀── order.events, payment.results
+//	ReadAndVerifySaga ◀── events, results, dlq, payment.results (read whole)
+//
+// ReadAndVerifySaga checks: every order Settled (delivered, cancelled with
+// its money back and no stock held, or explicitly waiting), no money left
+// at the gateway, gapless logs with every event id once, nothing
+// dead-lettered.
 package chaoskit
