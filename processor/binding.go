@@ -66,20 +66,47 @@ func (b binding) handle(m stream.Msg[order.Command], st order.State) (stream.Out
 	b.metrics.decide.Observe(time.Since(start).Seconds())
 	// Handle remembers every command id the order handled, rejections
 	// included, so the state changes for a rejection too (order.Changed).
-	out := stream.Out[order.State]{State: next, Save: order.Changed(st, next)}
+	out := stream.Out[order.State]{State: next, Save: order.Changed(st, next), Records: make([]stream.Record, 0, len(events)+1)}
+	// One command's events share their correlation and causation ids, and
+	// kgo only reads header values: one copy of each serves them all.
+	var hdrs []kgo.RecordHeader
+	var corr, caus []byte
+	if len(events) > 0 {
+		hdrs = make([]kgo.RecordHeader, 0, 3*len(events))
+		corr, caus = []byte(events[0].CorrelationID), []byte(events[0].CausationID)
+	}
 	for _, e := range events {
 		v, err := b.serdes.Events.Encode(e)
 		if err != nil {
 			return out, fmt.Errorf("order %s event %d: %w", e.OrderID, e.Seq, err)
 		}
-		out.Records = append(out.Records, stream.Record{Topic: b.topics.Events, Value: v, Time: e.Time,
-			Headers: []kgo.RecordHeader{
-				{Key: topics.HeaderEventType, Value: []byte(e.Type)},
-				{Key: topics.HeaderCorrelationID, Value: []byte(e.CorrelationID)},
-				{Key: topics.HeaderCausationID, Value: []byte(e.CausationID)},
-			}})
+		if string(corr) != e.CorrelationID || string(caus) != e.CausationID {
+			corr, caus = []byte(e.CorrelationID), []byte(e.CausationID)
+		}
+		n := len(hdrs)
+		hdrs = append(hdrs,
+			kgo.RecordHeader{Key: topics.HeaderEventType, Value: eventTypeBytes(e.Type)},
+			kgo.RecordHeader{Key: topics.HeaderCorrelationID, Value: corr},
+			kgo.RecordHeader{Key: topics.HeaderCausationID, Value: caus})
+		out.Records = append(out.Records, stream.Record{Topic: b.topics.Events, Value: v, Time: e.Time, Headers: hdrs[n:len(hdrs):len(hdrs)]})
 	}
 	return b.answer(out, res)
+}
+
+// eventTypeNames holds every event type's name as bytes, for headers.
+var eventTypeNames = func() map[order.EventType][]byte {
+	m := map[order.EventType][]byte{}
+	for _, t := range order.EventTypes() {
+		m[t] = []byte(t)
+	}
+	return m
+}()
+
+func eventTypeBytes(t order.EventType) []byte {
+	if b, ok := eventTypeNames[t]; ok {
+		return b
+	}
+	return []byte(t)
 }
 
 // refuse answers a command whose outputs would not fit in Kafka: rejected
@@ -101,8 +128,7 @@ func (b binding) answer(out stream.Out[order.State], res order.CommandResult) (s
 			{Key: topics.HeaderStatus, Value: []byte(res.Status)},
 			{Key: topics.HeaderCorrelationID, Value: []byte(res.CorrelationID)},
 		}})
-	commands := b.metrics.commands.WithLabelValues(string(res.CommandType), string(res.Status))
-	out.After = append(out.After, commands.Inc)
+	out.After = append(out.After, b.metrics.answered(res.CommandType, res.Status))
 	return out, nil
 }
 

@@ -1,8 +1,11 @@
 package processor
 
 import (
+	"sync"
+
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/stream"
 )
 
@@ -11,7 +14,24 @@ import (
 type Metrics struct {
 	runtime  *stream.Metrics
 	commands *prometheus.CounterVec
+	incs     sync.Map // answer -> func(): commands' Inc per label pair, made once
 	decide   prometheus.Histogram
+}
+
+// answer is the labels of orderlog_processor_commands_total.
+type answer struct {
+	t order.CommandType
+	s order.ResultStatus
+}
+
+// answered returns the function that counts one command of type t
+// answered s: looked up once per label pair, not hashed per command.
+func (m *Metrics) answered(t order.CommandType, s order.ResultStatus) func() {
+	if inc, ok := m.incs.Load(answer{t, s}); ok {
+		return inc.(func())
+	}
+	inc, _ := m.incs.LoadOrStore(answer{t, s}, m.commands.WithLabelValues(string(t), string(s)).Inc)
+	return inc.(func())
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not
