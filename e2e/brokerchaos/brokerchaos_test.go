@@ -103,8 +103,9 @@ func TestBrokerFaultsUnderLoad(t *testing.T) {
 	}
 }
 
-// runFaults runs three orderd (processor, projector) under load on the
-// three-node cluster, injects the fault, and checks what was written.
+// runFaults runs three orderd (processor, projector) and, on topics of its
+// own, three more for the saga (processor, saga, simulators) under load on
+// the three-node cluster, injects the fault, and checks what was written.
 func runFaults(t *testing.T, f fault) {
 	testenv.KafkaClasspath(t)
 	redisAddr := testenv.RedisAddr(t)
@@ -119,7 +120,7 @@ func runFaults(t *testing.T, f fault) {
 	orders := int(chaoskit.EnvUint(t, "ORDERLOG_CHAOS_ORDERS", uint64(defaultOrders*int64(loadFor)/int64(defaultLoad))))
 	rng := mrand.New(mrand.NewPCG(seed, seed>>1))
 	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), loadFor+drainTimeout+4*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), loadFor+drainTimeout+sagaSettleFor+4*time.Minute)
 	defer cancel()
 
 	p, err := chaoskit.NewPlan("run", orders, window, rng)
@@ -127,6 +128,7 @@ func runFaults(t *testing.T, f fault) {
 	t.Logf("seed %d: %d command records for %d orders over %s; topic prefix %s", seed, len(p.Sends), p.Orders, loadFor, prefix)
 
 	createTopics(t, brokers, prefix)
+	sg := newSagaRun(t, brokers, prefix, seed, loadFor)
 	admCl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	require.NoError(t, err)
 	defer admCl.Close()
@@ -160,7 +162,8 @@ func runFaults(t *testing.T, f fault) {
 		fl.Start()
 	}
 	require.NoError(t, fl.WaitReady(90*time.Second))
-	t.Logf("%d orderd ready after %s", processors, time.Since(start).Round(time.Millisecond))
+	require.NoError(t, sg.waitReady())
+	t.Logf("%d orderd and %d for the saga ready after %s", processors, processors, time.Since(start).Round(time.Millisecond))
 
 	serde := chaoskit.Serdes(t)
 	w := chaoskit.NewWaits()
@@ -172,6 +175,7 @@ func runFaults(t *testing.T, f fault) {
 	defer producer.Close()
 	loadStart := time.Now()
 	ld := chaoskit.StartTimedLoad(ctx, producer, names.Commands, p, loadFor, w.OnSend)
+	sg.start(ctx, loadStart)
 
 	select {
 	case <-ld.Done:
@@ -181,14 +185,19 @@ func runFaults(t *testing.T, f fault) {
 	spans := f.do(ctx, t, adm, admCl, names)
 	<-ld.Done
 	require.NoError(t, ld.Err())
-	t.Logf("%5.1fs load done: %d sent, %d results", time.Since(loadStart).Seconds(), ld.Sent.Load(), results.N.Load())
+	<-sg.load.Done
+	require.NoError(t, sg.load.Err())
+	t.Logf("%5.1fs load done: %d sent, %d results; saga: %d sent, %s", time.Since(loadStart).Seconds(), ld.Sent.Load(), results.N.Load(),
+		sg.load.Sent.Load(), sg.watch.Progress())
 
-	drainStart := time.Now()
-	if !chaoskit.Await(drainTimeout, 250*time.Millisecond, func() bool { return results.N.Load() >= int64(len(p.Sends)) },
-		chaoskit.Every(10*time.Second, func() { t.Logf("draining: %d of %d results", results.N.Load(), len(p.Sends)) })) {
-		t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), len(p.Sends), drainTimeout, logDir)
+	restAt := awaitDrainAndRest(t, results, len(p.Sends), sg, logDir)
+	faultEnd := spans[len(spans)-1].to
+	if restAt.IsZero() {
+		t.Errorf("saga: %d orders not at rest %s after the drain: %s", len(sg.planned), sagaSettleFor, sg.watch.Progress())
+	} else {
+		t.Logf("saga: every order at rest %s after the fault ended (%s after the saga's last command)",
+			restAt.Sub(faultEnd).Round(time.Millisecond), restAt.Sub(loadStart.Add(sg.sends[len(sg.sends)-1].At)).Round(time.Millisecond))
 	}
-	t.Logf("every command answered, %s after the load", time.Since(drainStart).Round(time.Millisecond))
 	for _, sp := range spans {
 		t.Logf("waits during %s (%s): %s", sp.name, sp.to.Sub(sp.from).Round(time.Millisecond), within(w, sp))
 	}
@@ -203,6 +212,7 @@ func runFaults(t *testing.T, f fault) {
 	t.Logf("broker chaos summary (%s): %d command records, %d orders, %d crashes, %s elapsed; results: %s; %d events, %d state records",
 		f.name, len(p.Sends), p.Orders, len(crashes), time.Since(start).Round(time.Second), v.Summary(), v.Events, v.States)
 	problems := append(v.Problems, redisProblems...)
+	problems = append(problems, sg.verify(ctx, adm)...)
 	for i, pr := range problems {
 		if i == 30 {
 			t.Errorf("... and %d more", len(problems)-i)
@@ -217,6 +227,30 @@ func runFaults(t *testing.T, f fault) {
 		t.Fatalf("%d problems, %d crashes (seed %d, orderd logs in %s)", len(problems), len(crashes), seed, logDir)
 	}
 	os.RemoveAll(logDir)
+}
+
+// awaitDrainAndRest waits until every command record has its result
+// (failing the test after drainTimeout) and then, up to sagaSettleFor,
+// until every saga order has come to rest; it returns when the saga was
+// first seen at rest (zero: it was not), which may be before the drain
+// ended.
+func awaitDrainAndRest(t *testing.T, results *chaoskit.Counter, want int, sg *sagaRun, logDir string) (restAt time.Time) {
+	t.Helper()
+	drainStart := time.Now()
+	atRest := func() bool {
+		if restAt.IsZero() && sg.watch.AtRest() {
+			restAt = time.Now()
+		}
+		return !restAt.IsZero()
+	}
+	if !chaoskit.Await(drainTimeout, 250*time.Millisecond, func() bool { atRest(); return results.N.Load() >= int64(want) },
+		chaoskit.Every(10*time.Second, func() { t.Logf("draining: %d of %d results; saga: %s", results.N.Load(), want, sg.watch.Progress()) })) {
+		t.Fatalf("%d of %d results after %s of drain (logs in %s)", results.N.Load(), want, drainTimeout, logDir)
+	}
+	t.Logf("every command answered, %s after the load", time.Since(drainStart).Round(time.Millisecond))
+	chaoskit.Await(sagaSettleFor, 500*time.Millisecond, atRest,
+		chaoskit.Every(10*time.Second, func() { t.Logf("saga settling: %s", sg.watch.Progress()) }))
+	return restAt
 }
 
 // createTopics runs the production recipe's step: orderctl topics create
