@@ -8,6 +8,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/fulfillment"
 	"github.com/orderlog/orderlog/integration"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/processor"
@@ -86,9 +87,11 @@ func (g *Gateway) MoneyLeft(o *OrderLog, orderID string) []string {
 	return out
 }
 
-// SagaCommandOutcomes counts the results of the saga's commands (ids
-// "saga-...") that were not accepted, by command type and status/code,
-// from order.command-results, with two examples of each.
+// SagaCommandOutcomes counts the results of the saga's own commands (ids
+// fulfillment.CommandIDPrefix of their order; not the customers', whose
+// ids also start with "saga-" in these runs) that were not accepted, by
+// command type and status/code, from order.command-results, with two
+// examples of each.
 func SagaCommandOutcomes(s processor.Serdes, recs []*kgo.Record) (counts map[string]int, examples, problems []string) {
 	out := map[string]int{}
 	for _, r := range recs {
@@ -97,7 +100,7 @@ func SagaCommandOutcomes(s processor.Serdes, recs []*kgo.Record) (counts map[str
 			problems = append(problems, fmt.Sprintf("result at %d@%d: %v", r.Partition, r.Offset, err))
 			continue
 		}
-		if !strings.HasPrefix(res.CommandID, "saga-") || res.Status == order.ResultAccepted {
+		if !strings.HasPrefix(res.CommandID, fulfillment.CommandIDPrefix(res.OrderID)) || res.Status == order.ResultAccepted {
 			continue
 		}
 		k := fmt.Sprintf("%s %s %s", res.CommandType, res.Status, res.Code)

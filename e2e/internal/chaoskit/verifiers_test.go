@@ -38,3 +38,24 @@ func TestVerifiersReportAnEventIDTwiceWithBothOffsets(t *testing.T) {
 	require.Len(t, logs.Problems, 1, "saga verifier: %q", logs.Problems)
 	require.True(t, strings.HasPrefix(logs.Problems[0], want), "saga verifier: %q, want it to start with %q", logs.Problems[0], want)
 }
+
+// TestSagaCommandOutcomesCountOnlyTheSagasOwnCommands: a customer's
+// command refused on a saga run's order (its id also starts with "saga-")
+// is not counted as the saga's. Needs no test bed.
+func TestSagaCommandOutcomesCountOnlyTheSagasOwnCommands(t *testing.T) {
+	s := Serdes(t)
+	result := func(cmdID string, typ order.CommandType, status order.ResultStatus) *kgo.Record {
+		v, err := s.Results.Encode(order.CommandResult{CommandID: cmdID, OrderID: "saga-s0001", CommandType: typ, Status: status,
+			Code: order.CodeInvalidTransition, Version: 9, Time: time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)})
+		require.NoError(t, err)
+		return &kgo.Record{Value: v}
+	}
+	counts, examples, problems := SagaCommandOutcomes(s, []*kgo.Record{
+		result("saga-s0001-c6", order.CmdCancelOrder, order.ResultRejected),
+		result("saga-saga-s0001-initiate-payment-1", order.CmdInitiatePayment, order.ResultRejected),
+		result("saga-saga-s0001-reserve-1", order.CmdReserveInventory, order.ResultAccepted),
+	})
+	require.Empty(t, problems)
+	require.Equal(t, map[string]int{"InitiatePayment REJECTED INVALID_TRANSITION": 1}, counts)
+	require.Len(t, examples, 1)
+}
