@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/orderlog/orderlog/internal/kafkaopts"
-	"github.com/orderlog/orderlog/projections"
+	"github.com/orderlog/orderlog/internal/redisopts"
 	"github.com/orderlog/orderlog/stream"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -63,24 +63,17 @@ type Config struct {
 // RedisConfig is where the projector writes the read models and the api
 // reads them.
 type RedisConfig struct {
-	// Addr is one host:port (mode standalone) or several, comma-separated
-	// (the seeds of mode cluster, the sentinels of mode sentinel).
-	Addr string
-	// Mode is standalone, cluster or sentinel (projections.RedisModes).
-	Mode string
-	// MasterName is the primary the sentinels watch (mode sentinel).
-	MasterName string
-	Password   string
-	TLS        bool
-	Prefix     string
+	// Config is where Redis is and how to prove orderd to it: address,
+	// mode, ACL user and password, TLS files (internal/redisopts, shared
+	// with orderctl).
+	redisopts.Config
+	Prefix string
 	// PointerKey holds the prefix readers use (projections' active prefix).
 	PointerKey string
 	// RebuildPrefix, if set, makes the projector rebuild the read models
 	// from the start of the log under this prefix and switch readers to it
 	// once caught up.
 	RebuildPrefix string
-	// Auth is the ACL user and TLS files (config_security.go).
-	Auth RedisAuth
 }
 
 // SagaConfig is the fulfillment saga's (role saga).
@@ -142,21 +135,13 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.StringVar(&c.HTTPAddr, "http-addr", "127.0.0.1:9090", "listen address of /metrics, /healthz and /readyz")
 	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
-	fs.BoolVar(&c.Kafka.TLS, "kafka-tls", false, "connect to Kafka over TLS")
-	fs.StringVar(&c.Kafka.TLSCAFile, "kafka-tls-ca-file", "", "PEM file of the CAs of the brokers' certificates (default: the system's)")
-	fs.StringVar(&c.Kafka.SASLMechanism, "kafka-sasl-mechanism", "", "SASL mechanism: "+strings.Join(kafkaopts.Mechanisms, ", ")+" (default: none)")
-	fs.StringVar(&c.Kafka.SASLUser, "kafka-sasl-user", "", "SASL user")
-	fs.StringVar(&c.Kafka.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the variable: flags show in ps)")
+	c.Kafka.Flags(fs) // internal/kafkaopts: TLS, client certificate, SASL
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", stream.DefaultSessionTimeout, "how long the group waits for a silent member before moving its partitions; the broker's group.min.session.timeout.ms (default 6s) bounds it from below (docs/operations.md, Failover)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
 	fs.IntVar(&c.ProcessorThreads, "processor-threads", 2, "group members the processor role runs in this process, each with its own transactional producer (<transactional-id>-t<i>): one decides while another commits")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
-	fs.StringVar(&c.Redis.Addr, "redis-addr", "127.0.0.1:6379", "Redis host:port of the read models; with --redis-mode=cluster or sentinel, several, comma-separated (seed nodes, sentinels)")
-	fs.StringVar(&c.Redis.Mode, "redis-mode", "standalone", "what --redis-addr is: standalone (one Redis, or the primary of a primary with replicas), cluster (Redis Cluster seeds) or sentinel")
-	fs.StringVar(&c.Redis.MasterName, "redis-master-name", "", "with --redis-mode=sentinel: the name of the primary the sentinels watch")
-	fs.StringVar(&c.Redis.Password, "redis-password", "", "Redis AUTH password (prefer the variable: flags show in ps)")
-	fs.BoolVar(&c.Redis.TLS, "redis-tls", false, "connect to Redis over TLS")
+	c.Redis.Config.Flags(fs) // internal/redisopts: address, mode, ACL user and password, TLS
 	fs.StringVar(&c.Redis.Prefix, "redis-prefix", "orderlog:", "prefix of every read-model key")
 	fs.StringVar(&c.Redis.PointerKey, "redis-pointer-key", "orderlog:active-prefix", "Redis key naming the prefix readers use (a rebuild switches it)")
 	fs.StringVar(&c.Redis.RebuildPrefix, "rebuild-prefix", "", "projector: rebuild the read models under this new prefix from the start of the log, then switch readers to it")
@@ -185,7 +170,6 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.Var(listValue{&c.Sim.Warehouses}, "sim-warehouses", "simulators: warehouses, comma-separated, in the order stock is taken from them")
 	fs.Int64Var(&c.Sim.Stock, "sim-stock", 1000, "simulators: units of every product in every warehouse at start")
 	fs.DurationVar(&c.Sim.DeliveryDelay, "sim-delivery-delay", 2*time.Second, "simulators: time from a shipment's SHIPPED to its DELIVERED answer")
-	securityFlags(fs, c)
 	fs.BoolVar(&c.Dev, "dev", false, "dev mode: embedded Kafka (kfake) and Redis (miniredis), roles processor,projector,api, demo traffic; nothing is kept")
 	return fs
 }
@@ -194,7 +178,8 @@ func flagSet(c *Config) *flag.FlagSet {
 // default and which flag.FlagSet cannot express (lists).
 func defaults() Config {
 	return Config{Roles: []string{"processor"}, Brokers: []string{"127.0.0.1:9092"},
-		Sim: SimConfig{Warehouses: []string{"wh-east", "wh-west"}}}
+		Redis: RedisConfig{Config: redisopts.Defaults()},
+		Sim:   SimConfig{Warehouses: []string{"wh-east", "wh-west"}}}
 }
 
 // errHelp is returned by Load for --help, after the usage was written.
@@ -322,7 +307,6 @@ func (c *Config) validate() error {
 		bad("max-poll-records", "must be >= 1, got %d", c.MaxPollRecords)
 	}
 	c.validateRedis(bad)
-	c.validateSecurity(bad)
 	if strings.TrimSpace(c.Redis.Prefix) == "" {
 		bad("redis-prefix", "must not be empty")
 	}
@@ -413,55 +397,23 @@ func (c *Config) validateRoles(bad func(string, string, ...any)) {
 }
 
 func (c *Config) validateKafka(bad func(string, string, ...any)) {
-	m, err := kafkaopts.NormalizeMechanism(c.Kafka.SASLMechanism)
-	if err != nil {
-		bad("kafka-sasl-mechanism", "%v", err)
-		return
-	}
-	c.Kafka.SASLMechanism = m
-	_, err = c.Kafka.ClientOpts()
-	switch {
-	case err == nil:
-	case errors.Is(err, kafkaopts.ErrCAWithoutTLS):
-		bad("kafka-tls-ca-file", "is set, but %s is not true", settingName("kafka-tls"))
-	case errors.Is(err, kafkaopts.ErrMissingCredentials):
-		bad("kafka-sasl-user", "%s and %s are required with SASL mechanism %s", settingName("kafka-sasl-user"), settingName("kafka-sasl-password"), m)
-	case kafkaClientCertProblem(err):
-		bad("kafka-tls-cert-file", "%v", err)
-	case errors.Is(err, kafkaopts.ErrUnusedCredentials):
-		bad("kafka-sasl-mechanism", "a SASL user or password is set, so choose a mechanism: %s", strings.Join(kafkaopts.Mechanisms, ", "))
-	default:
-		bad("kafka-tls-ca-file", "%v", err)
+	for _, p := range c.Kafka.Problems(settingName) {
+		bad(p.Flag, "%s", p.Msg)
 	}
 }
 
-// validateRedis checks the Redis settings: the mode, the address or
-// addresses it takes, the master name of mode sentinel.
+// validateRedis checks the Redis settings: each address, then what
+// redisopts finds (the mode, the addresses it takes, the master name of
+// mode sentinel, the ACL user, the TLS files).
 func (c *Config) validateRedis(bad func(name, format string, args ...any)) {
-	for _, a := range c.Redis.Settings().Addrs {
+	for _, a := range c.Redis.Addrs() {
 		if err := checkHostPort(a); err != nil {
 			bad("redis-addr", "%q: %v", a, err)
 		}
 	}
-	problems := c.Redis.Settings().Problems()
-	for _, k := range []string{"mode", "addr", "master-name"} {
-		if msg, ok := problems[k]; ok {
-			bad("redis-"+k, "%s", msg)
-		}
+	for _, p := range c.Redis.Problems() {
+		bad(p.Flag, "%s", p.Msg)
 	}
-}
-
-// Settings are the projections' client settings.
-func (r RedisConfig) Settings() projections.RedisSettings {
-	var addrs []string
-	for _, a := range strings.Split(r.Addr, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			addrs = append(addrs, a)
-		}
-	}
-	return projections.RedisSettings{Addrs: addrs, Mode: projections.RedisMode(r.Mode), MasterName: r.MasterName,
-		Password: r.Password, TLS: r.TLS, Username: r.Auth.User, TLSCAFile: r.Auth.TLSCAFile,
-		TLSCertFile: r.Auth.TLSCertFile, TLSKeyFile: r.Auth.TLSKeyFile}
 }
 
 func checkHostPort(s string) error {

@@ -53,7 +53,8 @@ func TestStartErrorsNameTheSettingToFix(t *testing.T) {
 			require.ErrorContains(t, explainStart(c, tc.err), tc.want)
 		})
 	}
-	r := RedisConfig{Auth: RedisAuth{User: "api"}}
+	r := RedisConfig{}
+	r.User = "api"
 	for _, tc := range []struct {
 		name string
 		err  error

@@ -1,10 +1,12 @@
-// Package kafkaopts turns the Kafka connection settings every orderlog
-// binary shares (TLS, SASL, logging) into franz-go client options, so that
-// each role and tool connects the same way:
+// Package kafkaopts is the Kafka connection settings every orderlog binary
+// shares (TLS, client certificate, SASL, logging): declared once as flags
+// with the same names in orderd and orderctl, checked once, turned into
+// franz-go client options, and used to name the setting behind a refusal:
 //
-//	Config{TLS: true, SASLMechanism: "SCRAM-SHA-512", ...} ──ClientOpts──▶ []kgo.Opt
+//	--kafka-tls, --kafka-sasl-user, ... ──Flags──▶ Config ──ClientOpts──▶ []kgo.Opt
+//	Config ──Problems──▶ what is wrong, by flag
+//	a refused SASL login, an untrusted certificate, a missing ACL ──Explain──▶ the setting to fix
 //
-// Reading the settings from flags and environment variables, and naming a
-// bad one, is the binary's job; this package only checks that they fit
-// together and builds the options.
+// Reading each flag's environment variable (ORDERLOG_KAFKA_TLS for
+// --kafka-tls) and rendering a setting's name is the binary's job.
 package kafkaopts
