@@ -146,7 +146,7 @@ commands produced (on a terminal, or with --progress).`,
 }
 
 func replay(ctx context.Context, g *globals, e env, recs []*kgo.Record, progress bool) int {
-	cl, err := g.client()
+	cl, err := g.client(ctx)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "orderctl dlq replay: %v\n", err)
 		return exitError
@@ -238,7 +238,7 @@ func pickDLQ(ctx context.Context, g *globals, e env, cmd, arg string, partition 
 // of the call, ordered by partition and offset.
 func readDLQ(ctx context.Context, g *globals) ([]*kgo.Record, error) {
 	topic := g.names().DLQ
-	adm, closeAdm, err := g.admin()
+	adm, closeAdm, err := g.admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func readDLQ(ctx context.Context, g *globals) ([]*kgo.Record, error) {
 	})
 	byPart := map[int32][]*kgo.Record{}
 	if len(from) > 0 {
-		cl, err := g.client(kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
+		cl, err := g.client(ctx, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: from}),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.KeepControlRecords())
 		if err != nil {
 			return nil, err

@@ -60,8 +60,8 @@ func (g *globals) settingOf(addr string) string {
 	}
 	redisDefault, kafkaDefault := "", ""
 	d := defaultGlobals()
-	if g.RedisAddr == d.RedisAddr {
-		redisDefault = d.RedisAddr
+	if g.Redis.Addr == d.Redis.Addr {
+		redisDefault = d.Redis.Addr
 	}
 	if g.Brokers == d.Brokers {
 		kafkaDefault = d.Brokers

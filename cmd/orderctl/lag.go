@@ -38,7 +38,7 @@ upper bound; -1 when unknown.`,
 				fmt.Fprintf(e.stderr, "orderctl lag: --groups names no group\n")
 				return exitUsage
 			}
-			cl, err := g.client()
+			cl, err := g.client(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl lag: %v\n", err)
 				return exitError
@@ -47,7 +47,7 @@ upper bound; -1 when unknown.`,
 			adm := kadm.NewClient(cl)
 			lags, err := adm.Lag(ctx, names...)
 			if err != nil {
-				fmt.Fprintf(e.stderr, "orderctl lag: %v\n", err)
+				fmt.Fprintf(e.stderr, "orderctl lag: groups %s: %v\n", strings.Join(names, ","), g.Kafka.Explain(err, "orderctl", settingName))
 				return exitError
 			}
 			type row struct {

@@ -71,7 +71,7 @@ array of {orderId, orderNumber, customerId, status, version, currency, total
 				fmt.Fprintf(e.stderr, "orderctl order list: --limit %d: want 0 (all) or more\n", limit)
 				return exitUsage
 			}
-			r, done, err := g.reader()
+			r, done, err := g.reader(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl order list: %v\n", err)
 				return exitError

@@ -8,7 +8,9 @@
 //
 // Every setting is a --flag; the global ones also read ORDERLOG_* variables
 // (--kafka-brokers is ORDERLOG_KAFKA_BROKERS), a flag winning over its
-// variable.
+// variable. The Kafka TLS and SASL settings and the Redis ones (ACL user,
+// TLS files) are orderd's, by the same names (internal/kafkaopts,
+// internal/redisopts), so a secured cluster is reached the same way.
 package main
 
 import (
@@ -28,6 +30,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/kafkaopts"
+	"github.com/orderlog/orderlog/internal/redisopts"
 	"github.com/orderlog/orderlog/projections"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -43,10 +47,9 @@ const (
 // globals are the settings every command shares.
 type globals struct {
 	Brokers     string
+	Kafka       kafkaopts.Config // TLS, client certificate, SASL
 	TopicPrefix string
-	RedisAddr   string
-	RedisMode   string
-	RedisMaster string
+	Redis       redisopts.Config // address, mode, ACL user and password, TLS
 	RedisPrefix string
 	PointerKey  string
 	Output      string
@@ -58,6 +61,9 @@ func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// settingName is how messages name a global setting: "--kafka-tls / ORDERLOG_KAFKA_TLS".
+func settingName(flagName string) string { return "--" + flagName + " / " + envName(flagName) }
+
 // env holds what a command reads from outside: streams and the environment.
 type env struct {
 	stdin          io.Reader
@@ -65,53 +71,73 @@ type env struct {
 	lookup         func(string) (string, bool)
 }
 
+// register declares the global settings on fs, with g's values as the
+// defaults (they are declared on the top flag set and again on the
+// command's). Each also reads its variable (fromEnv).
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.Brokers, "kafka-brokers", g.Brokers, "Kafka seed brokers, comma-separated host:port ("+envName("kafka-brokers")+")")
-	fs.StringVar(&g.TopicPrefix, "topic-prefix", g.TopicPrefix, `put in front of every topic name ("staging." gives staging.order.events) (`+envName("topic-prefix")+")")
-	fs.StringVar(&g.RedisAddr, "redis-addr", g.RedisAddr, "Redis host:port of the read models; several, comma-separated, with --redis-mode cluster or sentinel ("+envName("redis-addr")+")")
-	fs.StringVar(&g.RedisMode, "redis-mode", g.RedisMode, "what --redis-addr is: standalone, cluster (seed nodes) or sentinel ("+envName("redis-mode")+")")
-	fs.StringVar(&g.RedisMaster, "redis-master-name", g.RedisMaster, "with --redis-mode sentinel: the primary's name ("+envName("redis-master-name")+")")
-	fs.StringVar(&g.RedisPrefix, "redis-prefix", g.RedisPrefix, "prefix of every read-model key, used while the pointer key is unset ("+envName("redis-prefix")+")")
-	fs.StringVar(&g.PointerKey, "redis-pointer-key", g.PointerKey, "Redis key naming the active read-model prefix ("+envName("redis-pointer-key")+")")
-	fs.StringVar(&g.Output, "output", g.Output, "output format: table or json ("+envName("output")+")")
+	fs.StringVar(&g.Brokers, kafkaopts.FlagBrokers, g.Brokers, "Kafka seed brokers, comma-separated host:port")
+	g.Kafka.Flags(fs)
+	fs.StringVar(&g.TopicPrefix, "topic-prefix", g.TopicPrefix, `put in front of every topic name ("staging." gives staging.order.events)`)
+	g.Redis.Flags(fs)
+	fs.StringVar(&g.RedisPrefix, "redis-prefix", g.RedisPrefix, "prefix of every read-model key, used while the pointer key is unset")
+	fs.StringVar(&g.PointerKey, "redis-pointer-key", g.PointerKey, "Redis key naming the active read-model prefix")
+	fs.StringVar(&g.Output, "output", g.Output, "output format: table or json")
 }
 
-func (g *globals) fromEnv(lookup func(string) (string, bool)) {
-	for name, p := range map[string]*string{
-		"kafka-brokers": &g.Brokers, "topic-prefix": &g.TopicPrefix, "redis-addr": &g.RedisAddr,
-		"redis-mode": &g.RedisMode, "redis-master-name": &g.RedisMaster, "redis-prefix": &g.RedisPrefix, "redis-pointer-key": &g.PointerKey, "output": &g.Output,
-	} {
-		if v, ok := lookup(envName(name)); ok && v != "" {
-			*p = v
+// isGlobal says whether a flag is a global setting (with a variable).
+func isGlobal(name string) bool {
+	var g globals
+	fs := flag.NewFlagSet("globals", flag.ContinueOnError)
+	g.register(fs)
+	return fs.Lookup(name) != nil
+}
+
+// fromEnv sets each global setting whose variable is set and not empty.
+func (g *globals) fromEnv(lookup func(string) (string, bool)) error {
+	fs := flag.NewFlagSet("env", flag.ContinueOnError)
+	g.register(fs)
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		if v, ok := lookup(envName(f.Name)); ok && v != "" {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", envName(f.Name), v, err))
+			}
 		}
-	}
+	})
+	return errors.Join(errs...)
 }
 
+// validate names every bad global setting.
 func (g *globals) validate() error {
+	var errs []error
 	if g.Output != "table" && g.Output != "json" {
-		return fmt.Errorf("--output is %q; it must be table or json", g.Output)
+		errs = append(errs, fmt.Errorf("--output is %q; it must be table or json", g.Output))
 	}
-	problems := g.redisSettings().Problems()
-	for _, k := range []string{"mode", "addr", "master-name"} {
-		if msg, ok := problems[k]; ok {
-			return fmt.Errorf("--redis-%s (%s): %s", k, envName("redis-"+k), msg)
-		}
+	for _, p := range g.Kafka.Problems(settingName) {
+		errs = append(errs, fmt.Errorf("%s: %s", settingName(p.Flag), p.Msg))
 	}
-	return nil
+	for _, p := range g.Redis.Problems() {
+		errs = append(errs, fmt.Errorf("%s: %s", settingName(p.Flag), p.Msg))
+	}
+	return errors.Join(errs...)
 }
 
-func (g *globals) redisSettings() projections.RedisSettings {
-	var addrs []string
-	for a := range strings.SplitSeq(g.RedisAddr, ",") {
-		if a = strings.TrimSpace(a); a != "" {
-			addrs = append(addrs, a)
-		}
-	}
-	return projections.RedisSettings{Addrs: addrs, Mode: projections.RedisMode(g.RedisMode), MasterName: g.RedisMaster}
-}
+func (g *globals) redisSettings() projections.RedisSettings { return g.Redis.Settings() }
 
-// redis returns the read models' client (standalone, cluster or sentinel).
-func (g *globals) redis() redis.UniversalClient { return projections.NewRedis(g.redisSettings()) }
+// redis returns the read models' client (standalone, cluster or sentinel)
+// once it answers a PING; a refused password or permission, or an
+// untrusted certificate, is named by its setting.
+func (g *globals) redis(ctx context.Context) (redis.UniversalClient, error) {
+	rdb := projections.NewRedis(g.redisSettings())
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		if ferr := g.Redis.Explain(err, "orderctl", settingName); ferr != nil {
+			return nil, ferr
+		}
+		return nil, fmt.Errorf("redis at %s: %w", g.Redis.Addr, err)
+	}
+	return rdb, nil
+}
 
 func (g *globals) brokers() []string {
 	var out []string
@@ -125,16 +151,32 @@ func (g *globals) brokers() []string {
 
 func (g *globals) names() topics.Names { return topics.NewNames(g.TopicPrefix) }
 
-func (g *globals) client(opts ...kgo.Opt) (*kgo.Client, error) {
+// client returns a Kafka client with the TLS and SASL settings once the
+// brokers answer it; credentials the brokers refuse, an untrusted
+// certificate or a TLS switch that does not fit the listener are named by
+// their setting.
+func (g *globals) client(ctx context.Context, opts ...kgo.Opt) (*kgo.Client, error) {
 	bs := g.brokers()
 	if len(bs) == 0 {
-		return nil, errors.New("no Kafka broker: set --kafka-brokers or " + envName("kafka-brokers"))
+		return nil, errors.New("no Kafka broker: set " + settingName(kafkaopts.FlagBrokers))
 	}
-	return kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(bs...)}, opts...)...)
+	kopts, err := g.Kafka.ClientOpts()
+	if err != nil {
+		return nil, err // validate named it
+	}
+	cl, err := kgo.NewClient(append(append(kopts, kgo.SeedBrokers(bs...)), opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := cl.Ping(ctx); err != nil {
+		cl.Close()
+		return nil, g.Kafka.Explain(err, "orderctl", settingName)
+	}
+	return cl, nil
 }
 
-func (g *globals) admin() (*kadm.Client, func(), error) {
-	cl, err := g.client()
+func (g *globals) admin(ctx context.Context) (*kadm.Client, func(), error) {
+	cl, err := g.client(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,13 +210,16 @@ func main() {
 }
 
 func defaultGlobals() globals {
-	return globals{Brokers: "127.0.0.1:9092", RedisAddr: "127.0.0.1:6379", RedisMode: "standalone", RedisPrefix: "orderlog:", PointerKey: "orderlog:active-prefix", Output: "table"}
+	return globals{Brokers: "127.0.0.1:9092", Redis: redisopts.Defaults(), RedisPrefix: "orderlog:", PointerKey: "orderlog:active-prefix", Output: "table"}
 }
 
 // run is orderctl with args, returning its exit code.
 func run(ctx context.Context, args []string, e env) int {
 	g := defaultGlobals()
-	g.fromEnv(e.lookup)
+	if err := g.fromEnv(e.lookup); err != nil {
+		fmt.Fprintf(e.stderr, "orderctl: %v\n", err)
+		return exitUsage
+	}
 	top := flag.NewFlagSet("orderctl", flag.ContinueOnError)
 	top.SetOutput(io.Discard)
 	g.register(top)
@@ -329,10 +374,13 @@ func cmdUsage(w io.Writer, c *command, fs *flag.FlagSet) {
 
 func printFlags(w io.Writer, fs *flag.FlagSet) {
 	fs.VisitAll(func(f *flag.Flag) {
-		def := ""
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-			def = fmt.Sprintf(" (default %q)", f.DefValue)
+		usage := f.Usage
+		if isGlobal(f.Name) {
+			usage += " (" + envName(f.Name) + ")"
 		}
-		fmt.Fprintf(w, "  --%-20s %s%s\n", f.Name, f.Usage, def)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			usage += fmt.Sprintf(" (default %q)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  --%-20s %s\n", f.Name, usage)
 	})
 }

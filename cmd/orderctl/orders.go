@@ -11,8 +11,11 @@ import (
 	"github.com/orderlog/orderlog/projections"
 )
 
-func (g *globals) reader() (*projections.Reader, func(), error) {
-	rdb := g.redis()
+func (g *globals) reader(ctx context.Context) (*projections.Reader, func(), error) {
+	rdb, err := g.redis(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	r, err := projections.NewReader(projections.ReaderConfig{Redis: rdb, Prefix: g.RedisPrefix, PointerKey: g.PointerKey})
 	if err != nil {
 		rdb.Close()
@@ -54,7 +57,7 @@ before TIME (RFC 3339): both folded with order.Evolve from its events in Redis.`
 				fmt.Fprintf(e.stderr, "orderctl order show: --version %d: versions start at 1\n", version)
 				return exitUsage
 			}
-			r, done, err := g.reader()
+			r, done, err := g.reader(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl order show: %v\n", err)
 				return exitError
@@ -107,7 +110,7 @@ before TIME (RFC 3339): both folded with order.Evolve from its events in Redis.`
 		short:   "list an order's events: seq, time, type, causationId",
 		example: "  orderctl order history o-1\n  orderctl order history o-1 --output json",
 		run: func(ctx context.Context, g *globals, e env, args []string) int {
-			r, done, err := g.reader()
+			r, done, err := g.reader(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl order history: %v\n", err)
 				return exitError

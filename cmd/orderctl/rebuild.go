@@ -106,11 +106,14 @@ func rebuild(ctx context.Context, g *globals, e env, o rebuildOpts) int {
 	group := o.group + "-" + o.newPrefix // as projections.Rebuild names it
 	topic := g.names().Events
 
-	rdb := g.redis()
+	rdb, err := g.redis(ctx)
+	if err != nil {
+		return fail(exitError, "%v", err)
+	}
 	defer rdb.Close()
 	active, err := projections.ActivePrefix(ctx, rdb, g.PointerKey, g.RedisPrefix)
 	if err != nil {
-		return fail(exitError, "redis at %s: %v", g.RedisAddr, err)
+		return fail(exitError, "redis at %s: %v", g.Redis.Addr, err)
 	}
 	if o.newPrefix == active {
 		return fail(exitUsage, "--new-prefix %q is the active prefix (%s); choose another, e.g. %q", o.newPrefix, g.PointerKey, defaultPrefix(g.RedisPrefix, start))
@@ -120,7 +123,7 @@ func rebuild(ctx context.Context, g *globals, e env, o rebuildOpts) int {
 			o.newPrefix, active, defaultPrefix(g.RedisPrefix, start))
 	}
 
-	adm, closeAdm, err := g.admin()
+	adm, closeAdm, err := g.admin(ctx)
 	if err != nil {
 		return fail(exitError, "%v", err)
 	}
@@ -131,7 +134,7 @@ func rebuild(ctx context.Context, g *globals, e env, o rebuildOpts) int {
 	}
 	if !resumed {
 		if k, err := projections.AnyKey(ctx, rdb, o.newPrefix); err != nil {
-			return fail(exitError, "redis at %s: %v", g.RedisAddr, err)
+			return fail(exitError, "redis at %s: %v", g.Redis.Addr, err)
 		} else if k != "" {
 			return fail(exitUsage, "prefix %q already has keys (%s) but group %s has no offsets: it is not a fresh prefix; choose another", o.newPrefix, k, group)
 		}

@@ -59,7 +59,7 @@ func send(ctx context.Context, g *globals, e env, data string, wait bool, timeou
 		fmt.Fprintf(e.stderr, "orderctl send: %v\n", err)
 		return exitError
 	}
-	cl, err := g.client(kgo.DefaultProduceTopic(g.names().Commands))
+	cl, err := g.client(ctx, kgo.DefaultProduceTopic(g.names().Commands))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "orderctl send: %v\n", err)
 		return exitError
@@ -110,7 +110,7 @@ func send(ctx context.Context, g *globals, e env, data string, wait bool, timeou
 // resultsFromNow is a read_committed consumer of order.command-results
 // starting at the current end of every partition.
 func resultsFromNow(ctx context.Context, g *globals) (*kgo.Client, error) {
-	adm, closeAdm, err := g.admin()
+	adm, closeAdm, err := g.admin(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func resultsFromNow(ctx context.Context, g *globals) (*kgo.Client, error) {
 	if len(start) == 0 {
 		return nil, fmt.Errorf("topic %s has no partitions; run orderctl topics create", topic)
 	}
-	return g.client(
+	return g.client(ctx,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		// A person waits on this fetch: ask again every 200 ms rather than

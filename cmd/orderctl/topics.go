@@ -35,7 +35,7 @@ policies, then verifies every topic as "topics verify" does.`,
 				fmt.Fprintf(e.stderr, "orderctl topics create: %v\n", err)
 				return exitUsage
 			}
-			adm, done, err := g.admin()
+			adm, done, err := g.admin(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl topics create: %v\n", err)
 				return exitError
@@ -75,7 +75,7 @@ with what to do about it, and exits 1 if there is any.`,
 				fmt.Fprintf(e.stderr, "orderctl topics verify: %v\n", err)
 				return exitUsage
 			}
-			adm, done, err := g.admin()
+			adm, done, err := g.admin(ctx)
 			if err != nil {
 				fmt.Fprintf(e.stderr, "orderctl topics verify: %v\n", err)
 				return exitError
