@@ -28,7 +28,7 @@ func NewThreads[S, I any](cfg Config, top Topology[S, I], n int) (*Threads[S, I]
 	for i := range n {
 		c := cfg
 		if n > 1 {
-			c.TransactionalID = fmt.Sprintf("%s-t%d", cfg.TransactionalID, i)
+			c.TransactionalID = ThreadTransactionalID(cfg.TransactionalID, i, n)
 			if cfg.Logger != nil {
 				c.Logger = cfg.Logger.With("thread", i)
 			}

@@ -12,26 +12,34 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/orderlog/orderlog/stream"
 	"github.com/orderlog/orderlog/topics"
 )
 
 // roleACLs is what a role's principal must be allowed on the brokers: the
-// topics it reads and writes and the consumer group it joins ("" for
-// none). Every role also describes every topic and its configs (the topics
-// are verified at start), and one with a transactional producer writes its
-// transactional ids, which start with its group's name (the brokers are
-// not asked about those ahead: a missing one fails the role's first
-// transaction with TRANSACTIONAL_ID_AUTHORIZATION_FAILED).
-// docs/operations.md ("ACLs per role") grants exactly these.
+// topics it reads and writes, the consumer group it joins ("" for none)
+// and the transactional ids of its producers (none without). Every role
+// also describes every topic and its configs (the topics are verified at
+// start). docs/operations.md ("ACLs per role") grants exactly these.
 type roleACLs struct {
 	reads, writes []string
 	group         string
+	// txnIDs are the transactional ids of the role's members, which start
+	// with txnBase; txnSetting names the setting they come from.
+	txnIDs              []string
+	txnBase, txnSetting string
 }
 
 func aclsOf(role string, c Config, n topics.Names) roleACLs {
 	switch role {
 	case "processor":
-		return roleACLs{reads: []string{n.Commands, n.State}, writes: []string{n.Events, n.State, n.Results, n.DLQ}, group: c.Group}
+		var ids []string
+		for i := range c.ProcessorThreads {
+			ids = append(ids, stream.ThreadTransactionalID(c.TransactionalID, i, c.ProcessorThreads))
+		}
+		return roleACLs{reads: []string{n.Commands, n.State}, writes: []string{n.Events, n.State, n.Results, n.DLQ}, group: c.Group,
+			txnIDs: ids, txnBase: c.TransactionalID,
+			txnSetting: settingName("transactional-id") + ", default <group>-<instance>, with -t<i> per thread when --processor-threads > 1"}
 	case "projector":
 		return roleACLs{reads: []string{n.Events}, group: c.ProjectorGroup}
 	case "api":
@@ -41,7 +49,11 @@ func aclsOf(role string, c Config, n topics.Names) roleACLs {
 			reads: []string{n.Events, n.Results, n.SagaState, n.PaymentResults, n.InventoryResults, n.ShippingResults},
 			writes: []string{n.Commands, n.SagaState, n.DLQ, n.PaymentRequests, n.InventoryRequests, n.ShippingRequests,
 				n.NotificationRequests},
-			group: c.Saga.Group,
+			group:   c.Saga.Group,
+			txnIDs:  []string{c.SagaTransactionalID},
+			txnBase: c.SagaTransactionalID,
+			txnSetting: settingName("saga-group") + " and " + settingName("instance") + " (<saga-group>-<instance>), or " +
+				settingName("transactional-id") + " with -saga appended",
 		}
 	case "simulators":
 		return roleACLs{reads: []string{n.PaymentRequests, n.InventoryRequests, n.ShippingRequests, n.NotificationRequests},
@@ -76,7 +88,8 @@ func (e *MissingACLError) Error() string {
 // checkACLs asks the brokers, before any role starts, whether the
 // principal may do what the roles need, so that a missing ACL is one clear
 // error at start rather than a role retrying a refused fetch or
-// transaction. It asks only with SASL (without it, the principal is
+// transaction: the topics' and groups' authorized operations, and each
+// transactional id by initialising it (stream.CheckTransactionalIDs). It asks only with SASL (without it, the principal is
 // ANONYMOUS and the cluster has no ACLs that orderlog set).
 func checkACLs(ctx context.Context, c Config, cl *kgo.Client, n topics.Names) error {
 	if c.Kafka.SASLMechanism == "" {
@@ -114,15 +127,17 @@ func checkACLs(ctx context.Context, c Config, cl *kgo.Client, n topics.Names) er
 				lack(r, "Write", "topic", t, "--topic")
 			}
 		}
-		if a.group == "" {
-			continue
+		if a.group != "" {
+			ok, err := mayReadGroup(ctx, cl, a.group)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				lack(r, "Read", "group", a.group, "--group")
+			}
 		}
-		ok, err := mayReadGroup(ctx, cl, a.group)
-		if err != nil {
+		if err := checkTxnIDs(ctx, c, cl, r, a, e); err != nil {
 			return err
-		}
-		if !ok {
-			lack(r, "Read", "group", a.group, "--group")
 		}
 	}
 	if len(e.Missing) > 0 {
@@ -203,4 +218,26 @@ func describeGroupOps(ctx context.Context, cl *kgo.Client, group string) (bool, 
 		return g.AuthorizedOperations == authorizedUnknown || g.AuthorizedOperations&(1<<aclRead) != 0, nil
 	}
 	return false, fmt.Errorf("describe group %s: no answer for it", group)
+}
+
+// checkTxnIDs adds to e the transactional ids of role r that the brokers
+// refuse: without WRITE on one, the role's first transaction would fail,
+// and its session would start again, and fail again, for as long as it
+// runs. The grant is for the ids' common prefix.
+func checkTxnIDs(ctx context.Context, c Config, cl *kgo.Client, r string, a roleACLs, e *MissingACLError) error {
+	if len(a.txnIDs) == 0 {
+		return nil
+	}
+	refused, err := stream.CheckTransactionalIDs(ctx, cl, c.TransactionTimeout, a.txnIDs...)
+	if err != nil {
+		return fmt.Errorf("role %s: %w", r, err)
+	}
+	for _, id := range refused {
+		e.Missing = append(e.Missing, fmt.Sprintf("Write and Describe on transactional id %s (role %s; set by %s)", id, r, a.txnSetting))
+	}
+	if len(refused) > 0 {
+		e.Grants = append(e.Grants, fmt.Sprintf("kafka-acls.sh --bootstrap-server %s --command-config admin.properties --add --allow-principal %s --operation Write --operation Describe --resource-pattern-type prefixed --transactional-id %s",
+			strings.Join(c.Brokers, ","), e.Principal, a.txnBase))
+	}
+	return nil
 }
