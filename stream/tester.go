@@ -107,7 +107,7 @@ func (t *Tester[S, I]) Tick() error {
 }
 
 func (t *Tester[S, I]) transact(byPart map[int32][]*kgo.Record, due map[int32][]string) error {
-	units, err := t.c.decide(byPart, due, t.now)
+	units, err := t.c.decide(byPart, due, t.now, nil)
 	if err != nil {
 		return err
 	}

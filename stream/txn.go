@@ -10,14 +10,18 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// decide runs every partition's share of a batch, in parallel.
-func (c *core[S, I]) decide(byPart map[int32][]*kgo.Record, due map[int32][]string, now time.Time) ([]*unit[S, I], error) {
+// decide runs every partition's share of a batch, in parallel; decided,
+// when set, is called with each unit that succeeds as soon as it does
+// (from its goroutine), so that its records can be on their way while the
+// other partitions are decided.
+func (c *core[S, I]) decide(byPart map[int32][]*kgo.Record, due map[int32][]string, now time.Time, decided func(i int, u *unit[S, I])) ([]*unit[S, I], error) {
 	parts := slices.Collect(maps.Keys(byPart))
 	for p := range due {
 		if _, ok := byPart[p]; !ok {
@@ -27,7 +31,12 @@ func (c *core[S, I]) decide(byPart map[int32][]*kgo.Record, due map[int32][]stri
 	slices.Sort(parts)
 	units := make([]*unit[S, I], len(parts))
 	errs := make([]error, len(parts))
-	parallel(len(parts), func(i int) { units[i], errs[i] = c.run(parts[i], now, byPart[parts[i]], due[parts[i]]) })
+	parallel(len(parts), func(i int) {
+		units[i], errs[i] = c.run(parts[i], now, byPart[parts[i]], due[parts[i]])
+		if errs[i] == nil && decided != nil {
+			decided(i, units[i])
+		}
+	})
 	return units, errors.Join(errs...)
 }
 
@@ -73,18 +82,21 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 		return fmt.Errorf("%s: begin transaction: %w", m.top.Name, err)
 	}
 	byPart := byPartition(fs)
-	units, batchErr := m.decide(byPart, due, now)
-	ph := phases{start: start, decided: time.Now()}
 	// The transaction's own context: shutdown must not cut a commit in
 	// half, and End may wait for a rebalance to settle, so the bound is
 	// generous; reaching it ends the session.
 	tctx, cancel := context.WithTimeout(context.Background(), endTimeout)
 	defer cancel()
+	// Each partition's records are produced as soon as it is decided; a
+	// batch that fails anywhere aborts, and its records with it.
+	out := newProducer[S, I](tctx, sess)
+	units, batchErr := m.decide(byPart, due, now, out.unit)
+	ph := phases{start: start, decided: time.Now()}
 	var failed []produced
-	records := 0
+	records := int(out.records.Load())
 	if batchErr == nil {
 		var err error
-		if records, failed, err = produceAll(tctx, sess, units); err != nil {
+		if failed, err = out.wait(tctx); err != nil {
 			return fmt.Errorf("%s: flush: %w", m.top.Name, err)
 		}
 	}
@@ -113,36 +125,48 @@ func (m *Member[S, I]) transact(sess *kgo.GroupTransactSession, fs kgo.Fetches, 
 	return nil
 }
 
-// produceAll produces every unit's records and waits until each has its
-// outcome: Flush returns once the buffered records are done, but a record
-// refused before it was buffered (too large for the client) is answered on
-// another goroutine, and a transaction must never commit without it.
-func produceAll[S, I any](ctx context.Context, sess *kgo.GroupTransactSession, units []*unit[S, I]) (int, []produced, error) {
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	var failed []produced
-	records := 0
-	for ui, u := range units {
-		for i, r := range u.out {
-			records++
-			wg.Add(1)
-			sess.Produce(ctx, r, func(_ *kgo.Record, err error) {
-				defer wg.Done()
-				if err != nil {
-					mu.Lock()
-					failed = append(failed, produced{ui, i, err})
-					mu.Unlock()
-				}
-			})
-		}
+// producer produces the records of a transaction's units as they are
+// decided and tells which failed: Flush returns once the buffered records
+// are done, but a record refused before it was buffered (too large for the
+// client) is answered on another goroutine, and a transaction must never
+// commit without it.
+type producer[S, I any] struct {
+	ctx     context.Context
+	sess    *kgo.GroupTransactSession
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	failed  []produced
+	records atomic.Int64
+}
+
+func newProducer[S, I any](ctx context.Context, sess *kgo.GroupTransactSession) *producer[S, I] {
+	return &producer[S, I]{ctx: ctx, sess: sess}
+}
+
+// unit produces the records of unit ui, in order.
+func (p *producer[S, I]) unit(ui int, u *unit[S, I]) {
+	p.records.Add(int64(len(u.out)))
+	for i, r := range u.out {
+		p.wg.Add(1)
+		p.sess.Produce(p.ctx, r, func(_ *kgo.Record, err error) {
+			defer p.wg.Done()
+			if err != nil {
+				p.mu.Lock()
+				p.failed = append(p.failed, produced{ui, i, err})
+				p.mu.Unlock()
+			}
+		})
 	}
-	// Flush first so that a failed produce is known before deciding to
-	// commit: a transaction missing a record must abort.
-	if err := sess.Client().Flush(ctx); err != nil {
-		return records, nil, err
+}
+
+// wait flushes and returns every record that failed: known before deciding
+// to commit, since a transaction missing a record must abort.
+func (p *producer[S, I]) wait(ctx context.Context) ([]produced, error) {
+	if err := p.sess.Client().Flush(ctx); err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return records, failed, nil
+	p.wg.Wait()
+	return p.failed, nil
 }
 
 // unitPartitions is every partition the batch worked on: of its records
