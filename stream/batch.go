@@ -49,7 +49,8 @@ type unit[S, I any] struct {
 	steps     []step         // the step each input was handled at
 	timers    []timerRef     // the timers fired, in order
 	out       []*kgo.Record
-	origin    []int // out[i] came from inputs[origin[i]], or from timers[-1-origin[i]]
+	slab      []kgo.Record // where newRecord takes the next output from
+	origin    []int        // out[i] came from inputs[origin[i]], or from timers[-1-origin[i]]
 	after     []func()
 	tally     tally
 }
@@ -273,7 +274,9 @@ func (u *unit[S, I]) take(idx int, key string, keyBytes []byte, out Out[S]) erro
 		if ts.IsZero() {
 			ts = wallClock()
 		}
-		u.out = append(u.out, &kgo.Record{Topic: o.Topic, Partition: u.partition, Key: keyBytes, Value: o.Value, Headers: o.Headers, Timestamp: ts})
+		r := u.newRecord()
+		*r = kgo.Record{Topic: o.Topic, Partition: u.partition, Key: keyBytes, Value: o.Value, Headers: o.Headers, Timestamp: ts}
+		u.out = append(u.out, r)
 		u.origin = append(u.origin, idx)
 	}
 	u.after = append(u.after, out.After...)
@@ -289,6 +292,17 @@ func (u *unit[S, I]) take(idx int, key string, keyBytes []byte, out Out[S]) erro
 		delete(u.forget, key)
 	}
 	return nil
+}
+
+// newRecord returns a zero record for an output, from a slab: a batch's
+// outputs are allocated a few dozen at a time, not one by one.
+func (u *unit[S, I]) newRecord() *kgo.Record {
+	if len(u.slab) == 0 {
+		u.slab = make([]kgo.Record, 64)
+	}
+	r := &u.slab[0]
+	u.slab = u.slab[1:]
+	return r
 }
 
 func (u *unit[S, I]) touch(key string, idx int) {
