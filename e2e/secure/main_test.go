@@ -26,8 +26,8 @@ type bed struct {
 func (b bed) file(name string) string { return filepath.Join(b.dir, name) }
 
 var (
-	orderdBin string
-	theBed    *bed
+	orderdBin, orderctlBin string
+	theBed                 *bed
 )
 
 func TestMain(m *testing.M) { os.Exit(setUpAndRun(m)) }
@@ -43,6 +43,10 @@ func setUpAndRun(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	if orderdBin, err = chaoskit.BuildOrderd(moduleRoot, tmp, false); err != nil {
+		fmt.Fprintln(os.Stderr, "secure:", err)
+		return 1
+	}
+	if orderctlBin, err = buildOrderctl(tmp); err != nil {
 		fmt.Fprintln(os.Stderr, "secure:", err)
 		return 1
 	}
@@ -113,4 +117,16 @@ func freePorts(n int) ([]string, error) {
 		out = append(out, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	}
 	return out, nil
+}
+
+// buildOrderctl builds ./cmd/orderctl into dir.
+func buildOrderctl(dir string) (string, error) {
+	bin := filepath.Join(dir, "orderctl")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/orderctl")
+	build.Dir = moduleRoot
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/orderctl: %w", err)
+	}
+	return bin, nil
 }

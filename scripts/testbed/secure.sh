@@ -17,15 +17,18 @@
 #     plain text and its ANONYMOUS principal a super user: only the node
 #     itself speaks on it);
 #   - SCRAM-SHA-512 users, made by kafka-storage format --add-scram: admin,
-#     processor, projector, saga, api, simulators and noacl, each with the
-#     password <user>-secret;
+#     processor, projector, saga, api, simulators, operator and noacl, each
+#     with the password <user>-secret;
 #   - ACLs made with Kafka's AclCommand (kafka-acls.sh) for each role's
 #     principal, on topics, groups and transactional ids under the prefix
 #     sec. (ORDERLOG_SECURE_PREFIX): only what the role needs (cmd/orderd's
-#     acl.go checks the same list at start); noacl may only describe;
+#     acl.go checks the same list at start); operator, the principal of
+#     orderctl, may create, describe and read the topics and describe and
+#     read the groups under the prefix (topics create/verify, lag, dlq
+#     list); noacl may only describe;
 #   - redis-server with TLS only on REDIS_TLS_PORT (tls-auth-clients: a
 #     client certificate from the CA), the default user off, and ACL users
-#     projector and api (password <user>-secret);
+#     projector, api and operator (orderctl; password <user>-secret);
 #   - admin.properties (Kafka tools as admin) and env, to source:
 #     ORDERLOG_SECURE_KAFKA_BROKERS, ORDERLOG_SECURE_REDIS_ADDR,
 #     ORDERLOG_SECURE_DIR, ORDERLOG_SECURE_PREFIX.
@@ -35,7 +38,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 PREFIX="${ORDERLOG_SECURE_PREFIX:-sec.}"
 START_TIMEOUT="${ORDERLOG_KAFKA_START_TIMEOUT:-120}"
-USERS=(admin processor projector saga api simulators noacl)
+USERS=(admin processor projector saga api simulators operator noacl)
 
 usage() { die "usage: secure.sh start DIR KAFKA_PORT CONTROLLER_PORT REDIS_TLS_PORT | stop DIR"; }
 
@@ -168,6 +171,13 @@ make_acls() {
 		bg acl "$who" --resource-pattern-type prefixed --operation Write --operation Describe --transactional-id "$p$who"
 	done
 	waitbg
+	# The operator (orderctl): create and verify the topics, read them
+	# (lag counts records, dlq list reads the DLQ), describe the groups and
+	# read their offsets. No writes, no transactional ids.
+	bg acl operator --resource-pattern-type prefixed --operation Create --operation Describe --operation DescribeConfigs \
+		--operation Read --topic "$p"
+	bg acl operator --resource-pattern-type prefixed --operation Describe --operation Read --group "$p"
+	waitbg
 }
 
 start_redis() {
@@ -179,6 +189,7 @@ start_redis() {
 user default off
 user projector on >projector-secret ~* &* +@all -@admin -@dangerous +info +cluster|info
 user api on >api-secret ~* &* +@all -@admin -@dangerous +info +cluster|info
+user operator on >operator-secret ~* &* +@all -@admin -@dangerous +info +cluster|info
 ACL
 	redis-server --bind "$REDIS_HOST" --port 0 --tls-port "$port" \
 		--tls-cert-file "$dir/server.pem" --tls-key-file "$dir/server.key" \
