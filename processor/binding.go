@@ -29,7 +29,7 @@ func Topology(t topics.Names, s Serdes, pol order.Policy, m *Metrics) stream.Top
 		Name:        "processor",
 		Inputs:      []stream.Input[order.Command]{{Topic: t.Commands, Decode: b.decode}},
 		Handle:      b.handle,
-		State:       stream.Changelog[order.State]{Topic: t.State, Encode: s.States.Encode, Decode: s.States.Decode},
+		State:       stream.Changelog[order.State]{Topic: t.State, Encode: s.States.Encode, Decode: s.States.Decode, Decoded: DefaultDecodedStates},
 		Outputs:     []string{t.Events, t.Results},
 		DeadLetters: t.DLQ,
 		Refuse:      b.refuse,

@@ -45,8 +45,15 @@ type Config struct {
 	// MaxRecordBytes is the producer's record batch limit (default
 	// 1,000,012); the topics' max.message.bytes lower it per topic.
 	MaxRecordBytes int
-	Logger         *slog.Logger
-	Metrics        *Metrics
+	// DecodedStates is how many order states each partition keeps decoded,
+	// those used last (default DefaultDecodedStates); every state is kept
+	// as order.state encodes it (about 0.5 KB for a delivered order,
+	// against 2 KB decoded), and one evicted is decoded again when a
+	// command needs it. A restore decodes nothing. -1 keeps every state
+	// decoded.
+	DecodedStates int
+	Logger        *slog.Logger
+	Metrics       *Metrics
 }
 
 func (c *Config) validate() error {
@@ -65,8 +72,19 @@ func (c *Config) validate() error {
 	if c.Policy.MaxLines == 0 {
 		c.Policy = order.DefaultPolicy()
 	}
+	switch {
+	case c.DecodedStates == 0:
+		c.DecodedStates = DefaultDecodedStates
+	case c.DecodedStates < -1:
+		errs = append(errs, fmt.Errorf("processor: DecodedStates must be positive, or -1 for all, got %d", c.DecodedStates))
+	}
 	return errors.Join(errs...)
 }
+
+// DefaultDecodedStates is Config.DecodedStates' default: per partition,
+// about 40 MB of decoded states, enough that a busy partition's orders
+// are decoded once, not once per command.
+const DefaultDecodedStates = 20_000
 
 // Serdes are the codecs of the processor's topics.
 type Serdes struct {
@@ -86,11 +104,13 @@ func New(cfg Config) (*Processor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	top := Topology(cfg.Topics, cfg.Serdes, cfg.Policy, cfg.Metrics)
+	top.State.Decoded = max(cfg.DecodedStates, 0)
 	m, err := stream.NewThreads(stream.Config{
 		Brokers: cfg.Brokers, Group: cfg.Group, TransactionalID: cfg.TransactionalID, ClientOpts: cfg.ClientOpts,
 		MaxPollRecords: cfg.MaxPollRecords, TransactionTimeout: cfg.TransactionTimeout, SessionTimeout: cfg.SessionTimeout,
 		MaxRecordBytes: cfg.MaxRecordBytes, Logger: cfg.Logger, Metrics: cfg.Metrics.runtime,
-	}, Topology(cfg.Topics, cfg.Serdes, cfg.Policy, cfg.Metrics), max(cfg.Threads, 1))
+	}, top, max(cfg.Threads, 1))
 	if err != nil {
 		return nil, err
 	}

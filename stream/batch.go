@@ -42,6 +42,7 @@ type unit[S, I any] struct {
 	now       time.Time
 	pt        *part[S] // the assignment decided from
 	overlay   map[string]S
+	coded     map[string][]byte // with a state cache: the changelog record of each state in overlay, once finished
 	forget    map[string]bool
 	touched   []string
 	saver     map[string]int // key -> the input that last changed its state
@@ -65,7 +66,11 @@ type timerRef struct {
 func timerOrigin(j int) int { return -1 - j }
 
 func (c *core[S, I]) newUnit(p int32, now time.Time) *unit[S, I] {
-	return &unit[S, I]{c: c, partition: p, now: now, overlay: map[string]S{}, forget: map[string]bool{}, saver: map[string]int{}}
+	u := &unit[S, I]{c: c, partition: p, now: now, overlay: map[string]S{}, forget: map[string]bool{}, saver: map[string]int{}}
+	if c.stores.cache > 0 {
+		u.coded = map[string][]byte{}
+	}
+	return u
 }
 
 // run handles one partition's records and due timers, then appends the
@@ -114,11 +119,18 @@ func (u *unit[S, I]) assignment() error {
 	return nil
 }
 
-func (u *unit[S, I]) state(key string) S {
+// state is key's state as the batch has it so far. An error (a stored
+// state that cannot be decoded) fails the batch: deciding on another state
+// would be wrong, and dead-lettering would throw away the key's inputs.
+func (u *unit[S, I]) state(key string) (S, error) {
 	if st, ok := u.overlay[key]; ok {
-		return st
+		return st, nil
 	}
-	return u.c.stores.get(u.pt, key)
+	st, err := u.c.stores.get(u.pt, key)
+	if err != nil {
+		return st, fmt.Errorf("partition %d: %w", u.partition, err)
+	}
+	return st, nil
 }
 
 // record handles one input record at the step its isolation says.
@@ -166,7 +178,10 @@ func (u *unit[S, I]) handle(idx int, r *kgo.Record) (step, string, error) {
 	}
 	key := string(r.Key)
 	m := Msg[I]{Key: key, Partition: r.Partition, Input: v, Record: r, Now: u.now}
-	st := u.state(key)
+	st, err := u.state(key)
+	if err != nil {
+		return stepHandle, "", err
+	}
 	out, err := c.top.Handle(m, st)
 	if IsRetry(err) {
 		return stepHandle, "", fmt.Errorf("record at %s/%d@%d: %w", r.Topic, r.Partition, r.Offset, err)
@@ -238,7 +253,10 @@ func (u *unit[S, I]) refuse(idx int, r *kgo.Record, reason string) error {
 		return err
 	}
 	key := string(r.Key)
-	st := u.state(key)
+	st, err := u.state(key)
+	if err != nil {
+		return err
+	}
 	out, err := c.top.Refuse(Msg[I]{Key: key, Partition: r.Partition, Input: v, Record: r, Now: u.now}, st, errors.New(reason))
 	if IsRetry(err) {
 		return err
@@ -317,7 +335,10 @@ func (u *unit[S, I]) timer(key string) error {
 	if err := u.assignment(); err != nil {
 		return err
 	}
-	st := u.state(key)
+	st, err := u.state(key)
+	if err != nil {
+		return err
+	}
 	t, ok := u.c.top.Due(st)
 	if !ok || t.After(u.now) {
 		return nil // a record of this batch moved or cleared it
@@ -376,6 +397,9 @@ func (u *unit[S, I]) finish() error {
 				return fmt.Errorf("partition %d: the state of %s cannot be encoded: %w", u.partition, clip(k, 200), err)
 			}
 			kr.Value = v
+			if c.stores.cache > 0 {
+				u.coded[k] = v
+			}
 			if err := c.limits.Check(kr, "the state record"); err != nil {
 				return u.isolateState(k, err.Error())
 			}
@@ -410,7 +434,7 @@ func (u *unit[S, I]) apply() {
 		if u.forget[k] {
 			u.c.stores.remove(u.partition, u.pt, k)
 		} else {
-			u.c.stores.put(u.partition, u.pt, k, u.overlay[k])
+			u.c.stores.put(u.partition, u.pt, k, u.overlay[k], u.coded[k])
 		}
 	}
 }

@@ -28,7 +28,7 @@ func newCore[S, I any](top Topology[S, I], log *slog.Logger) (*core[S, I], error
 	if err := top.validate(); err != nil {
 		return nil, err
 	}
-	c := &core[S, I]{top: top, inputs: map[string]Input[I]{}, outputs: map[string]bool{}, stores: newStores(top.Due),
+	c := &core[S, I]{top: top, inputs: map[string]Input[I]{}, outputs: map[string]bool{}, stores: newStores(top.Due, top.State.Decode, top.State.Decoded),
 		log: log, quarantine: newQuarantine(), limits: NewLimits(DefaultMaxRecordBytes, nil)}
 	for _, in := range top.Inputs {
 		c.inputs[in.Topic] = in
@@ -49,6 +49,8 @@ func (t Topology[S, I]) validate() error {
 		return fmt.Errorf("stream %s: no handler", t.Name)
 	case t.State.Topic == "" || t.State.Encode == nil || t.State.Decode == nil:
 		return fmt.Errorf("stream %s: the state changelog needs a topic and a codec", t.Name)
+	case t.State.Decoded < 0 || t.State.Decoded > 0 && t.Due != nil:
+		return fmt.Errorf("stream %s: State.Decoded must be 0, or positive for a topology without timers", t.Name)
 	case t.DeadLetters == "":
 		return fmt.Errorf("stream %s: no dead-letter topic", t.Name)
 	}

@@ -42,7 +42,8 @@ func (m *Member[S, I]) restoreUntilDone(ctx context.Context, parts []int32) {
 // restore fills the stores of parts from the changelog, read_committed, up
 // to each partition's high watermark at the time of assignment (package
 // changelog says why the high watermark and not the last stable offset).
-// Partitions are decoded in parallel: decoding is the cost of a restore.
+// Partitions are restored in parallel: decoding, when the states are kept
+// decoded (Changelog.Decoded 0), is the cost of a restore.
 func (m *Member[S, I]) restore(ctx context.Context, parts []int32) error {
 	if len(parts) == 0 {
 		return nil
@@ -94,8 +95,8 @@ func (m *Member[S, I]) restorePartition(fp kgo.FetchTopicPartition) (int, error)
 		return 0, nil
 	}
 	// A key written many times (the changelog's head is not compacted
-	// yet: an order's every batch) is decoded once per fetch, at its last
-	// record: decoding is the cost of a restore.
+	// yet: an order's every batch) is restored once per fetch, from its
+	// last record: decoding (or copying) it is the cost of a restore.
 	last := make(map[string]int, len(fp.Records))
 	for i, r := range fp.Records {
 		if !r.Attrs.IsControl() {
@@ -111,15 +112,9 @@ func (m *Member[S, I]) restorePartition(fp kgo.FetchTopicPartition) (int, error)
 		if last[string(r.Key)] != i {
 			continue // a later record of this fetch has the key's newer state
 		}
-		if r.Value == nil {
-			m.stores.remove(fp.Partition, pt, string(r.Key))
-			continue
-		}
-		st, err := m.top.State.Decode(r.Value)
-		if err != nil {
+		if err := m.stores.restoreRecord(fp.Partition, pt, string(r.Key), r.Value); err != nil {
 			return n, fmt.Errorf("state of %q at %s/%d@%d: %w", r.Key, fp.Topic, fp.Partition, r.Offset, err)
 		}
-		m.stores.put(fp.Partition, pt, string(r.Key), st)
 	}
 	return n, nil
 }

@@ -1,6 +1,8 @@
 package stream
 
 import (
+	"bytes"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
@@ -11,8 +13,9 @@ import (
 // assignment: a batch applies its states only to the part it decided from,
 // never to one a later assignment of the partition restored meanwhile.
 type part[S any] struct {
-	mu     sync.RWMutex // guards states and due: each partition is decided (or restored) on its own goroutine
-	states map[string]S
+	mu     sync.RWMutex         // guards states, coded and due: each partition is decided (or restored) on its own goroutine
+	states map[string]S         // every state; with a cache (stores.cache), those used last
+	coded  map[string][]byte    // with a cache: every state, as its changelog record holds it
 	due    map[string]time.Time // keys whose timer is due at the time, when the topology has timers
 	// Guarded by stores.mu:
 	restored bool
@@ -22,14 +25,20 @@ type part[S any] struct {
 // stores holds the partitions this member owns. The group's callbacks run
 // on other goroutines than the poll loop, so it locks: mu for the set of
 // parts and their flags, each part's own lock for its states.
+//
+// With a cache (Changelog.Decoded), a part holds every state encoded and
+// at most cache decoded: a state is decoded when first needed and one
+// other is dropped, at random, when the cache is full.
 type stores[S any] struct {
-	mu    sync.RWMutex
-	parts map[int32]*part[S]
-	due   func(S) (time.Time, bool)
+	mu     sync.RWMutex
+	parts  map[int32]*part[S]
+	due    func(S) (time.Time, bool)
+	decode func([]byte) (S, error)
+	cache  int // decoded states per part; 0: every state decoded, no bytes kept
 }
 
-func newStores[S any](due func(S) (time.Time, bool)) *stores[S] {
-	return &stores[S]{parts: map[int32]*part[S]{}, due: due}
+func newStores[S any](due func(S) (time.Time, bool), decode func([]byte) (S, error), cache int) *stores[S] {
+	return &stores[S]{parts: map[int32]*part[S]{}, due: due, decode: decode, cache: cache}
 }
 
 // assign creates empty, not yet restored parts.
@@ -37,7 +46,11 @@ func (s *stores[S]) assign(ps []int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range ps {
-		s.parts[p] = &part[S]{states: map[string]S{}, due: map[string]time.Time{}}
+		pt := &part[S]{states: map[string]S{}, due: map[string]time.Time{}}
+		if s.cache > 0 {
+			pt.coded = map[string][]byte{}
+		}
+		s.parts[p] = pt
 	}
 }
 
@@ -87,15 +100,58 @@ func (s *stores[S]) lookup(p int32, key string) (S, bool) {
 		return zero, false
 	}
 	pt.mu.RLock()
-	defer pt.mu.RUnlock()
-	st, ok := pt.states[key]
-	return st, ok
+	_, ok := pt.states[key]
+	if !ok && s.cache > 0 {
+		_, ok = pt.coded[key]
+	}
+	pt.mu.RUnlock()
+	if !ok {
+		var zero S
+		return zero, false
+	}
+	st, err := s.get(pt, key)
+	return st, err == nil
 }
 
-func (s *stores[S]) get(pt *part[S], key string) S {
+// get returns the state of key in pt (the zero state when it has none),
+// decoding it if it is only held encoded.
+func (s *stores[S]) get(pt *part[S], key string) (S, error) {
 	pt.mu.RLock()
-	defer pt.mu.RUnlock()
-	return pt.states[key]
+	st, ok := pt.states[key]
+	var b []byte
+	if !ok && s.cache > 0 {
+		b = pt.coded[key]
+	}
+	pt.mu.RUnlock()
+	if ok || b == nil {
+		return st, nil
+	}
+	st, err := s.decode(b)
+	if err != nil {
+		var zero S
+		return zero, fmt.Errorf("the state of %s cannot be decoded: %w", clip(key, 200), err)
+	}
+	pt.mu.Lock()
+	if bytes.Equal(pt.coded[key], b) { // not changed meanwhile
+		s.keep(pt, key, st)
+	}
+	pt.mu.Unlock()
+	return st, nil
+}
+
+// keep puts a decoded state in pt (locked), dropping another decoded one
+// if the cache is full.
+func (s *stores[S]) keep(pt *part[S], key string, st S) {
+	pt.states[key] = st
+	if s.cache <= 0 || len(pt.states) <= s.cache {
+		return
+	}
+	for k := range pt.states { // map order is random: a random victim
+		if k != key {
+			delete(pt.states, k)
+			return
+		}
+	}
 }
 
 // owns reports whether pt is still the assignment of partition p. A part
@@ -106,14 +162,18 @@ func (s *stores[S]) owns(p int32, pt *part[S]) bool {
 	return s.parts[p] == pt
 }
 
-// put sets key's state in pt if pt is still the partition's assignment.
-func (s *stores[S]) put(p int32, pt *part[S], key string, st S) {
+// put sets key's state in pt if pt is still the partition's assignment;
+// coded is the state's changelog record, kept with a cache.
+func (s *stores[S]) put(p int32, pt *part[S], key string, st S, coded []byte) {
 	if !s.owns(p, pt) {
 		return
 	}
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
-	pt.states[key] = st
+	s.keep(pt, key, st)
+	if s.cache > 0 {
+		pt.coded[key] = coded
+	}
 	if s.due == nil {
 		return
 	}
@@ -131,7 +191,34 @@ func (s *stores[S]) remove(p int32, pt *part[S], key string) {
 	pt.mu.Lock()
 	defer pt.mu.Unlock()
 	delete(pt.states, key)
+	delete(pt.coded, key)
 	delete(pt.due, key)
+}
+
+// restoreRecord applies one changelog record to pt, a partition being
+// restored: a tombstone removes the key; with a cache the record is kept
+// as it is (copied from the fetch, which it would otherwise hold in
+// memory) and decoded when first needed; else it is decoded now.
+func (s *stores[S]) restoreRecord(p int32, pt *part[S], key string, value []byte) error {
+	switch {
+	case value == nil:
+		s.remove(p, pt, key)
+	case s.cache > 0:
+		if !s.owns(p, pt) {
+			return nil
+		}
+		pt.mu.Lock()
+		delete(pt.states, key)
+		pt.coded[key] = bytes.Clone(value)
+		pt.mu.Unlock()
+	default:
+		st, err := s.decode(value)
+		if err != nil {
+			return err
+		}
+		s.put(p, pt, key, st, nil)
+	}
+	return nil
 }
 
 func (s *stores[S]) markRestored(ps []int32) {
@@ -189,7 +276,11 @@ func (s *stores[S]) status() status {
 	st := status{partitions: len(s.parts)}
 	for pn, pt := range s.parts {
 		pt.mu.RLock()
-		st.states += len(pt.states)
+		if s.cache > 0 {
+			st.states += len(pt.coded)
+		} else {
+			st.states += len(pt.states)
+		}
 		pt.mu.RUnlock()
 		if !pt.restored {
 			st.restoring = append(st.restoring, pn)
@@ -205,7 +296,9 @@ func (s *stores[S]) status() status {
 }
 
 // each calls f with every owned state (diagnostics and gauges), under the
-// stores' read locks: f must not call back into the stores.
+// stores' read locks: f must not call back into the stores. With a cache,
+// states held only encoded are decoded for f (and not kept); one that
+// cannot be is left out.
 func (s *stores[S]) each(f func(key string, st S)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -213,6 +306,14 @@ func (s *stores[S]) each(f func(key string, st S)) {
 		pt.mu.RLock()
 		for k, st := range pt.states {
 			f(k, st)
+		}
+		for k, b := range pt.coded {
+			if _, ok := pt.states[k]; ok {
+				continue
+			}
+			if st, err := s.decode(b); err == nil {
+				f(k, st)
+			}
 		}
 		pt.mu.RUnlock()
 	}

@@ -53,6 +53,13 @@ type Changelog[S any] struct {
 	Topic  string
 	Encode func(S) ([]byte, error)
 	Decode func([]byte) (S, error)
+	// Decoded, when positive, keeps every state of a partition as its
+	// changelog record encodes it, and at most Decoded of them decoded
+	// too, those used last: a restore copies records without decoding
+	// them, and a state is decoded when a batch first needs it. Zero
+	// keeps every state decoded, and no bytes. A topology with timers
+	// keeps its states decoded (its due times are read from them).
+	Decoded int
 }
 
 // Handler decides one message against the state of its key (the zero S

@@ -19,6 +19,7 @@ import (
 
 	"github.com/orderlog/orderlog/internal/kafkaopts"
 	"github.com/orderlog/orderlog/internal/redisopts"
+	"github.com/orderlog/orderlog/processor"
 	"github.com/orderlog/orderlog/stream"
 	"github.com/orderlog/orderlog/topics"
 )
@@ -45,6 +46,7 @@ type Config struct {
 	SessionTimeout      time.Duration
 	MaxPollRecords      int
 	ProcessorThreads    int
+	DecodedStates       int
 	ShutdownTimeout     time.Duration
 	Redis               RedisConfig
 	ProjectorGroup      string
@@ -140,6 +142,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", stream.DefaultSessionTimeout, "how long the group waits for a silent member before moving its partitions; the broker's group.min.session.timeout.ms (default 6s) bounds it from below (docs/operations.md, Failover)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
 	fs.IntVar(&c.ProcessorThreads, "processor-threads", 2, "group members the processor role runs in this process, each with its own transactional producer (<transactional-id>-t<i>): one decides while another commits")
+	fs.IntVar(&c.DecodedStates, "processor-decoded-states", processor.DefaultDecodedStates, "order states each partition keeps decoded, those used last; every state is also kept encoded as on order.state (about a quarter of the memory) and decoded again when needed; -1 keeps every state decoded")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")
 	c.Redis.Config.Flags(fs) // internal/redisopts: address, mode, ACL user and password, TLS
 	fs.StringVar(&c.Redis.Prefix, "redis-prefix", "orderlog:", "prefix of every read-model key")
@@ -299,6 +302,9 @@ func (c *Config) validate() error {
 	}
 	if c.SessionTimeout < time.Second || c.SessionTimeout > 5*time.Minute {
 		bad("session-timeout", "must be between 1s and 5m (and within the broker's group.min/max.session.timeout.ms), got %s", c.SessionTimeout)
+	}
+	if c.DecodedStates < -1 || c.DecodedStates == 0 {
+		bad("processor-decoded-states", "must be positive, or -1 for every state, got %d", c.DecodedStates)
 	}
 	if c.ProcessorThreads < 1 || c.ProcessorThreads > 64 {
 		bad("processor-threads", "must be between 1 and 64, got %d", c.ProcessorThreads)

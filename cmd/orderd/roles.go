@@ -93,6 +93,7 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 		Group:              d.cfg.Group,
 		TransactionalID:    d.cfg.TransactionalID,
 		Threads:            d.cfg.ProcessorThreads,
+		DecodedStates:      d.cfg.DecodedStates,
 		Topics:             n,
 		Serdes:             s,
 		ClientOpts:         d.kafkaOpts,
