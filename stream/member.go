@@ -102,7 +102,8 @@ func (m *Member[S, I]) State(key string) (S, bool) {
 func (m *Member[S, I]) Each(f func(key string, st S)) { m.stores.each(f) }
 
 // Run joins the group and works until ctx is done. It returns nil after a
-// clean stop, or an error when it cannot start (a missing topic). A failed
+// clean stop, or an error when it cannot start (a missing topic) or the
+// brokers refuse its principal its transactional id or group. A failed
 // transaction (a fenced or timed-out producer, a commit that could not be
 // confirmed) ends the session, whose client is then in an unknown state:
 // Run starts a new one, which rejoins the group, restores its partitions
@@ -120,6 +121,9 @@ func (m *Member[S, I]) Run(ctx context.Context) error {
 		err := m.session(ctx)
 		if err == nil || ctx.Err() != nil {
 			return nil
+		}
+		if refused := m.refusal(err); refused != nil {
+			return refused // preflight.go: a new session would be refused the same
 		}
 		m.metrics.restarts.Inc()
 		m.log.Error("session ended by a failed transaction; starting a new one", "error", err)

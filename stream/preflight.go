@@ -45,3 +45,16 @@ func CheckTransactionalIDs(ctx context.Context, cl *kgo.Client, timeout time.Dur
 	}
 	return refused, nil
 }
+
+// refusal is the error Run returns, instead of starting a new session,
+// when a session ended because the brokers' authorizer refused the
+// member's principal its transactional id or its group (an ACL missing, or
+// revoked while it ran): a new session would be refused the same, once a
+// second, for good. nil for every other error.
+func (m *Member[S, I]) refusal(err error) error {
+	if !errors.Is(err, kerr.TransactionalIDAuthorizationFailed) && !errors.Is(err, kerr.GroupAuthorizationFailed) {
+		return nil
+	}
+	return fmt.Errorf("%s: the brokers refuse this principal transactional id %s or group %s (a missing or revoked ACL: WRITE on the id, READ on the group); not starting another session: %w",
+		m.top.Name, m.cfg.TransactionalID, m.cfg.Group, err)
+}
