@@ -94,6 +94,9 @@ func (m *Member[S, I]) restorePartition(fp kgo.FetchTopicPartition) (int, error)
 	if pt == nil {
 		return 0, nil
 	}
+	if m.stores.cache > 0 {
+		return m.stores.restoreCoded(fp.Partition, pt, fp.Records), nil
+	}
 	// A key written many times (the changelog's head is not compacted
 	// yet: an order's every batch) is restored once per fetch, from its
 	// last record: decoding (or copying) it is the cost of a restore.

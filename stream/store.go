@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // part holds the states of one owned partition. A *part names one
@@ -193,6 +195,32 @@ func (s *stores[S]) remove(p int32, pt *part[S], key string) {
 	delete(pt.states, key)
 	delete(pt.coded, key)
 	delete(pt.due, key)
+}
+
+// restoreCoded applies a fetch of changelog records to pt, a partition
+// being restored with a cache: in order, under one lock, each kept as it
+// is (see restoreRecord). It returns how many records it read.
+func (s *stores[S]) restoreCoded(p int32, pt *part[S], records []*kgo.Record) int {
+	if !s.owns(p, pt) {
+		return 0
+	}
+	pt.mu.Lock()
+	defer pt.mu.Unlock()
+	n := 0
+	for _, r := range records {
+		if r.Attrs.IsControl() {
+			continue
+		}
+		n++
+		key := string(r.Key)
+		delete(pt.states, key)
+		if r.Value == nil {
+			delete(pt.coded, key)
+			continue
+		}
+		pt.coded[key] = bytes.Clone(r.Value)
+	}
+	return n
 }
 
 // restoreRecord applies one changelog record to pt, a partition being

@@ -77,7 +77,7 @@ func (r report) markdown() string {
 		r.readSideMarkdown(&b)
 	}
 	if r.restore.states > 0 {
-		fmt.Fprintf(&b, "## Restore and memory\n\n%s order states (%d B each as Avro: delivered orders with 2 lines and 9 commands remembered) restored from order.state into a processor in %s (%s states/s), the processor ready after it; %s B of heap per order state (heap after a GC, less the heap before, over the states).\n\n",
+		fmt.Fprintf(&b, "## Restore and memory\n\n%s order states (%d B each as Avro: delivered orders with 2 lines and 9 commands remembered) restored from order.state into a processor in %s (%s states/s), the processor ready after it; %s B of heap per order state (the heap after a GC with the restored processor, less the heap after it stopped, over the states; each state is held as its order.state record, the last used 20,000 per partition also decoded, none right after a restore).\n\n",
 			thousands(float64(r.restore.states)), r.restore.avgValue, ms(r.restore.restore), thousands(float64(r.restore.states)/r.restore.restore.Seconds()), thousands(r.restore.bytesPerOrd))
 	}
 	r.profilesMarkdown(&b)

@@ -48,6 +48,7 @@ func ReadToEnd(ctx context.Context, adm *kadm.Client, opts []kgo.Opt, topic stri
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.KeepControlRecords(),
 		kgo.FetchMaxBytes(64<<20),
+		kgo.FetchMaxPartitionBytes(16<<20), // a restore reads whole partitions: fewer round trips than kgo's 1 MiB
 	)...)
 	if err != nil {
 		return fmt.Errorf("client: %w", err)
