@@ -55,6 +55,6 @@ func (m *Member[S, I]) refusal(err error) error {
 	if !errors.Is(err, kerr.TransactionalIDAuthorizationFailed) && !errors.Is(err, kerr.GroupAuthorizationFailed) {
 		return nil
 	}
-	return fmt.Errorf("%s: the brokers refuse this principal transactional id %s or group %s (a missing or revoked ACL: WRITE on the id, READ on the group); not starting another session: %w",
+	return fmt.Errorf("%s: the brokers refuse this principal its transactional id %s or its group %s (a missing or revoked ACL: WRITE on the id, READ on the group); not starting another session: %w",
 		m.top.Name, m.cfg.TransactionalID, m.cfg.Group, err)
 }
