@@ -65,10 +65,12 @@ type timerRef struct {
 // timerOrigin is the origin of the outputs of u.timers[j].
 func timerOrigin(j int) int { return -1 - j }
 
-func (c *core[S, I]) newUnit(p int32, now time.Time) *unit[S, I] {
-	u := &unit[S, I]{c: c, partition: p, now: now, overlay: map[string]S{}, forget: map[string]bool{}, saver: map[string]int{}}
+// newUnit makes a unit for about n inputs: its maps are sized for them,
+// since growing a map of states copies every state in it.
+func (c *core[S, I]) newUnit(p int32, now time.Time, n int) *unit[S, I] {
+	u := &unit[S, I]{c: c, partition: p, now: now, overlay: make(map[string]S, n), forget: map[string]bool{}, saver: make(map[string]int, n)}
 	if c.stores.cache > 0 {
-		u.coded = map[string][]byte{}
+		u.coded = make(map[string][]byte, n)
 	}
 	return u
 }
@@ -79,7 +81,7 @@ func (c *core[S, I]) newUnit(p int32, now time.Time) *unit[S, I] {
 // handlers are pure, so a run can be thrown away.
 func (c *core[S, I]) run(p int32, now time.Time, records []*kgo.Record, due []string) (*unit[S, I], error) {
 	for range 4*len(records) + 2 {
-		u := c.newUnit(p, now)
+		u := c.newUnit(p, now, len(records)+len(due))
 		err := u.handleAll(records, due)
 		if err == nil {
 			err = u.finish()
