@@ -3,6 +3,7 @@ package chaoskit
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -71,4 +72,36 @@ func TestSagaPlanPlacesOrdersAsIntended(t *testing.T) {
 		}
 		next[s.Cmd.OrderID]++
 	}
+}
+
+// TestLastToRestNamesTheOrderThatSettledLast: an order at rest once
+// cancelled, after one that never settles and one that rested earlier.
+func TestLastToRestNamesTheOrderThatSettledLast(t *testing.T) {
+	orders := NewSagaPlan("rest", 3, time.Second, rand.New(rand.NewPCG(5, 6)))
+	logs := NewOrderLogs(Serdes(t), 6)
+	at := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
+	fold := func(o *SagaOrder, cmds ...order.Command) {
+		l := logs.Order(o.ID)
+		logs.Orders[o.ID] = l
+		for _, c := range cmds {
+			at = at.Add(time.Second)
+			c.Time = at
+			events, err := order.Decide(l.State, c)
+			require.NoError(t, err, c.Type)
+			for _, e := range events {
+				e.Time = at
+				l.State = order.Evolve(l.State, e)
+				l.Events = append(l.Events, e)
+			}
+		}
+	}
+	cancel := func(o *SagaOrder) order.Command {
+		return order.Command{ID: o.ID + "-cancel", Type: order.CmdCancelOrder, OrderID: o.ID, Data: order.CancelOrder{Reason: "customer cancelled"}}
+	}
+	fold(orders[0], append(slices.Clone(orders[0].Place), cancel(orders[0]))...)
+	fold(orders[1], orders[1].Place...) // PLACED: never at rest
+	fold(orders[2], append(slices.Clone(orders[2].Place), cancel(orders[2]))...)
+	got := lastToRest(logs, orders)
+	require.Contains(t, got, "order rest-s0002, ")
+	require.Contains(t, got, "ORDER_CANCELLED")
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -93,6 +94,9 @@ type SagaVerdict struct {
 	// type and status/code; RefusedExamples shows two of each.
 	Refused         map[string]int
 	RefusedExamples []string
+	// Last is the order that came to rest last, with its events up to
+	// then and their times: what the run's settling waited for at the end.
+	Last string
 }
 
 // ReadAndVerifySaga reads a saga run's order.events, results, dead letters
@@ -125,6 +129,7 @@ func ReadAndVerifySaga(ctx context.Context, t testing.TB, brokers []string, adm 
 	}
 
 	v.Summary = Summarize(logs, planned)
+	v.Last = lastToRest(logs, planned)
 	v.Problems = append(v.Problems, logs.Problems...)
 	v.Problems = append(v.Problems, resProblems...)
 	v.Problems = append(v.Problems, gw.Problems...)
@@ -150,6 +155,46 @@ func ReadAndVerifySaga(ctx context.Context, t testing.TB, brokers []string, adm 
 	return v
 }
 
+// lastToRest describes the planned order that came to rest last: the one
+// whose log settled (Settled, and stayed so) at the latest event.
+func lastToRest(logs *OrderLogs, planned []*SagaOrder) string {
+	var id string
+	var last *OrderLog
+	at := -1
+	for _, p := range planned {
+		o := logs.Order(p.ID)
+		if i := restedAt(o); i >= 0 && (last == nil || o.Events[i].Time.After(last.Events[at].Time)) {
+			id, last, at = p.ID, o, i
+		}
+	}
+	if last == nil {
+		return "none"
+	}
+	var b strings.Builder
+	first := last.Events[0].Time
+	fmt.Fprintf(&b, "order %s, %s after its first event, at event #%d of %d:", id, last.Events[at].Time.Sub(first).Round(time.Millisecond), at+1, len(last.Events))
+	for _, e := range last.Events[:at+1] {
+		fmt.Fprintf(&b, "\n      +%s #%d %s (by %s)%s", e.Time.Sub(first).Round(time.Millisecond), e.Seq, e.Type, e.CausationID, eventDetail(e))
+	}
+	return b.String()
+}
+
+// restedAt is the index of the event from which on o's log is Settled, or
+// -1 if it does not end settled.
+func restedAt(o *OrderLog) int {
+	at := -1
+	var prefix OrderLog
+	for i, e := range o.Events {
+		prefix.State = order.Evolve(prefix.State, e)
+		if ok, _ := Settled(&prefix); !ok {
+			at = -1
+		} else if at < 0 {
+			at = i
+		}
+	}
+	return at
+}
+
 // Log writes the verdict's counts: final statuses, compensation paths,
 // reasons for cancelling, the saga's refused commands.
 func (v *SagaVerdict) Log(t testing.TB) {
@@ -161,6 +206,7 @@ func (v *SagaVerdict) Log(t testing.TB) {
 	for _, e := range v.RefusedExamples {
 		t.Logf("  e.g. %s", e)
 	}
+	t.Logf("last to come to rest: %s", v.Last)
 }
 
 // Unexercised names the compensation paths the run did not go through: a
