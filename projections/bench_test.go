@@ -21,7 +21,8 @@ import (
 // (about 58,000 events) interleaved by time, as order.events has them;
 // batch is the poll size (500: runs of ~1.3 events per order and call, as
 // live traffic gives; 5000: ~4), cache the view cache (-1: every base view
-// read from Redis), pipeline the calls per round trip. Each iteration
+// read from Redis), pipeline the calls per round trip; contiguous has each
+// order's events one after the other, as orderbench's projector run has. Each iteration
 // projects the whole log into a fresh prefix. Besides events/s it reports
 // the CPU this process and redis-server spend per event, which says more
 // than wall time on a shared machine.
@@ -39,6 +40,15 @@ func BenchmarkApply(b *testing.B) {
 			}
 		}
 	}
+	// As orderbench's projector run writes order.events: each order's
+	// events one after the other (runs of up to a whole lifecycle per call).
+	var byOrder []order.Event
+	for _, id := range h.ids {
+		byOrder = append(byOrder, h.orders[id]...)
+	}
+	b.Run("contiguous/batch=5000/cache=10000/pipeline=200", func(b *testing.B) {
+		benchApply(b, rdb, byOrder, 5000, 10_000, 200)
+	})
 }
 
 func benchApply(b *testing.B, rdb redis.UniversalClient, events []order.Event, batch, cache, pipeline int) {
