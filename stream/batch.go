@@ -121,9 +121,10 @@ func (u *unit[S, I]) assignment() error {
 	return nil
 }
 
-// state is key's state as the batch has it so far. An error (a stored
-// state that cannot be decoded) fails the batch: deciding on another state
-// would be wrong, and dead-lettering would throw away the key's inputs.
+// state is key's state as the batch has it so far. An error is a stored
+// state that cannot be decoded: an input of the key is dead-lettered with
+// it as its reason (replayable once the state is mended), a timer's
+// batch fails.
 func (u *unit[S, I]) state(key string) (S, error) {
 	if st, ok := u.overlay[key]; ok {
 		return st, nil
@@ -182,7 +183,9 @@ func (u *unit[S, I]) handle(idx int, r *kgo.Record) (step, string, error) {
 	m := Msg[I]{Key: key, Partition: r.Partition, Input: v, Record: r, Now: u.now}
 	st, err := u.state(key)
 	if err != nil {
-		return stepHandle, "", err
+		// Its key's stored state cannot be read: deciding on another
+		// would be wrong, and holding the batch would stop the partition.
+		return stepDeadLetter, err.Error(), nil
 	}
 	out, err := c.top.Handle(m, st)
 	if IsRetry(err) {
@@ -257,7 +260,7 @@ func (u *unit[S, I]) refuse(idx int, r *kgo.Record, reason string) error {
 	key := string(r.Key)
 	st, err := u.state(key)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %v", errNotRefused, err)
 	}
 	out, err := c.top.Refuse(Msg[I]{Key: key, Partition: r.Partition, Input: v, Record: r, Now: u.now}, st, errors.New(reason))
 	if IsRetry(err) {

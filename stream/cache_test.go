@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/orderlog/orderlog/stream"
+	"github.com/orderlog/orderlog/topics"
 )
 
 // cachedTopology is the test topology without timers, its states kept
@@ -101,9 +102,10 @@ func TestStateCacheRestoresWithoutDecoding(t *testing.T) {
 }
 
 // TestStateCacheUndecodableState: with a cache, a state record that cannot
-// be decoded is found when its key's next input needs it: the batch fails
-// with an error naming the key (nothing is decided on another state), as
-// the restore fails without a cache.
+// be decoded is found when its key's next input needs it: that input is
+// dead-lettered with a reason naming the key (nothing is decided on
+// another state, and the partition goes on); without a cache the restore
+// fails, as before.
 func TestStateCacheUndecodableState(t *testing.T) {
 	for _, decoded := range []int{0, 10} {
 		t.Run(fmt.Sprintf("decoded=%d", decoded), func(t *testing.T) {
@@ -124,8 +126,15 @@ func TestStateCacheUndecodableState(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
+			require.NoError(t, tt.Send(in, "bad", v))
 			require.NoError(t, tt.Send(in, "good", v), "another key's input is decided")
-			require.ErrorContains(t, tt.Send(in, "bad", v), "the state of bad cannot be decoded")
+			dl := tt.Records(dlq)
+			require.Len(t, dl, 1)
+			require.Equal(t, "bad", string(dl[0].Key))
+			require.Contains(t, header(dl[0], topics.HeaderDLQError), "the state of bad cannot be decoded")
+			st, ok := tt.State("good")
+			require.True(t, ok)
+			require.Equal(t, []string{"a", "a"}, st.Notes)
 		})
 	}
 }
