@@ -5,7 +5,6 @@ import (
 	"reflect"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/orderlog/orderlog/order"
 )
@@ -27,21 +26,10 @@ import (
 
 var fastOpts = jsonv2.JoinOptions(jsonv2.RejectUnknownMembers(true))
 
-// fastCommand is jsonCommand with its data left raw for the second pass.
-type fastCommand struct {
-	CommandID       string         `json:"commandId"`
-	Type            string         `json:"type"`
-	OrderID         string         `json:"orderId"`
-	ExpectedVersion *int64         `json:"expectedVersion"`
-	CorrelationID   string         `json:"correlationId"`
-	UserID          string         `json:"userId"`
-	Data            jsontext.Value `json:"data"`
-}
-
 // parseCommandFast is ParseCommandJSON for a command without fault; ok is
 // false for anything else.
 func parseCommandFast(b []byte) (order.Command, bool) {
-	var fc fastCommand
+	var fc jsonCommand
 	if jsonv2.Unmarshal(b, &fc, fastOpts) != nil || fc.CommandID == "" || fc.OrderID == "" || fc.Type == "" {
 		return order.Command{}, false
 	}
