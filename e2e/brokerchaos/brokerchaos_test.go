@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/orderlog/orderlog/e2e/internal/chaoskit"
 	"github.com/orderlog/orderlog/internal/testenv"
@@ -246,11 +248,70 @@ func awaitDrainAndRest(t *testing.T, results *chaoskit.Counter, want int, sg *sa
 }
 
 // createTopics runs the production recipe's step: orderctl topics create
-// with replication factor 3 and min.insync.replicas 2 (it verifies them).
+// with replication factor 3 and min.insync.replicas 2 (it verifies them),
+// then waits until every broker hosts every topic with its replicas in
+// sync: orderctl waited for the broker it asked, another may learn of a new
+// topic a moment later, and an orderd that asks that one first fails at
+// start on a missing topic (a saga orderd started right after its topics
+// were made did, once: "saga.inventory.results is missing").
 func createTopics(t *testing.T, brokers []string, prefix string) {
 	t.Helper()
 	out, err := exec.Command(orderctlBn, "topics", "create", "--kafka-brokers", strings.Join(brokers, ","),
 		"--topic-prefix", prefix, "--partitions", fmt.Sprint(partitions),
 		"--replication-factor", "3", "--min-insync-replicas", "2").CombinedOutput()
 	require.NoError(t, err, "orderctl topics create: %s", out)
+	set, err := topics.New(topics.Config{Prefix: prefix, Partitions: partitions, ReplicationFactor: 3})
+	require.NoError(t, err)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	require.NoError(t, err)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var missing string
+	require.True(t, chaoskit.Await(time.Minute, 100*time.Millisecond, func() bool {
+		missing = notOnEveryBroker(ctx, cl, set.TopicNames())
+		return missing == ""
+	}, nil), "topics of %s not on every broker, in sync, after a minute: %s", prefix, missing)
+}
+
+// notOnEveryBroker asks each broker for the metadata of the topics and
+// returns the first thing amiss ("" for nothing): a broker that does not
+// host a topic, a partition without a leader or with a replica out of
+// sync.
+func notOnEveryBroker(ctx context.Context, cl *kgo.Client, names []string) string {
+	bs, err := kadm.NewClient(cl).ListBrokers(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	if len(bs) < 3 {
+		return fmt.Sprintf("%d brokers listed", len(bs))
+	}
+	for _, b := range bs {
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = false
+		for _, n := range names {
+			rt := kmsg.NewMetadataRequestTopic()
+			rt.Topic = kmsg.StringPtr(n)
+			req.Topics = append(req.Topics, rt)
+		}
+		resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
+		if err != nil {
+			return fmt.Sprintf("broker %d: %v", b.NodeID, err)
+		}
+		for _, tp := range resp.Topics {
+			if err := kerr.ErrorForCode(tp.ErrorCode); err != nil {
+				return fmt.Sprintf("broker %d: %s: %v", b.NodeID, *tp.Topic, err)
+			}
+			if len(tp.Partitions) != partitions {
+				return fmt.Sprintf("broker %d: %s has %d partitions", b.NodeID, *tp.Topic, len(tp.Partitions))
+			}
+			for _, p := range tp.Partitions {
+				if p.ErrorCode != 0 || p.Leader < 0 || len(p.ISR) < len(p.Replicas) {
+					return fmt.Sprintf("broker %d: %s partition %d: leader %d, isr %v of %v, %v",
+						b.NodeID, *tp.Topic, p.Partition, p.Leader, p.ISR, p.Replicas, kerr.ErrorForCode(p.ErrorCode))
+				}
+			}
+		}
+	}
+	return ""
 }

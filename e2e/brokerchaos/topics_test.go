@@ -33,27 +33,9 @@ func TestOrderctlCreatesTopicsAsProductionLaysThemOut(t *testing.T) {
 	set, err := topics.New(topics.Config{Prefix: prefix, Partitions: partitions, ReplicationFactor: 3})
 	require.NoError(t, err)
 	names := set.TopicNames()
-	// orderctl has waited for the broker it asked; another may learn of a
-	// new topic, and its replicas join the ISR, a moment later.
-	var tds kadm.TopicDetails
-	require.Eventually(t, func() bool {
-		tds, err = adm.ListTopics(ctx, names...)
-		if err != nil {
-			return false
-		}
-		for _, name := range names {
-			td := tds[name]
-			if td.Err != nil || len(td.Partitions) == 0 {
-				return false
-			}
-			for _, p := range td.Partitions {
-				if len(p.ISR) < len(p.Replicas) {
-					return false
-				}
-			}
-		}
-		return true
-	}, 30*time.Second, 100*time.Millisecond, "every broker lists every topic with its replicas in sync: %v", err)
+	// createTopics has waited until every broker hosts every topic in sync.
+	tds, err := adm.ListTopics(ctx, names...)
+	require.NoError(t, err)
 	rcs, err := adm.DescribeTopicConfigs(ctx, names...)
 	require.NoError(t, err)
 	for _, name := range names {
