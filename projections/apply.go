@@ -136,9 +136,10 @@ func (a *applier) apply(ctx context.Context, events []order.Event) ([]Result, er
 // chunk: Go's work (folding, JSON) and Redis's overlap.
 func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[string][]int, bases map[string]base, events []order.Event) ([]*call, [][2]int64, error) {
 	type chunk struct {
-		calls          []*call
-		orders, shards []script // shards[i].keys == nil: call i writes no shard
-		arena          *jsonArena
+		calls  []*call
+		orders []script
+		shards []*shardCall
+		arena  *jsonArena
 	}
 	now := a.now()
 	chunks := make(chan chunk, 1)
@@ -168,10 +169,9 @@ func (a *applier) planAndExec(ctx context.Context, ids []string, byOrder map[str
 		if arena == nil {
 			arena = newJSONArena()
 		}
-		ch := chunk{calls: calls[sent:], orders: make([]script, 0, len(calls)-sent), shards: make([]script, 0, len(calls)-sent), arena: arena}
+		ch := chunk{calls: calls[sent:], orders: make([]script, 0, len(calls)-sent), shards: a.shardCalls(calls[sent:], now), arena: arena}
 		for _, c := range calls[sent:] {
-			o, sh := a.scripts(c, now, arena)
-			ch.orders, ch.shards = append(ch.orders, o), append(ch.shards, sh)
+			ch.orders = append(ch.orders, a.scripts(c, arena))
 		}
 		chunks <- ch
 		sent = len(calls)
@@ -258,15 +258,16 @@ func (a *applier) bases(ctx context.Context, ids []string, byOrder map[string][]
 }
 
 // exec runs one chunk of calls and returns each call's {code, version}:
-// first the shard scripts, in one pipeline, then the order scripts of the
-// calls whose shard has their events (applied now or before), in another.
+// first the shard script calls (one per shard the chunk writes), in one
+// pipeline, then the order scripts of the calls whose shard has their
+// events (applied now or before), in another.
 // So a shard is never behind its orders: an order's events are in its view
 // only once they are in its shard, and a crash between the two leaves the
 // shard ahead, which the next run's shard script skips (doc.go). A shard
 // that reports a gap (it lost writes) stops its call: a gap. A script
 // missing from Redis (restarted, SCRIPT FLUSH, a promoted replica) is
 // loaded and the chunk run again: calls are idempotent.
-func (a *applier) exec(ctx context.Context, calls []*call, orders, shards []script, now time.Time) ([][2]int64, error) {
+func (a *applier) exec(ctx context.Context, calls []*call, orders []script, shards []*shardCall, now time.Time) ([][2]int64, error) {
 	out := make([][2]int64, len(orders))
 	for attempt := 0; ; attempt++ {
 		err := a.execOnce(ctx, calls, orders, shards, out, now)
@@ -279,38 +280,38 @@ func (a *applier) exec(ctx context.Context, calls []*call, orders, shards []scri
 	}
 }
 
-func (a *applier) execOnce(ctx context.Context, calls []*call, orders, shards []script, out [][2]int64, now time.Time) error {
-	var idx []int
-	var sc []script
-	for i, s := range shards {
-		if s.keys != nil {
-			idx, sc = append(idx, i), append(sc, s)
-		}
-	}
+func (a *applier) execOnce(ctx context.Context, calls []*call, orders []script, shards []*shardCall, out [][2]int64, now time.Time) error {
 	blocked := make([]bool, len(orders))
-	for len(sc) > 0 {
-		replies, err := a.run(ctx, shardScript, sc, "shard")
+	for sc := shards; len(sc) > 0; {
+		replies, err := a.runShards(ctx, sc)
 		if err != nil {
 			return err
 		}
-		var again []int
-		var againSc []script
-		for j, r := range replies {
-			c := calls[idx[j]]
-			switch r[0] {
-			case codeGap:
-				blocked[idx[j]], out[idx[j]] = true, r
-				a.log.Error("shard is behind the order's events: it lost writes; the order needs a rebuild",
-					"orderId", c.orderID, "key", sc[j].keys[0], "shardVersion", r[1], "first", c.first)
-			case codeStale:
-				// The shard has the run's first events (a crash between a
-				// shard call and its order call): send the rest.
-				again, againSc = append(again, idx[j]), append(againSc, a.shardScript(c, now, int(r[1]-c.first+1)))
+		var again []*shardCall
+		for j, s := range sc {
+			var re *shardCall
+			for r, ci := range s.runs {
+				c, rep := calls[ci], replies[j][r]
+				switch rep[0] {
+				case codeGap:
+					blocked[ci], out[ci] = true, rep
+					a.log.Error("shard is behind the order's events: it lost writes; the order needs a rebuild",
+						"orderId", c.orderID, "key", s.keys[0], "shardVersion", rep[1], "first", c.first)
+				case codeStale:
+					// The shard has the run's first events (a crash between a
+					// shard call and its order call): send the rest.
+					if re == nil {
+						re = newShardCall(a.k, c.shard)
+						again = append(again, re)
+					}
+					a.shardRun(re, ci, c, now, int(rep[1]-c.first+1))
+				}
 			}
 		}
-		idx, sc = again, againSc
+		sc = again
 	}
-	idx, sc = idx[:0], sc[:0]
+	var idx []int
+	var sc []script
 	for i, s := range orders {
 		if !blocked[i] {
 			idx, sc = append(idx, i), append(sc, s)
@@ -324,6 +325,33 @@ func (a *applier) execOnce(ctx context.Context, calls []*call, orders, shards []
 		out[idx[j]] = r
 	}
 	return nil
+}
+
+// runShards runs shard script calls in one pipeline and returns each one's
+// {code, version} per run.
+func (a *applier) runShards(ctx context.Context, calls []*shardCall) ([][][2]int64, error) {
+	pipe := a.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(calls))
+	for i, s := range calls {
+		cmds[i] = pipe.EvalSha(ctx, shardScript.Hash(), s.keys, s.args...)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		for _, cmd := range cmds {
+			if cerr := cmd.Err(); redis.HasErrorPrefix(cerr, "NOSCRIPT") {
+				return nil, cerr
+			}
+		}
+		return nil, fmt.Errorf("apply %d shard script calls: %w", len(calls), err)
+	}
+	out := make([][][2]int64, len(cmds))
+	for i, cmd := range cmds {
+		r, err := parseRunsReply(cmd.Val(), len(calls[i].runs))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("shard script call on %s", calls[i].keys[0]), err)
+		}
+		out[i] = r
+	}
+	return out, nil
 }
 
 // run runs one script over many calls in one pipeline.

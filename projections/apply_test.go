@@ -90,6 +90,42 @@ func TestApplyProjectsTheFoldAndIsIdempotent(t *testing.T) {
 	})
 }
 
+// A shard script call carries many runs of its shard's orders, several of
+// one order when a chain is cut (here at 3 events), and merges their writes:
+// a status set entry one run adds and the next removes ends removed, the
+// counters end as if each run had been written alone.
+func TestApplyMergesAShardsRunsAsIfEachRanAlone(t *testing.T) {
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		h := genHistory(11, 120, 40, time.Now())
+		var byOrder []order.Event
+		for _, id := range h.ids {
+			byOrder = append(byOrder, h.orders[id]...)
+		}
+		a := newTestApplier(rdb, prefix, 1000)
+		a.maxChain, a.pipelineSize = 3, 1000
+		var calls []*call
+		for _, id := range h.ids {
+			calls = a.plan(calls, id, base{view: &View{}}, seqIndexes(h.orders[id]), h.orders[id])
+		}
+		runsOfOneOrder := 0
+		for _, s := range a.shardCalls(calls, time.Now()) {
+			seen := map[string]bool{}
+			for _, ci := range s.runs {
+				if seen[calls[ci].orderID] {
+					runsOfOneOrder++
+				}
+				seen[calls[ci].orderID] = true
+			}
+		}
+		require.Positive(t, runsOfOneOrder, "some shard call carries several runs of one order")
+
+		n := applyAll(t, a, byOrder, len(byOrder))
+		require.Equal(t, map[Outcome]int{Applied: len(byOrder)}, n)
+		requireSameKeys(t, expected(prefix, h.orders), snapshot(t, rdb, prefix))
+	})
+}
+
 func TestApplyWithoutCacheReadsViewsFromRedis(t *testing.T) {
 	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
 		prefix := testPrefix(t, rdb)
@@ -180,12 +216,29 @@ func TestShardScriptRefusesBadOpsBeforeWriting(t *testing.T) {
 		ctx := context.Background()
 		k := keys{prefix}
 		require.NoError(t, shardScript.Load(ctx, rdb).Err())
-		err := shardScript.EvalSha(ctx, rdb, []string{k.applied(3), k.orders(3)},
-			"x", 1, 1, "Z", 2, 2, 1, "x", "Q", 2, 1, "x").Err()
-		require.ErrorContains(t, err, "bad op")
-		err = shardScript.EvalSha(ctx, rdb, []string{k.applied(3), k.orders(3)}, "x", 1, 1, "Z", 1, 2, 1, "x").Err()
-		require.ErrorContains(t, err, "bad op", "an op may not name the applied hash")
+		ks := []string{k.applied(3), k.orders(3), k.statusCounts(3)}
+		// A good first run, then a second whose ops go wrong: nothing of
+		// either is written.
+		good := []any{"x", 1, 1, 5, "Z", 2, 2, 1, "x"}
+		bad := map[string][]any{
+			"unknown op":            {"Z", 2, 2, 1, "y", "Q", 2, 1, "y"},
+			"the applied hash":      {"Z", 1, 2, 1, "y"},
+			"a delta without field": {"C", 3, 1, "PLACED"},
+			"a delta not a number":  {"C", 3, 2, "PLACED", "one"},
+			"an argc past its run":  {"Z", 2, 9, 1, "y"},
+		}
+		for what, ops := range bad {
+			args := append(append([]any{2}, good...), append([]any{"y", 1, 1, len(ops)}, ops...)...)
+			err := shardScript.EvalSha(ctx, rdb, ks, args...).Err()
+			require.ErrorContains(t, err, "bad op", what)
+		}
+		err := shardScript.EvalSha(ctx, rdb, ks, append([]any{2}, good...)...).Err()
+		require.ErrorContains(t, err, "bad run", "a run count past the runs")
 		assert.Empty(t, snapshot(t, rdb, prefix))
+		// The good run alone is written: the refusals above were its
+		// partner's.
+		require.NoError(t, shardScript.EvalSha(ctx, rdb, ks, append([]any{1}, good...)...).Err())
+		assert.Equal(t, []string{"x"}, rdb.ZRange(ctx, k.orders(3), 0, -1).Val())
 	})
 }
 
@@ -203,9 +256,10 @@ func TestAShardAheadOfItsOrderCountsNothingTwice(t *testing.T) {
 		// their order call.
 		calls := a.plan(nil, evs[0].OrderID, base{version: 3, view: ptr(Fold(evs[:3]))}, []int{3, 4, 5, 6}, evs)
 		require.Len(t, calls, 1)
-		_, sh := a.scripts(calls[0], time.Now(), newJSONArena())
+		sh := a.shardCalls(calls, time.Now())
+		require.Len(t, sh, 1)
 		require.NoError(t, shardScript.Load(ctx, rdb).Err())
-		require.NoError(t, shardScript.EvalSha(ctx, rdb, sh.keys, sh.args...).Err())
+		require.NoError(t, shardScript.EvalSha(ctx, rdb, sh[0].keys, sh[0].args...).Err())
 		// The projector comes back with a fresh cache: runs 4-9, then the rest.
 		b := newTestApplier(rdb, prefix, 100)
 		res, err := b.apply(ctx, evs[3:9])

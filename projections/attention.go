@@ -216,7 +216,7 @@ func backordered(s order.State) bool {
 // attentionOp adds the order's entry in its shard's attention index to a
 // shard script: ZADD with the time it needs attention (now or later), or
 // ZREM when it never will.
-func (a *applier) attentionOp(s *script, shard int, orderID string, v *View) {
+func (a *applier) attentionOp(s *shardCall, shard int, orderID string, v *View) {
 	if due, ok := attentionDue(*v); ok {
 		s.op("Z", a.k.attention(shard), due.UnixMilli(), orderID)
 		return

@@ -109,33 +109,42 @@ type script struct {
 	args []any
 }
 
+// shardCall is one call of the shard script: the runs of a chunk's orders
+// in one shard, each with its writes, over the keys they name.
+type shardCall struct {
+	script
+	keyIx map[string]int
+	runs  []int // per run, in ARGV order: the index of its call in the chunk
+}
+
+func newShardCall(k keys, shard int) *shardCall {
+	return &shardCall{script: script{keys: []string{k.applied(shard)}, args: []any{0}}, keyIx: map[string]int{}}
+}
+
 // key returns the 1-based index of k in KEYS, adding it.
-func (s *script) key(k string) int {
-	for i, x := range s.keys {
-		if x == k {
-			return i + 1
-		}
+func (s *shardCall) key(k string) int {
+	if i, ok := s.keyIx[k]; ok {
+		return i
 	}
 	s.keys = append(s.keys, k)
+	s.keyIx[k] = len(s.keys)
 	return len(s.keys)
 }
 
 // op appends one write: the command's code, the key's index, then its
 // arguments after the key.
-func (s *script) op(code, key string, args ...any) {
+func (s *shardCall) op(code, key string, args ...any) {
 	s.args = append(s.args, code, s.key(key), len(args))
 	s.args = append(s.args, args...)
 }
 
-// scripts renders the call: the order's script (the view and the events'
-// JSON) and, for an applying call, the shard's (the run's writes to the
-// cross-order keys, doc.go's key table: the events-by-type index, the
-// per-minute counters, the order's sets and status counter, the revenue).
-func (a *applier) scripts(c *call, now time.Time, buf *jsonArena) (order, shard script) {
-	order = script{keys: []string{a.k.order(c.orderID)}}
+// scripts renders the call's order script: the view and the events' JSON
+// for an applying call.
+func (a *applier) scripts(c *call, buf *jsonArena) script {
+	order := script{keys: []string{a.k.order(c.orderID)}}
 	if !c.applying {
 		order.args = []any{len(c.idx), c.first, ""}
-		return order, script{}
+		return order
 	}
 	order.keys = append(order.keys, a.k.orderEvents(c.orderID))
 	view, err := buf.marshal(c.view)
@@ -151,21 +160,26 @@ func (a *applier) scripts(c *call, now time.Time, buf *jsonArena) (order, shard 
 		}
 		order.args = append(order.args, b)
 	}
-	return order, a.shardScript(c, now, 0)
+	return order
 }
 
-// shardScript renders the shard's writes of the call's events from index
-// from on (0: the whole run; more when the shard already has the first
-// ones), summed over them: the events-by-type members in one ZADD per type,
-// the per-minute counters per field, the revenue per field, and the order's
+// shardRun adds to s, the call of the run's shard, the run of call c (its
+// index ci in the chunk) from its event index from on (0: the whole run;
+// more when the shard already has the first ones): the shard's writes of
+// those events (doc.go's key table: the events-by-type index, the
+// per-minute counters, the order's sets and status counter, the revenue),
+// summed over them: the events-by-type members in one ZADD per type, the
+// per-minute counters per field, the revenue per field, and the order's
 // move from its status before events[from] to its status after the last.
 // The shard script applies a run whole or not at all, so its writes can be
 // summed.
-func (a *applier) shardScript(c *call, now time.Time, from int) script {
+func (a *applier) shardRun(s *shardCall, ci int, c *call, now time.Time, from int) {
 	sh := c.shard
 	evs, steps := c.events[from:], c.steps[from:]
-	s := script{keys: []string{a.k.applied(sh)}, args: make([]any, 0, 3+len(evs)*6)}
-	s.args = append(s.args, c.orderID, c.first+int64(from), len(evs))
+	s.runs = append(s.runs, ci)
+	s.args[0] = len(s.runs)
+	s.args = append(s.args, c.orderID, c.first+int64(from), len(evs), 0)
+	lenAt := len(s.args) - 1
 
 	type field struct{ key, name string }
 	var typeKeys, minuteKeys []string
@@ -237,9 +251,35 @@ func (a *applier) shardScript(c *call, now time.Time, from int) script {
 		s.op("Z", a.k.status(sh, last.after), created, c.orderID)
 		s.op("C", a.k.statusCounts(sh), string(last.after), 1)
 	}
-	a.attentionOp(&s, sh, c.orderID, c.view)
-	return s
+	a.attentionOp(s, sh, c.orderID, c.view)
+	s.args[lenAt] = len(s.args) - lenAt - 1
 }
+
+// shardCalls renders the shard writes of a chunk's applying calls: one
+// shard script call per shard the chunk touches, its runs in the chunk's
+// order (so an order's runs stay in sequence), a shard's runs split over
+// more calls when they would pass maxShardArgs arguments.
+func (a *applier) shardCalls(calls []*call, now time.Time) []*shardCall {
+	var by [NumShards]*shardCall
+	var out []*shardCall
+	for i, c := range calls {
+		if !c.applying {
+			continue
+		}
+		s := by[c.shard]
+		if s == nil || len(s.args) >= maxShardArgs {
+			s = newShardCall(a.k, c.shard)
+			by[c.shard] = s
+			out = append(out, s)
+		}
+		a.shardRun(s, i, c, now, 0)
+	}
+	return out
+}
+
+// maxShardArgs bounds the arguments of one shard script call (Redis reads
+// at most 1,048,576 per command; a script's arguments are Lua strings).
+const maxShardArgs = 50_000
 
 func orCurrency(c, fallback string) string {
 	if c != "" {

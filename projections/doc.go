@@ -14,8 +14,10 @@
 //	       (pause, rewind, retry)                     │
 //	                                                  ▼
 //	                       shard script, then order script, pipelined (one
-//	                       EVALSHA of each per run of consecutive events of
-//	                       an order; each call in one slot)
+//	                       shard EVALSHA per shard per chunk, carrying its
+//	                       orders' runs; one order EVALSHA per run of
+//	                       consecutive events of an order; each call in one
+//	                       slot)
 //
 // # The view
 //
@@ -105,9 +107,10 @@
 // Config.PipelineSize calls per round trip, the next chunk rendered while
 // Redis runs the previous one. One call carries a run of consecutive
 // events of one order, sequenceNumbers first..last (at most
-// Config.MaxChain). A chunk runs in two round trips: first every call's
-// shard script, then the order script of every call whose shard has its
-// events.
+// Config.MaxChain). A chunk runs in two round trips: first the shard
+// script, once per shard the chunk writes, carrying the runs of every one
+// of the chunk's orders in that shard; then the order script of every run
+// whose shard has its events.
 //
 // The order script (applySource): KEYS are the order hash and its event
 // list; ARGV are n, first, the view after last (computed in Go) and the
@@ -124,16 +127,20 @@
 //     order on, or Redis lost it); the run is planned again from Redis.
 //
 // The shard script (shardSource): KEYS are the shard's applied hash and the
-// keys the writes touch; ARGV are the orderId, first, n and the run's
-// writes summed (ZADD, ZREM, HINCRBY, EXPIREAT: the events-by-type members,
-// per-minute and revenue counts, the order's move from its status before
-// the run to its status after it). With a the order's field in the applied
-// hash (0 for none): last <= a is a duplicate; first > a+1 a gap (the shard
-// lost writes); first <= a < last an overlap, which writes nothing and
-// makes the projector send the run's events after a again at once, their
-// writes summed from there (it has every event's views from planning);
-// first == a+1 makes the writes and sets a = last. The write list is
-// checked before anything is written.
+// keys the writes touch; ARGV are, for each run it carries, the orderId,
+// first, n and the run's writes summed (ZADD, ZREM, HINCRBY, EXPIREAT: the
+// events-by-type members, per-minute and revenue counts, the order's move
+// from its status before the run to its status after it). It judges the
+// runs in order, each on its own. With a the order's field in the applied
+// hash (0 for none), as the runs before it left it: last <= a is a
+// duplicate; first > a+1 a gap (the shard lost writes); first <= a < last
+// an overlap, which writes nothing and makes the projector send the run's
+// events after a again at once, their writes summed from there (it has
+// every event's views from planning); first == a+1 makes the writes and
+// sets a = last. The write lists are checked before anything is written;
+// the applied runs' writes are then merged, so Redis runs one command per
+// key (per field for the counters) and call, not one per run: the same
+// writes, in the same order per key, as the runs one after another.
 //
 // Why it keeps today's guarantees. The shard runs first, so a shard is
 // never behind its order: a crash, a failover or a Redis error between the

@@ -27,23 +27,31 @@ func TestShardTagsSpreadOverTheSlots(t *testing.T) {
 }
 
 // Every script call touches one slot: the order script the order's, the
-// shard script its shard's.
+// shard script its shard's, however many orders' runs it carries.
 func TestEveryScriptCallTouchesOneSlot(t *testing.T) {
 	h := genHistory(7, 200, 40, time.Now())
 	a := newTestApplier(nil, "orderlog:", 0)
 	arena := newJSONArena()
-	seen := map[int]bool{}
+	var calls []*call
 	for _, id := range h.ids {
-		calls := a.plan(nil, id, base{view: &View{}}, seqIndexes(h.orders[id]), h.orders[id])
-		for _, c := range calls {
-			o, s := a.scripts(c, time.Now(), arena)
-			requireOneSlot(t, o.keys)
-			requireOneSlot(t, s.keys)
-			assert.Equal(t, keySlot(shardTags[shardOf(id)]), keySlot(s.keys[0]))
-			seen[c.shard] = true
+		calls = a.plan(calls, id, base{view: &View{}}, seqIndexes(h.orders[id]), h.orders[id])
+	}
+	for _, c := range calls {
+		requireOneSlot(t, a.scripts(c, arena).keys)
+	}
+	seen := map[int]bool{}
+	shards := a.shardCalls(calls, time.Now())
+	for _, s := range shards {
+		requireOneSlot(t, s.keys)
+		shard := calls[s.runs[0]].shard
+		assert.Equal(t, keySlot(shardTags[shard]), keySlot(s.keys[0]))
+		for _, ci := range s.runs {
+			assert.Equal(t, shard, calls[ci].shard, "a shard call carries only its shard's runs")
 		}
+		seen[shard] = true
 	}
 	assert.Len(t, seen, NumShards, "200 orders fill every shard")
+	assert.Len(t, shards, NumShards, "one call per shard")
 }
 
 func seqIndexes(evs []order.Event) []int {

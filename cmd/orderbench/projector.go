@@ -26,11 +26,18 @@ type projectorRun struct {
 	warm        int     // events of the warm-up
 	steady      float64 // events/s after the warm-up
 	redisSetRPS float64 // redis-benchmark -P 16 SET on the same server (or cluster)
+	// CPU per event over the whole projection (warm-up included): this
+	// process's (the projector: poll, decode, fold, render, pipeline) and
+	// Redis's (INFO cpu, summed over the primaries; it includes any other
+	// client's work meanwhile). On a loaded machine these say more than
+	// the rate.
+	goCPU, redisCPU time.Duration
 }
 
 func (r projectorRun) String() string {
-	return fmt.Sprintf("%-44s %8d events (+%d warm-up) %9s events/s steady (redis-benchmark -P 16 SET: %s/s)",
-		r.name, r.events, r.warm, thousands(r.steady), thousands(r.redisSetRPS))
+	return fmt.Sprintf("%-44s %8d events (+%d warm-up) %9s events/s steady (redis-benchmark -P 16 SET: %s/s); CPU per event: projector %.2f µs, Redis %.2f µs",
+		r.name, r.events, r.warm, thousands(r.steady), thousands(r.redisSetRPS),
+		float64(r.goCPU.Nanoseconds())/1e3, float64(r.redisCPU.Nanoseconds())/1e3)
 }
 
 // redisTarget is a Redis the read-side runs write to: the redis-server or
@@ -115,6 +122,7 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 	}
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
+	cpu0, rcpu0 := cpuNow(0), redisCPU(ctx, rdb)
 	go func() { done <- p.Run(pctx) }()
 	waited := make(chan error, 1)
 	go func() { waited <- waitDone(pctx, clock, cfg.stall) }()
@@ -129,9 +137,39 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 	if err != nil {
 		return projectorRun{}, fmt.Errorf("projector into %s: %w", target.name, err)
 	}
-	res := projectorRun{name: "projector into " + target.name, events: len(events) - warm, warm: warm, steady: clock.steady()}
+	goCPU, _ := perCommand(cpu0, cpuNow(0), len(events))
+	res := projectorRun{name: "projector into " + target.name, events: len(events) - warm, warm: warm, steady: clock.steady(),
+		goCPU: goCPU, redisCPU: (redisCPU(ctx, rdb) - rcpu0) / time.Duration(len(events))}
 	res.redisSetRPS, err = redisBenchmark(ctx, target)
 	return res, err
+}
+
+// redisCPU is used_cpu_sys+used_cpu_user of the redis-server, or the sum
+// over a cluster's primaries.
+func redisCPU(ctx context.Context, rdb redis.UniversalClient) time.Duration {
+	var total time.Duration
+	var mu sync.Mutex
+	read := func(ctx context.Context, c *redis.Client) error {
+		var sum float64
+		for _, line := range strings.Split(c.Info(ctx, "cpu").Val(), "\n") {
+			k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+			if ok && (k == "used_cpu_sys" || k == "used_cpu_user") {
+				f, _ := strconv.ParseFloat(v, 64)
+				sum += f
+			}
+		}
+		mu.Lock()
+		total += time.Duration(sum * float64(time.Second))
+		mu.Unlock()
+		return nil
+	}
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		_ = c.ForEachMaster(ctx, read)
+	case *redis.Client:
+		_ = read(ctx, c)
+	}
+	return total
 }
 
 var rpsRe = regexp.MustCompile(`SET: ([0-9.]+) requests per second`)
