@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -290,6 +291,17 @@ func (a *applier) execOnce(ctx context.Context, calls []*call, orders []script, 
 		var again []*shardCall
 		for j, s := range sc {
 			var re *shardCall
+			if s.merged && slices.ContainsFunc(replies[j], func(r [2]int64) bool { return r[0] != codeApplied }) {
+				// Not every run follows its shard's applied seq: the call
+				// wrote nothing. Each run is sent again on its own writes,
+				// and judged on its own.
+				re = newShardCall(a.k, calls[s.runs[0]].shard, false)
+				for _, ci := range s.runs {
+					a.shardRun(re, ci, calls[ci], now, 0)
+				}
+				again = append(again, re)
+				continue
+			}
 			for r, ci := range s.runs {
 				c, rep := calls[ci], replies[j][r]
 				switch rep[0] {
@@ -301,7 +313,7 @@ func (a *applier) execOnce(ctx context.Context, calls []*call, orders []script, 
 					// The shard has the run's first events (a crash between a
 					// shard call and its order call): send the rest.
 					if re == nil {
-						re = newShardCall(a.k, c.shard)
+						re = newShardCall(a.k, c.shard, false)
 						again = append(again, re)
 					}
 					a.shardRun(re, ci, c, now, int(rep[1]-c.first+1))
@@ -333,7 +345,7 @@ func (a *applier) runShards(ctx context.Context, calls []*shardCall) ([][][2]int
 	pipe := a.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(calls))
 	for i, s := range calls {
-		cmds[i] = pipe.EvalSha(ctx, shardScript.Hash(), s.keys, s.args...)
+		cmds[i] = pipe.EvalSha(ctx, shardScript.Hash(), s.keys, s.argv()...)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		for _, cmd := range cmds {

@@ -228,16 +228,20 @@ func TestShardScriptRefusesBadOpsBeforeWriting(t *testing.T) {
 			"an argc past its run":  {"Z", 2, 9, 1, "y"},
 		}
 		for what, ops := range bad {
-			args := append(append([]any{2}, good...), append([]any{"y", 1, 1, len(ops)}, ops...)...)
+			args := append(append([]any{"R", 2}, good...), append([]any{"y", 1, 1, len(ops)}, ops...)...)
 			err := shardScript.EvalSha(ctx, rdb, ks, args...).Err()
 			require.ErrorContains(t, err, "bad op", what)
+			// Merged: the runs' heads, then their ops.
+			args = append([]any{"M", 2, "x", 1, 1, "y", 1, 1, "Z", 2, 2, 1, "x"}, ops...)
+			err = shardScript.EvalSha(ctx, rdb, ks, args...).Err()
+			require.ErrorContains(t, err, "bad op", "merged: %s", what)
 		}
-		err := shardScript.EvalSha(ctx, rdb, ks, append([]any{2}, good...)...).Err()
+		err := shardScript.EvalSha(ctx, rdb, ks, append([]any{"R", 2}, good...)...).Err()
 		require.ErrorContains(t, err, "bad run", "a run count past the runs")
 		assert.Empty(t, snapshot(t, rdb, prefix))
 		// The good run alone is written: the refusals above were its
 		// partner's.
-		require.NoError(t, shardScript.EvalSha(ctx, rdb, ks, append([]any{1}, good...)...).Err())
+		require.NoError(t, shardScript.EvalSha(ctx, rdb, ks, append([]any{"R", 1}, good...)...).Err())
 		assert.Equal(t, []string{"x"}, rdb.ZRange(ctx, k.orders(3), 0, -1).Val())
 	})
 }
@@ -259,7 +263,7 @@ func TestAShardAheadOfItsOrderCountsNothingTwice(t *testing.T) {
 		sh := a.shardCalls(calls, time.Now())
 		require.Len(t, sh, 1)
 		require.NoError(t, shardScript.Load(ctx, rdb).Err())
-		require.NoError(t, shardScript.EvalSha(ctx, rdb, sh[0].keys, sh[0].args...).Err())
+		require.NoError(t, shardScript.EvalSha(ctx, rdb, sh[0].keys, sh[0].argv()...).Err())
 		// The projector comes back with a fresh cache: runs 4-9, then the rest.
 		b := newTestApplier(rdb, prefix, 100)
 		res, err := b.apply(ctx, evs[3:9])
@@ -267,6 +271,47 @@ func TestAShardAheadOfItsOrderCountsNothingTwice(t *testing.T) {
 		assert.Equal(t, []Outcome{Applied, Applied, Applied, Applied, Applied, Applied}, outcomes(res))
 		applyAll(t, b, evs, 5)
 		requireSameKeys(t, expected(prefix, map[string][]order.Event{evs[0].OrderID: evs}), snapshot(t, rdb, prefix))
+	})
+}
+
+// A shard call carries runs of several orders and writes only if all of
+// them follow the shard; when one does not (here the shard has a whole run
+// already: a crash between its shard call and its order call), the runs
+// are sent again one by one, and the others are still written.
+func TestAShardCallWithARunItHasWritesTheOthers(t *testing.T) {
+	onEachRedis(t, func(t *testing.T, rdb redis.UniversalClient) {
+		prefix := testPrefix(t, rdb)
+		ctx := context.Background()
+		evs := longOrder(8)
+		var other []order.Event
+		for seed := uint64(100); other == nil; seed++ {
+			h := genHistory(seed, 50, 10, time.Now())
+			for _, id := range h.ids {
+				if shardOf(id) == shardOf(evs[0].OrderID) && len(h.orders[id]) >= 2 {
+					other = h.orders[id]
+					break
+				}
+			}
+		}
+		a := newTestApplier(rdb, prefix, 100)
+		applyAll(t, a, evs[:3], 10)
+		// Events 4-7 reach the shard only.
+		calls := a.plan(nil, evs[0].OrderID, base{version: 3, view: ptr(Fold(evs[:3]))}, []int{3, 4, 5, 6}, evs)
+		sh := a.shardCalls(calls, time.Now())
+		require.Len(t, sh, 1)
+		require.NoError(t, shardScript.Load(ctx, rdb).Err())
+		require.NoError(t, shardScript.EvalSha(ctx, rdb, sh[0].keys, sh[0].argv()...).Err())
+		// One batch: the other order's events and events 4-7 again, in one
+		// shard call.
+		b := newTestApplier(rdb, prefix, 100)
+		batch := append(append([]order.Event(nil), other...), evs[3:7]...)
+		res, err := b.apply(ctx, batch)
+		require.NoError(t, err)
+		for i, r := range res {
+			require.Equal(t, Applied, r.Outcome, "event %d", i)
+		}
+		applyAll(t, b, evs, 5)
+		requireSameKeys(t, expected(prefix, map[string][]order.Event{evs[0].OrderID: evs, other[0].OrderID: other}), snapshot(t, rdb, prefix))
 	})
 }
 

@@ -109,35 +109,6 @@ type script struct {
 	args []any
 }
 
-// shardCall is one call of the shard script: the runs of a chunk's orders
-// in one shard, each with its writes, over the keys they name.
-type shardCall struct {
-	script
-	keyIx map[string]int
-	runs  []int // per run, in ARGV order: the index of its call in the chunk
-}
-
-func newShardCall(k keys, shard int) *shardCall {
-	return &shardCall{script: script{keys: []string{k.applied(shard)}, args: []any{0}}, keyIx: map[string]int{}}
-}
-
-// key returns the 1-based index of k in KEYS, adding it.
-func (s *shardCall) key(k string) int {
-	if i, ok := s.keyIx[k]; ok {
-		return i
-	}
-	s.keys = append(s.keys, k)
-	s.keyIx[k] = len(s.keys)
-	return len(s.keys)
-}
-
-// op appends one write: the command's code, the key's index, then its
-// arguments after the key.
-func (s *shardCall) op(code, key string, args ...any) {
-	s.args = append(s.args, code, s.key(key), len(args))
-	s.args = append(s.args, args...)
-}
-
 // scripts renders the call's order script: the view and the events' JSON
 // for an applying call.
 func (a *applier) scripts(c *call, buf *jsonArena) script {
@@ -176,10 +147,7 @@ func (a *applier) scripts(c *call, buf *jsonArena) script {
 func (a *applier) shardRun(s *shardCall, ci int, c *call, now time.Time, from int) {
 	sh := c.shard
 	evs, steps := c.events[from:], c.steps[from:]
-	s.runs = append(s.runs, ci)
-	s.args[0] = len(s.runs)
-	s.args = append(s.args, c.orderID, c.first+int64(from), len(evs), 0)
-	lenAt := len(s.args) - 1
+	s.begin(ci, c.orderID, c.first+int64(from), len(evs))
 
 	type field struct{ key, name string }
 	var typeKeys, minuteKeys []string
@@ -252,13 +220,14 @@ func (a *applier) shardRun(s *shardCall, ci int, c *call, now time.Time, from in
 		s.op("C", a.k.statusCounts(sh), string(last.after), 1)
 	}
 	a.attentionOp(s, sh, c.orderID, c.view)
-	s.args[lenAt] = len(s.args) - lenAt - 1
+	s.end()
 }
 
 // shardCalls renders the shard writes of a chunk's applying calls: one
 // shard script call per shard the chunk touches, its runs in the chunk's
-// order (so an order's runs stay in sequence), a shard's runs split over
-// more calls when they would pass maxShardArgs arguments.
+// order (so an order's runs stay in sequence) and their writes merged, a
+// shard's runs split over more calls when they would pass maxShardArgs
+// arguments.
 func (a *applier) shardCalls(calls []*call, now time.Time) []*shardCall {
 	var by [NumShards]*shardCall
 	var out []*shardCall
@@ -267,8 +236,8 @@ func (a *applier) shardCalls(calls []*call, now time.Time) []*shardCall {
 			continue
 		}
 		s := by[c.shard]
-		if s == nil || len(s.args) >= maxShardArgs {
-			s = newShardCall(a.k, c.shard)
+		if s == nil || s.size >= maxShardArgs {
+			s = newShardCall(a.k, c.shard, true)
 			by[c.shard] = s
 			out = append(out, s)
 		}
@@ -276,10 +245,6 @@ func (a *applier) shardCalls(calls []*call, now time.Time) []*shardCall {
 	}
 	return out
 }
-
-// maxShardArgs bounds the arguments of one shard script call (Redis reads
-// at most 1,048,576 per command; a script's arguments are Lua strings).
-const maxShardArgs = 50_000
 
 func orCurrency(c, fallback string) string {
 	if c != "" {

@@ -137,10 +137,15 @@
 // an overlap, which writes nothing and makes the projector send the run's
 // events after a again at once, their writes summed from there (it has
 // every event's views from planning); first == a+1 makes the writes and
-// sets a = last. The write lists are checked before anything is written;
-// the applied runs' writes are then merged, so Redis runs one command per
-// key (per field for the counters) and call, not one per run: the same
-// writes, in the same order per key, as the runs one after another.
+// sets a = last. The write lists are checked before anything is written.
+// A call's writes are merged, so Redis runs one command per key (per field
+// for the counters) and call, not one per run: the same writes, in the
+// same order per key, as the runs one after another. The projector sends
+// them merged already, and the script makes them only if every run it
+// carries applies; if one does not (a duplicate, a gap or an overlap:
+// after a crash between the two calls) it writes nothing, and the
+// projector sends the runs again each with its own writes, which the
+// script merges over the runs that apply.
 //
 // Why it keeps today's guarantees. The shard runs first, so a shard is
 // never behind its order: a crash, a failover or a Redis error between the

@@ -47,61 +47,77 @@ return {1, cur}
 // the shard has), KEYS[2…] the keys the ops name; all carry the shard's
 // tag: one slot.
 //
-//	ARGV[1] m, the runs; then per run: orderId, first, n, len (of its ops),
-//	ops: code, key index, argc, args…
+//	ARGV[1] mode, ARGV[2] m, the runs; then
+//	  mode M (merged): per run orderId, first, n; then the ops of all the
+//	    runs, merged as below;
+//	  mode R (runs): per run orderId, first, n, len (of its ops), its ops.
+//	An op: code, key index, argc, args…
 //	  Z: ZADD key score member…   R: ZREM key member…
 //	  H: HINCRBY key field delta (pairs)
 //	  C: as H, deleting a field that reaches 0   E: EXPIREAT key unix-seconds
 //
-// Each run's ops are its writes summed. The runs are judged in order, each
-// against its order's applied seq a as the runs before it left it: last <=
-// a is a duplicate ({0, a}); first > a+1 a gap ({2, a}); first <= a < last
-// an overlap ({3, a}: the caller sends the run from a+1 again, with its
-// writes summed from there); first == a+1 applies ({1, a}) and sets a =
-// last. The writes of the applied runs are merged before they are made:
-// per key, consecutive ZADDs (or ZREMs) become one command, in the runs'
-// order (so a member added by one run and removed by the next ends
+// The runs are judged in order, each against its order's applied seq a as
+// the runs before it left it: last <= a is a duplicate ({0, a}); first >
+// a+1 a gap ({2, a}); first <= a < last an overlap ({3, a}: the caller
+// sends the run from a+1 again, with its writes summed from there); first
+// == a+1 applies ({1, a}) and sets a = last. A merged call writes only if
+// every run applies, else nothing (the caller then sends the runs in mode
+// R). In mode R the writes of the runs that apply are merged here. Merged
+// means: per key, consecutive ZADDs (or ZREMs) are one command, in the
+// runs' order (so a member added by one run and removed by the next ends
 // removed); hash deltas are summed per field, a C field that sums to 0 is
-// left as it is (it ends where it began), and one that reaches 0 is
-// deleted. Every op is checked before anything is written. It replies {code,
-// a} per run, flattened.
+// left as it is (it ends where it began), one that reaches 0 is deleted.
+// Every op is checked before anything is written. It replies {code, a} per
+// run, flattened.
 const shardSource = `
-local m = tonumber(ARGV[1])
-if m == nil or m < 1 then
+local mode, m = ARGV[1], tonumber(ARGV[2])
+if (mode ~= 'M' and mode ~= 'R') or m == nil or m < 1 then
   return redis.error_reply('orderlog shard: bad run count')
 end
 local cmds = {Z = 'ZADD', R = 'ZREM', H = 'HINCRBY', C = 'HINCRBY', E = 'EXPIREAT'}
-local runs, ids, cur = {}, {}, {}
-local i = 2
-for r = 1, m do
-  local first, n, len = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
-  if ARGV[i] == nil or first == nil or n == nil or n < 1 or len == nil or len < 0 or i + 3 + len > #ARGV then
-    return redis.error_reply('orderlog shard: bad run at ARGV[' .. i .. ']')
-  end
-  local j, stop = i + 4, i + 3 + len
+local function check(j, stop)
   while j <= stop do
     local op, k, c = ARGV[j], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2])
     if cmds[op] == nil or k == nil or k < 2 or KEYS[k] == nil or c == nil or c < 1 or j + 2 + c > stop
       or (op == 'E' and c ~= 1) or ((op == 'H' or op == 'C') and c % 2 ~= 0) then
-      return redis.error_reply('orderlog shard: bad op at ARGV[' .. j .. ']')
+      return 'orderlog shard: bad op at ARGV[' .. j .. ']'
     end
     if op == 'H' or op == 'C' then
       for x = j + 4, j + 2 + c, 2 do
         if tonumber(ARGV[x]) == nil then
-          return redis.error_reply('orderlog shard: bad op at ARGV[' .. j .. ']')
+          return 'orderlog shard: bad op at ARGV[' .. j .. ']'
         end
       end
     end
     j = j + 3 + c
   end
-  runs[r] = {ARGV[i], first, n, i + 4, stop}
+  return nil
+end
+local runs, ids, cur = {}, {}, {}
+local head = 4
+if mode == 'M' then head = 3 end
+local i = 3
+for r = 1, m do
+  local first, n, len = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2]), 0
+  if mode == 'R' then len = tonumber(ARGV[i + 3]) end
+  if ARGV[i] == nil or first == nil or n == nil or n < 1 or len == nil or len < 0 or i + head - 1 + len > #ARGV then
+    return redis.error_reply('orderlog shard: bad run at ARGV[' .. i .. ']')
+  end
+  local stop = i + head - 1 + len
+  local err = check(i + head, stop)
+  if err then return redis.error_reply(err) end
+  runs[r] = {ARGV[i], first, n, i + head, stop}
   if cur[ARGV[i]] == nil then
     cur[ARGV[i]] = 0
     ids[#ids + 1] = ARGV[i]
   end
   i = stop + 1
 end
-if i ~= #ARGV + 1 then
+local ops = i
+if mode == 'M' then
+  local err = check(ops, #ARGV)
+  if err then return redis.error_reply(err) end
+elseif i ~= #ARGV + 1 then
   return redis.error_reply('orderlog shard: ' .. (#ARGV - i + 1) .. ' arguments after the last run')
 end
 local slice = 1000
@@ -111,7 +127,7 @@ for s = 1, #ids, slice do
     cur[ids[s + x - 1]] = tonumber(got[x]) or 0
   end
 end
-local out, applied = {}, {}
+local out, applied, all = {}, {}, true
 local zs, hs, hf, hdel, exp = {}, {}, {}, {}, {}
 for r = 1, m do
   local id, first, n = runs[r][1], runs[r][2], runs[r][3]
@@ -119,6 +135,7 @@ for r = 1, m do
   local code = 1
   if last <= a then code = 0 elseif first > a + 1 then code = 2 elseif first <= a then code = 3 end
   out[#out + 1], out[#out + 2] = code, a
+  all = all and code == 1
   if code == 1 then
     local j, stop = runs[r][4], runs[r][5]
     while j <= stop do
@@ -147,16 +164,32 @@ for r = 1, m do
     applied[#applied + 1], applied[#applied + 2] = id, last
   end
 end
-local function many(cmd, key, args, from)
-  while from <= #args do
-    local to = math.min(from + slice - 1, #args)
-    redis.call(cmd, key, unpack(args, from, to))
-    from = to + 1
+if mode == 'M' and not all then return out end
+local function many(cmd, key, args, from, to)
+  while from <= to do
+    local upto = math.min(from + slice - 1, to)
+    redis.call(cmd, key, unpack(args, from, upto))
+    from = upto + 1
+  end
+end
+if mode == 'M' then
+  local j = ops
+  while j <= #ARGV do
+    local op, k, c = ARGV[j], tonumber(ARGV[j + 1]), tonumber(ARGV[j + 2])
+    if op == 'H' or op == 'C' then
+      for x = j + 3, j + 2 + c, 2 do
+        local v = redis.call('HINCRBY', KEYS[k], ARGV[x], ARGV[x + 1])
+        if op == 'C' and v == 0 then redis.call('HDEL', KEYS[k], ARGV[x]) end
+      end
+    else
+      many(cmds[op], KEYS[k], ARGV, j + 3, j + 2 + c)
+    end
+    j = j + 3 + c
   end
 end
 for k = 2, #KEYS do
   if zs[k] then
-    for _, seg in ipairs(zs[k]) do many(cmds[seg[1]], KEYS[k], seg, 2) end
+    for _, seg in ipairs(zs[k]) do many(cmds[seg[1]], KEYS[k], seg, 2, #seg) end
   end
   if hs[k] then
     for _, f in ipairs(hf[k]) do
@@ -169,7 +202,7 @@ for k = 2, #KEYS do
   end
   if exp[k] then redis.call('EXPIREAT', KEYS[k], exp[k]) end
 end
-if #applied > 0 then many('HSET', KEYS[1], applied, 1) end
+if #applied > 0 then many('HSET', KEYS[1], applied, 1, #applied) end
 return out
 `
 
