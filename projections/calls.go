@@ -150,22 +150,28 @@ func (a *applier) shardRun(s *shardCall, ci int, c *call, now time.Time, from in
 	s.begin(ci, c.orderID, c.first+int64(from), len(evs))
 
 	type field struct{ key, name string }
-	var typeKeys, minuteKeys []string
+	var types []order.EventType
+	var minuteKeys []string
 	var minuteFields, revenueFields []field
-	typeArgs := map[string][]any{}
+	typeArgs := map[order.EventType][]any{}
+	var minute time.Time // of minuteKey: consecutive events mostly share it
+	var minuteKey string
 	minuteExp := map[string]int64{}
 	counts := map[field]int64{}
 	cutoff := now.Add(-a.typeRetention)
 	for i, e := range evs {
 		if !e.Time.Before(cutoff) {
-			k := a.k.typeIndex(sh, e.Type)
-			if _, ok := typeArgs[k]; !ok {
-				typeKeys = append(typeKeys, k)
+			if _, ok := typeArgs[e.Type]; !ok {
+				types = append(types, e.Type)
 			}
-			typeArgs[k] = append(typeArgs[k], e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
+			typeArgs[e.Type] = append(typeArgs[e.Type], e.Time.UnixMilli(), typeMember(e.OrderID, e.Seq))
 		}
-		if exp := e.Time.Truncate(time.Minute).Add(a.minuteTTL); exp.After(now) {
-			k := a.k.minute(sh, e.Time)
+		m := e.Time.Truncate(time.Minute)
+		if exp := m.Add(a.minuteTTL); exp.After(now) {
+			if minuteKey == "" || !m.Equal(minute) {
+				minute, minuteKey = m, a.k.minute(sh, e.Time)
+			}
+			k := minuteKey
 			if _, ok := minuteExp[k]; !ok {
 				minuteKeys = append(minuteKeys, k)
 			}
@@ -191,8 +197,8 @@ func (a *applier) shardRun(s *shardCall, ci int, c *call, now time.Time, from in
 		}
 		counts[f] += amount
 	}
-	for _, k := range typeKeys {
-		s.op("Z", k, typeArgs[k]...)
+	for _, t := range types {
+		s.op("Z", a.k.typeIndex(sh, t), typeArgs[t]...)
 	}
 	for _, f := range minuteFields {
 		s.op("H", f.key, f.name, counts[f])
