@@ -77,11 +77,18 @@ func testLogger() *slog.Logger {
 }
 
 // start runs a processor until the test ends or stop is called.
-func (b *bed) start(id string) (p *processor.Processor, stop func()) {
-	p, err := processor.New(processor.Config{
+func (b *bed) start(id string) (p *processor.Processor, stop func()) { return b.startWith(id, nil) }
+
+// startWith is start with the config changed by set (nil: unchanged).
+func (b *bed) startWith(id string, set func(*processor.Config)) (p *processor.Processor, stop func()) {
+	cfg := processor.Config{
 		Brokers: b.brokers, Group: b.group, TransactionalID: b.group + "-" + id, Topics: b.names,
 		Serdes: b.serdes, Logger: testLogger().With("member", id), TransactionTimeout: 5 * time.Second,
-	})
+	}
+	if set != nil {
+		set(&cfg)
+	}
+	p, err := processor.New(cfg)
 	require.NoError(b.t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
