@@ -6,8 +6,10 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/changelog"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/schemas"
 )
@@ -26,28 +28,38 @@ func headers(r *kgo.Record) map[string]string {
 	return h
 }
 
-// lastStates reads order.state to its end and keeps the last state per order.
+// lastStates reads order.state to its end offsets now (read_committed,
+// as a restore does) and keeps the last state per order.
 func (b *bed) lastStates() map[string]order.State {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.ConsumeTopics(b.names.State),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...))
 	require.NoError(b.t, err)
 	defer cl.Close()
-	out := map[string]order.State{}
-	idle := 0
-	for idle < 2 {
-		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-		fs := cl.PollFetches(ctx)
-		cancel()
-		if fs.NumRecords() == 0 {
-			idle++
-			continue
-		}
-		idle = 0
-		fs.EachRecord(func(r *kgo.Record) {
-			st, err := b.serdes.States.Decode(r.Value)
-			require.NoError(b.t, err)
-			out[string(r.Key)] = st
-		})
+	parts := make([]int32, b.partitions)
+	for i := range parts {
+		parts[i] = int32(i)
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out := map[string]order.State{}
+	require.NoError(b.t, changelog.ReadToEnd(ctx, kadm.NewClient(cl), []kgo.Opt{kgo.SeedBrokers(b.brokers...)}, b.names.State, parts,
+		func(fps []kgo.FetchTopicPartition) error {
+			for _, fp := range fps {
+				for _, r := range fp.Records {
+					if r.Attrs.IsControl() {
+						continue
+					}
+					if r.Value == nil {
+						delete(out, string(r.Key))
+						continue
+					}
+					st, err := b.serdes.States.Decode(r.Value)
+					if err != nil {
+						return err
+					}
+					out[string(r.Key)] = st
+				}
+			}
+			return nil
+		}))
 	return out
 }
