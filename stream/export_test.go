@@ -7,3 +7,6 @@ func SetSessionCreated[S, I any](m *Member[S, I], f func()) { m.sessionCreated =
 // Joined reports whether the group assigned m its partitions in the current
 // session (OnPartitionsAssigned completed).
 func Joined[S, I any](m *Member[S, I]) bool { return m.joined.Load() }
+
+// ListTopicsSettled is listTopicsSettled, for the tests.
+var ListTopicsSettled = listTopicsSettled

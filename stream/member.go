@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -143,7 +144,7 @@ func (m *Member[S, I]) prepare(ctx context.Context) error {
 	for _, in := range m.top.Inputs {
 		names = append(names, in.Topic)
 	}
-	td, err := adm.ListTopics(ctx, names...)
+	td, err := listTopicsSettled(ctx, adm, names, topicSettleTime)
 	if err != nil {
 		return fmt.Errorf("%s: describe %v: %w", m.top.Name, names, err)
 	}
@@ -174,6 +175,38 @@ func (m *Member[S, I]) prepare(ctx context.Context) error {
 			"transactionalId", m.cfg.TransactionalID, "group", m.cfg.Group, "transactionTimeout", m.cfg.TransactionTimeout)
 	}
 	return nil
+}
+
+// topicSettleTime is how long a member waits at start for its input
+// topics to be known to the broker it asks: one that has not yet learnt of
+// topics just created answers UNKNOWN_TOPIC_OR_PARTITION, a retriable
+// error, for a moment.
+const topicSettleTime = 10 * time.Second
+
+// listTopicsSettled lists names, asking again (for up to wait) while one
+// is absent or has a retriable error; what it returns then is final.
+func listTopicsSettled(ctx context.Context, adm *kadm.Client, names []string, wait time.Duration) (kadm.TopicDetails, error) {
+	deadline := time.Now().Add(wait)
+	for {
+		td, err := adm.ListTopics(ctx, names...)
+		if err != nil {
+			return td, err
+		}
+		settled := true
+		for _, name := range names {
+			if t, ok := td[name]; !ok || t.Err != nil && kerr.IsRetriable(t.Err) {
+				settled = false
+			}
+		}
+		if settled || time.Now().After(deadline) {
+			return td, nil
+		}
+		select {
+		case <-ctx.Done():
+			return td, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
 }
 
 // fitSessionTimeout moves the session timeout inside the broker's
