@@ -10,7 +10,7 @@ TESTBED := scripts/testbed
 help:
 	@echo "make test       all tests, integration ones on a real Kafka + Redis (installs what is missing)"
 	@echo "make test-unit  go test ./... without the bed (integration tests skip)"
-	@echo "make test-brokerchaos  the full broker chaos on three brokers: leader kill, controller kill, rolling restart, three runs (~20 min)"
+	@echo "make test-brokerchaos  the full broker chaos on three brokers: leader kill, controller kill, rolling restart, three runs (~25-30 min on 2 cores)"
 	@echo "make bed-up     start Kafka (127.0.0.1:19092) and Redis (127.0.0.1:16379); env in .testbed/env"
 	@echo "make bed-down   stop them"
 	@echo "make bench      the benchmark on the bed, then the failover runs (e2e/failover); writes docs/performance.md (BENCH_FLAGS=... to tune, BENCH_FAILOVER=0 skips failover)"
