@@ -190,26 +190,14 @@ func walkValue(v reflect.Value, path string, class fieldClass, fn func(string, s
 }
 
 func walkStruct(v reflect.Value, path string, fn func(string, string, fieldClass) error) error {
-	t := v.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
-			if err := walkStruct(v.Field(i), path, fn); err != nil {
+	for _, f := range fieldsOf(v.Type()) {
+		if f.inline {
+			if err := walkStruct(v.Field(f.index), path, fn); err != nil {
 				return err
 			}
 			continue
 		}
-		if name == "" {
-			name = f.Name
-		}
-		if err := walkValue(v.Field(i), path+"."+name, dataFieldClasses[name], fn); err != nil {
+		if err := walkValue(v.Field(f.index), path+"."+f.name, f.class, fn); err != nil {
 			return err
 		}
 	}

@@ -11,17 +11,20 @@ import (
 // were a tenth of a command's decision). Checks run it first and, only
 // when a string fails, walk again with walkData to name the field.
 
-// walkField is one exported field of a payload struct that walkStruct
-// visits, with its class; inline is an embedded struct walked in place.
+// walkField is one exported field of a payload struct that the walks
+// visit, with its JSON name and class; inline is an embedded struct walked
+// in place.
 type walkField struct {
 	index  int
+	name   string
 	class  fieldClass
 	inline bool
 }
 
 var walkFieldsOf sync.Map // reflect.Type -> []walkField
 
-// fieldsOf is walkStruct's view of t, computed once per type.
+// fieldsOf is the walks' view of struct type t (its exported fields by
+// their JSON names, "-" left out), computed once per type.
 func fieldsOf(t reflect.Type) []walkField {
 	if fs, ok := walkFieldsOf.Load(t); ok {
 		return fs.([]walkField)
@@ -41,7 +44,7 @@ func fieldsOf(t reflect.Type) []walkField {
 			if name == "" {
 				name = f.Name
 			}
-			fs = append(fs, walkField{index: i, class: dataFieldClasses[name]})
+			fs = append(fs, walkField{index: i, name: name, class: dataFieldClasses[name]})
 		}
 	}
 	walkFieldsOf.Store(t, fs)
