@@ -23,25 +23,6 @@ func undecodableState(t *testing.T, b *bed) {
 		&kgo.Record{Topic: b.names.State, Partition: partitionOf("o-bad", b.partitions), Key: []byte("o-bad"), Value: []byte{0xC3, 0x01, 1, 2, 3, 4, 5, 6, 7, 8, 9}}).FirstErr())
 }
 
-// readAll reads topic from the start to its end now, read_committed.
-func readAll(t *testing.T, b *bed, topic string) []*kgo.Record {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
-	require.NoError(t, err)
-	defer cl.Close()
-	var out []*kgo.Record
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	for {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			return out
-		}
-		out = append(out, fs.Records()...)
-	}
-}
-
 // TestAnUndecodableStateIsNeverSkipped: a state record that cannot be read
 // must not leave its order at an older (here: no) state, or the next command
 // would be decided on it. With the state cache (the default) the restore
@@ -58,7 +39,7 @@ func TestAnUndecodableStateIsNeverSkippedOnKfake(t *testing.T) {
 		b.send(command("o-bad", order.CreateOrder{CustomerID: "c", Currency: "USD"}))
 		var reason string
 		require.Eventually(t, func() bool {
-			for _, r := range readAll(t, b, b.names.DLQ) {
+			for _, r := range b.readToEnd(b.names.DLQ) {
 				if string(r.Key) == "o-bad" {
 					reason = headers(r)[topics.HeaderDLQError]
 					return true
@@ -68,14 +49,14 @@ func TestAnUndecodableStateIsNeverSkippedOnKfake(t *testing.T) {
 		}, 30*time.Second, 50*time.Millisecond, "the command is dead-lettered")
 		require.Contains(t, reason, "the state of o-bad cannot be decoded")
 		require.True(t, p.Ready())
-		for _, r := range readAll(t, b, b.names.Results) {
+		for _, r := range b.readToEnd(b.names.Results) {
 			require.NotEqual(t, "o-bad", string(r.Key), "no command was decided without its order's state")
 		}
 		// Another order of the same partition is decided.
 		other := onPartition("o-other", b.partitions, partitionOf("o-bad", b.partitions), true)
 		b.send(command(other, order.CreateOrder{CustomerID: "c", Currency: "USD"}))
 		require.Eventually(t, func() bool {
-			for _, r := range readAll(t, b, b.names.Results) {
+			for _, r := range b.readToEnd(b.names.Results) {
 				if string(r.Key) == other {
 					return true
 				}
@@ -93,7 +74,7 @@ func TestAnUndecodableStateIsNeverSkippedOnKfake(t *testing.T) {
 		require.Eventually(t, func() bool { return counter(t, reg, "orderlog_processor_restore_failures_total") >= 2 },
 			30*time.Second, 50*time.Millisecond, "the restore fails and is retried")
 		require.False(t, p.Ready(), "a member whose restore fails is not ready")
-		require.Empty(t, readAll(t, b, b.names.Results), "no command was decided without its order's state")
+		require.Empty(t, b.readToEnd(b.names.Results), "no command was decided without its order's state")
 	})
 }
 

@@ -28,9 +28,9 @@ func headers(r *kgo.Record) map[string]string {
 	return h
 }
 
-// lastStates reads order.state to its end offsets now (read_committed,
-// as a restore does) and keeps the last state per order.
-func (b *bed) lastStates() map[string]order.State {
+// readToEnd reads topic's records (not its transaction markers) up to its
+// end offsets now, read_committed, as a restore does.
+func (b *bed) readToEnd(topic string) []*kgo.Record {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.brokers...))
 	require.NoError(b.t, err)
 	defer cl.Close()
@@ -40,26 +40,32 @@ func (b *bed) lastStates() map[string]order.State {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	out := map[string]order.State{}
-	require.NoError(b.t, changelog.ReadToEnd(ctx, kadm.NewClient(cl), []kgo.Opt{kgo.SeedBrokers(b.brokers...)}, b.names.State, parts,
+	var out []*kgo.Record
+	require.NoError(b.t, changelog.ReadToEnd(ctx, kadm.NewClient(cl), []kgo.Opt{kgo.SeedBrokers(b.brokers...)}, topic, parts,
 		func(fps []kgo.FetchTopicPartition) error {
 			for _, fp := range fps {
 				for _, r := range fp.Records {
-					if r.Attrs.IsControl() {
-						continue
+					if !r.Attrs.IsControl() {
+						out = append(out, r)
 					}
-					if r.Value == nil {
-						delete(out, string(r.Key))
-						continue
-					}
-					st, err := b.serdes.States.Decode(r.Value)
-					if err != nil {
-						return err
-					}
-					out[string(r.Key)] = st
 				}
 			}
 			return nil
 		}))
+	return out
+}
+
+// lastStates keeps the last state per order of order.state to its end.
+func (b *bed) lastStates() map[string]order.State {
+	out := map[string]order.State{}
+	for _, r := range b.readToEnd(b.names.State) {
+		if r.Value == nil {
+			delete(out, string(r.Key))
+			continue
+		}
+		st, err := b.serdes.States.Decode(r.Value)
+		require.NoError(b.t, err)
+		out[string(r.Key)] = st
+	}
 	return out
 }
