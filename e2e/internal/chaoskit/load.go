@@ -51,12 +51,7 @@ func StartTimedLoad(ctx context.Context, cl *kgo.Client, topic string, p *Plan, 
 				if onSend != nil {
 					onSend(s, time.Now())
 				}
-				cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(s.Cmd.OrderID), Value: s.Value}, func(_ *kgo.Record, err error) {
-					if err != nil {
-						ld.Fail(err)
-					}
-				})
-				ld.Sent.Add(1)
+				ld.send(ctx, cl, topic, s.Cmd.OrderID, s.Value)
 			}
 		}
 		if err := cl.Flush(ctx); err != nil {
@@ -64,6 +59,17 @@ func StartTimedLoad(ctx context.Context, cl *kgo.Client, topic string, p *Plan, 
 		}
 	}()
 	return ld
+}
+
+// send produces one command record keyed by its order and counts it; a
+// failed produce fails the load.
+func (ld *Load) send(ctx context.Context, cl *kgo.Client, topic, orderID string, value []byte) {
+	cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(orderID), Value: value}, func(_ *kgo.Record, err error) {
+		if err != nil {
+			ld.Fail(err)
+		}
+	})
+	ld.Sent.Add(1)
 }
 
 // Fail records the first error of the load.

@@ -194,12 +194,7 @@ func StartSagaLoad(ctx context.Context, cl *kgo.Client, topic string, sends []Sa
 			}
 			for ; i < len(sends) && !start.Add(sends[i].At).After(time.Now()); i++ {
 				s := sends[i]
-				cl.Produce(ctx, &kgo.Record{Topic: topic, Key: []byte(s.Cmd.OrderID), Value: s.Value}, func(_ *kgo.Record, err error) {
-					if err != nil {
-						ld.Fail(err)
-					}
-				})
-				ld.Sent.Add(1)
+				ld.send(ctx, cl, topic, s.Cmd.OrderID, s.Value)
 			}
 		}
 		if err := cl.Flush(ctx); err != nil {
