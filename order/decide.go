@@ -25,8 +25,8 @@ func Decide(s State, c Command) ([]Event, error) { return defaultDecider.Decide(
 // state would outgrow the policy's budget (LIMIT_EXCEEDED). The processor
 // calls Handle, which also remembers what it decided.
 func (d Decider) Decide(s State, c Command) ([]Event, error) {
-	b, err := d.decide(s, c)
-	if err != nil {
+	var b builder
+	if err := d.decide(&b, s, c); err != nil {
 		return nil, err
 	}
 	if err := d.Policy.checkBudget(&b.state); err != nil {
@@ -35,46 +35,45 @@ func (d Decider) Decide(s State, c Command) ([]Event, error) {
 	return b.events, nil
 }
 
-// decide runs Decide's checks and rules but the budget, and returns the
-// builder: the events and the state they fold to.
-func (d Decider) decide(s State, c Command) (*builder, error) {
+// decide runs Decide's checks and rules but the budget, in b: the events
+// and the state they fold to. b is the caller's, so that it can live on
+// the caller's stack (a State is large, and a builder is made per
+// command).
+func (d Decider) decide(b *builder, s State, c Command) error {
 	if err := checkIDs(c); err != nil {
-		return nil, err
+		return err
 	}
 	if s.Exists() && s.OrderID != c.OrderID {
-		return nil, invalid("orderId", "command for order %s was given the state of order %s", c.OrderID, quoteShort(s.OrderID))
+		return invalid("orderId", "command for order %s was given the state of order %s", c.OrderID, quoteShort(s.OrderID))
 	}
 	if dup := s.recall(c); dup != nil {
-		return nil, dup
+		return dup
 	}
 	if err := d.validateRest(c); err != nil {
-		return nil, err
+		return err
 	}
 	switch {
 	case !s.Exists() && c.Type != CmdCreateOrder:
-		return nil, reject(CodeOrderNotFound, "order %s does not exist", c.OrderID)
+		return reject(CodeOrderNotFound, "order %s does not exist", c.OrderID)
 	case s.Exists() && c.Type == CmdCreateOrder:
-		return nil, reject(CodeOrderAlreadyExists, "order %s already exists", c.OrderID)
+		return reject(CodeOrderAlreadyExists, "order %s already exists", c.OrderID)
 	}
 	if c.ExpectedVersion != nil && *c.ExpectedVersion != s.Version {
-		return nil, &Rejection{Code: CodeVersionConflict, Field: "expectedVersion",
+		return &Rejection{Code: CodeVersionConflict, Field: "expectedVersion",
 			Message: fmt.Sprintf("order is at version %d, the command expected %d", s.Version, *c.ExpectedVersion)}
 	}
 	t, _ := TransitionFor(c.Type)
 	if !t.Allows(s.Status) {
-		return nil, t.refusal(s.Status)
+		return t.refusal(s.Status)
 	}
-	b := &builder{policy: &d.Policy, cmd: c, state: s}
-	if err := b.dispatch(); err != nil {
-		return nil, err
-	}
-	return b, nil
+	*b = builder{policy: d.Policy, cmd: c, state: s}
+	return b.dispatch()
 }
 
 // builder accumulates the events of one decision, folding each into a working
 // state so later checks and totals see earlier effects.
 type builder struct {
-	policy *Policy
+	policy Policy // a copy: a pointer to the Decider's would move the Decider to the heap at every command
 	cmd    Command
 	state  State
 	events []Event

@@ -25,7 +25,8 @@ import "errors"
 // appears once: an accepted command is never accepted again.
 func (d Decider) Handle(st State, c Command) (next State, events []Event, res CommandResult) {
 	cur := carryOverRecent(st)
-	b, err := d.decide(cur, c)
+	var b builder
+	err := d.decide(&b, cur, c)
 	if err == nil {
 		next = b.state
 		next.Recent = nil
