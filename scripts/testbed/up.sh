@@ -74,7 +74,7 @@ PROPS
 
 # kafka_jvm sets KAFKA_JVM, the java command line with the bed's settings.
 kafka_jvm() {
-	KAFKA_JVM=(java -Xms256m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
+	KAFKA_JVM=(java -Xms1g -Xmx1g "${KAFKA_GC_OPTS[@]}" -Xlog:gc:file="$KAFKA_DIR/logs/gc.log" -Djava.awt.headless=true
 		-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
 		-Dkafka.logs.dir="$KAFKA_DIR/logs"
 		-cp "$KAFKA_LIBS/*")
