@@ -34,6 +34,10 @@ type Config struct {
 	// MaxPollRecords bounds a transaction's commands (default 5000): larger
 	// transactions spread the fixed cost of a commit over more commands.
 	MaxPollRecords int
+	// Gather is how long a transaction that its poll did not fill waits
+	// for one more fetch (default stream.DefaultGather; negative: never;
+	// see stream.Config.Gather).
+	Gather time.Duration
 	// TransactionTimeout bounds how long a crashed member's open transaction
 	// blocks read_committed readers when no member fences it (default 10s;
 	// see stream.Config.TransactionalID).
@@ -108,7 +112,7 @@ func New(cfg Config) (*Processor, error) {
 	top.State.Decoded = max(cfg.DecodedStates, 0)
 	m, err := stream.NewThreads(stream.Config{
 		Brokers: cfg.Brokers, Group: cfg.Group, TransactionalID: cfg.TransactionalID, ClientOpts: cfg.ClientOpts,
-		MaxPollRecords: cfg.MaxPollRecords, TransactionTimeout: cfg.TransactionTimeout, SessionTimeout: cfg.SessionTimeout,
+		MaxPollRecords: cfg.MaxPollRecords, Gather: cfg.Gather, TransactionTimeout: cfg.TransactionTimeout, SessionTimeout: cfg.SessionTimeout,
 		MaxRecordBytes: cfg.MaxRecordBytes, Logger: cfg.Logger, Metrics: cfg.Metrics.runtime,
 	}, top, max(cfg.Threads, 1))
 	if err != nil {

@@ -26,6 +26,15 @@ type Config struct {
 	// MaxPollRecords bounds a transaction's input records (default 5000):
 	// larger transactions spread the fixed cost of a commit over more.
 	MaxPollRecords int
+	// Gather is how long a batch that its poll did not fill waits for one
+	// more fetch (default DefaultGather; negative: never). The client
+	// fetches ahead one response per broker, sent when the previous is
+	// taken: what a poll returns right after a transaction is what had
+	// arrived when that transaction began, and the records that came
+	// during it are one round trip away. Waiting that round trip puts them
+	// in this transaction instead of the next, which saves them a whole
+	// transaction's wait at the cost of at most Gather for each batch.
+	Gather time.Duration
 	// TransactionTimeout bounds how long a crashed member's open
 	// transaction blocks read_committed readers (default 10s).
 	TransactionTimeout time.Duration
@@ -59,6 +68,10 @@ type Config struct {
 // member's partitions too: costly, never wrong.
 const DefaultSessionTimeout = 2 * time.Second
 
+// DefaultGather is Config.Gather's default: a fetch round trip on a
+// loaded broker, and a small part of a transaction.
+const DefaultGather = 2 * time.Millisecond
+
 func (c *Config) validate(role string) error {
 	var errs []error
 	if len(c.Brokers) == 0 {
@@ -72,6 +85,9 @@ func (c *Config) validate(role string) error {
 	}
 	if c.MaxPollRecords <= 0 {
 		c.MaxPollRecords = 5000
+	}
+	if c.Gather == 0 {
+		c.Gather = DefaultGather
 	}
 	if c.TransactionTimeout <= 0 {
 		c.TransactionTimeout = 10 * time.Second

@@ -285,6 +285,9 @@ func (m *Member[S, I]) session(ctx context.Context) error {
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			return nil
 		}
+		if fs = m.gather(ctx, sess, fs); ctx.Err() != nil || fs.IsClientClosed() {
+			return nil
+		}
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 				m.log.Warn("fetch error", "topic", t, "partition", p, "error", err)
@@ -303,6 +306,18 @@ func (m *Member[S, I]) session(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// gather adds to a batch that fs did not fill what one more fetch brings
+// within cfg.Gather (see Config.Gather).
+func (m *Member[S, I]) gather(ctx context.Context, sess *kgo.GroupTransactSession, fs kgo.Fetches) kgo.Fetches {
+	n := fs.NumRecords()
+	if m.cfg.Gather <= 0 || n == 0 || n >= m.pollLimit {
+		return fs
+	}
+	gctx, cancel := context.WithTimeout(ctx, m.cfg.Gather)
+	defer cancel()
+	return append(fs, sess.PollRecords(gctx, m.pollLimit-n)...)
 }
 
 // endTimeout bounds one transaction's produce, flush and end, including a

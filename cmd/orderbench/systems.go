@@ -250,7 +250,7 @@ func startProcessor(ctx context.Context, cfg config, names topics.Names, serdes 
 		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
 	}
 	p, err := processor.New(processor.Config{Brokers: cfg.brokers, Group: group, TransactionalID: group + "-1",
-		Topics: names, Serdes: serdes, ClientOpts: opts, MaxPollRecords: cfg.maxPoll, Metrics: m, Threads: cfg.threads})
+		Topics: names, Serdes: serdes, ClientOpts: opts, MaxPollRecords: cfg.maxPoll, Gather: cfg.gather, Metrics: m, Threads: cfg.threads})
 	if err != nil {
 		return nil, nil, err
 	}

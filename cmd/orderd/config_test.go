@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/orderlog/orderlog/stream"
 )
 
 func env(kv ...string) func(string) (string, bool) {
@@ -40,6 +42,7 @@ func TestLoadTakesFlagOverEnvOverDefault(t *testing.T) {
 			require.Equal(t, slog.LevelInfo, c.LogLevel)
 			require.Equal(t, 10*time.Second, c.TransactionTimeout)
 			require.Equal(t, 5000, c.MaxPollRecords)
+			require.Equal(t, stream.DefaultGather, c.Gather)
 			require.Empty(t, c.SchemaRegistryURL)
 			require.Regexp(t, `^.+-\d+-[0-9a-f]{8}$`, c.Instance)
 			require.Equal(t, "orderlog-processor-"+c.Instance, c.TransactionalID)
@@ -128,6 +131,7 @@ func TestLoadNamesTheBadSetting(t *testing.T) {
 		{name: "user without mechanism", env: env("ORDERLOG_KAFKA_SASL_USER", "u"), want: []string{"ORDERLOG_KAFKA_SASL_MECHANISM / --kafka-sasl-mechanism: a SASL user or password is set"}},
 		{name: "transaction timeout", args: []string{"--transaction-timeout=10ms"}, want: []string{"ORDERLOG_TRANSACTION_TIMEOUT / --transaction-timeout: must be at least 1s, got 10ms"}},
 		{name: "max poll records", args: []string{"--max-poll-records=0"}, want: []string{"ORDERLOG_MAX_POLL_RECORDS / --max-poll-records: must be >= 1, got 0"}},
+		{name: "gather", args: []string{"--gather=-1ms"}, want: []string{"ORDERLOG_GATHER / --gather: must be between 0 and 1s, got -1ms"}},
 		{name: "several redis without a mode", env: env("ORDERLOG_REDIS_ADDR", "r1:6379,r2:6379"),
 			want: []string{"ORDERLOG_REDIS_ADDR / --redis-addr: mode standalone takes exactly one host:port, got 2 (several seeds are for mode cluster)"}},
 		{name: "unknown redis mode", args: []string{"--redis-mode=shards"}, want: []string{`ORDERLOG_REDIS_MODE / --redis-mode: must be one of [standalone cluster sentinel], got "shards"`}},

@@ -98,6 +98,7 @@ func newProcessor(ctx context.Context, d deps) (Role, error) {
 		Serdes:             s,
 		ClientOpts:         d.kafkaOpts,
 		MaxPollRecords:     d.cfg.MaxPollRecords,
+		Gather:             gather(d.cfg.Gather),
 		TransactionTimeout: d.cfg.TransactionTimeout,
 		SessionTimeout:     d.cfg.SessionTimeout,
 		Logger:             d.log,
@@ -291,3 +292,12 @@ func (f *funcRole) Run(ctx context.Context) error {
 }
 
 func (f *funcRole) Ready() bool { return f.running.Load() }
+
+// gather is --gather as stream.Config.Gather takes it: 0 there is the
+// default, never is negative.
+func gather(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
+}
