@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"sync"
@@ -249,7 +250,12 @@ func startProcessor(ctx context.Context, cfg config, names topics.Names, serdes 
 	if os.Getenv("ORDERBENCH_KGO_DEBUG") != "" {
 		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
 	}
-	p, err := processor.New(processor.Config{Brokers: cfg.brokers, Group: group, TransactionalID: group + "-1",
+	var logger *slog.Logger // the processor's logs, when ORDERBENCH_LOG names a level (debug: every transaction's phases)
+	var level slog.Level
+	if lv := os.Getenv("ORDERBENCH_LOG"); lv != "" && level.UnmarshalText([]byte(lv)) == nil {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	p, err := processor.New(processor.Config{Brokers: cfg.brokers, Group: group, TransactionalID: group + "-1", Logger: logger,
 		Topics: names, Serdes: serdes, ClientOpts: opts, MaxPollRecords: cfg.maxPoll, Gather: cfg.gather, Metrics: m, Threads: cfg.threads})
 	if err != nil {
 		return nil, nil, err
