@@ -68,7 +68,7 @@ group.min.session.timeout.ms=1000
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 # Compaction is part of what we test (order.state).
 log.cleaner.enable=true
-# Transactions (docs/operations.md, "Broker settings"): a transaction's
+# Transactions (docs/operations.md, "Kafka in production"): a transaction's
 # first produce to a partition right after the previous commit meets
 # CONCURRENT_TRANSACTIONS while the coordinator still writes that commit's
 # markers, and the broker retries it after this backoff (default 20 ms,
