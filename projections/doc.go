@@ -4,8 +4,10 @@
 //
 // # Data flow
 //
-//	order.events ──poll (read_committed, group)──▶ decode (Avro, per partition in parallel)
-//	   ▲                                              │
+//	order.events ──poll (read_committed, group; a batch the poll did not
+//	   ▲            fill waits up to Config.Gather for one more fetch,
+//	   │            internal/gather)──▶ decode (Avro, per partition in parallel)
+//	   │                                              │
 //	   │ commit offsets up to the first               ▼
 //	   │ record not projected                  group by order; base view from the
 //	   │                                       LRU cache or one pipelined HMGET

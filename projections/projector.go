@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/orderlog/orderlog/internal/gather"
 	"github.com/orderlog/orderlog/order"
 	"github.com/orderlog/orderlog/schemas"
 )
@@ -47,6 +48,11 @@ type Config struct {
 	CacheSize int
 	// MaxPollRecords bounds a batch (default 5000).
 	MaxPollRecords int
+	// Gather is how long a batch that its poll did not fill waits for one
+	// more fetch, which brings the events that came while the previous
+	// batch was written (default gather.DefaultWait, 2 ms; negative:
+	// never; see internal/gather).
+	Gather time.Duration
 	// PipelineSize is the script calls sent per Redis round trip (default
 	// 200: the next chunk is rendered while Redis runs one); MaxChain the
 	// events of one order per call (default 256).
@@ -95,6 +101,7 @@ func (c *Config) validate() error {
 	setDefault(&c.MinuteCounterTTL, 24*time.Hour)
 	setDefault(&c.CacheSize, 10_000)
 	setDefault(&c.MaxPollRecords, 5000)
+	setDefault(&c.Gather, gather.DefaultWait)
 	setDefault(&c.PipelineSize, 200)
 	setDefault(&c.MaxChain, 256)
 	setDefault(&c.RetryBackoff, 500*time.Millisecond)
@@ -218,6 +225,7 @@ func (p *Projector) Run(ctx context.Context) error {
 		pctx, cancel := context.WithTimeout(ctx, p.pollWait())
 		fs := cl.PollRecords(pctx, p.cfg.MaxPollRecords)
 		cancel()
+		fs = gather.More(ctx, fs, p.cfg.MaxPollRecords, p.cfg.Gather, cl.PollRecords)
 		if ctx.Err() != nil || fs.IsClientClosed() {
 			cl.AllowRebalance()
 			return nil

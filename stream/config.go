@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/gather"
 )
 
 // Config is how a member reaches Kafka and paces itself. Brokers, Group and
@@ -70,7 +72,7 @@ const DefaultSessionTimeout = 2 * time.Second
 
 // DefaultGather is Config.Gather's default: a fetch round trip on a
 // loaded broker, and a small part of a transaction.
-const DefaultGather = 2 * time.Millisecond
+const DefaultGather = gather.DefaultWait
 
 func (c *Config) validate(role string) error {
 	var errs []error

@@ -14,6 +14,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/orderlog/orderlog/internal/gather"
 )
 
 // Member is one member of a binding's consumer group.
@@ -311,13 +313,7 @@ func (m *Member[S, I]) session(ctx context.Context) error {
 // gather adds to a batch that fs did not fill what one more fetch brings
 // within cfg.Gather (see Config.Gather).
 func (m *Member[S, I]) gather(ctx context.Context, sess *kgo.GroupTransactSession, fs kgo.Fetches) kgo.Fetches {
-	n := fs.NumRecords()
-	if m.cfg.Gather <= 0 || n == 0 || n >= m.pollLimit {
-		return fs
-	}
-	gctx, cancel := context.WithTimeout(ctx, m.cfg.Gather)
-	defer cancel()
-	return append(fs, sess.PollRecords(gctx, m.pollLimit-n)...)
+	return gather.More(ctx, fs, m.pollLimit, m.cfg.Gather, sess.PollRecords)
 }
 
 // endTimeout bounds one transaction's produce, flush and end, including a

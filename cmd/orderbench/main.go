@@ -49,7 +49,7 @@ func parseConfig(args []string) (config, error) {
 	brokers := fs.String("brokers", envOr("ORDERLOG_KAFKA_BROKERS", "127.0.0.1:9092"), "Kafka bootstrap brokers (ORDERLOG_KAFKA_BROKERS)")
 	partitions := fs.Int("partitions", 6, "partitions of every topic")
 	fs.IntVar(&cfg.threads, "processor-threads", 2, "group members of the processor under test (orderd's --processor-threads)")
-	fs.DurationVar(&cfg.gather, "gather", 0, "the processor's Gather (0: its default, negative: none; orderd's --gather)")
+	fs.DurationVar(&cfg.gather, "gather", 0, "the processor's and the projector's Gather (0: their default, negative: none; orderd's --gather)")
 	fs.IntVar(&cfg.maxPoll, "max-poll-records", 0, "commands per transaction at most, processor and transactional pipe (0: the processor's default)")
 	fs.DurationVar(&cfg.stall, "stall", time.Minute, "fail a run that makes no progress for this long")
 	fs.DurationVar(&cfg.drain, "drain", 30*time.Second, "how long a fixed-rate run waits for its answers after its last send; the ones not in count as lower bounds")

@@ -116,7 +116,7 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 	warm := len(events) / 10
 	clock := newSteadyClock(warm, len(events), time.Now())
 	p, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
-		Events: serde, Redis: rdb, Prefix: prefix, OnApplied: func(_ order.Event, at time.Time) { clock.observe(1, at) }})
+		Events: serde, Redis: rdb, Prefix: prefix, Gather: cfg.gather, OnApplied: func(_ order.Event, at time.Time) { clock.observe(1, at) }})
 	if err != nil {
 		return projectorRun{}, err
 	}

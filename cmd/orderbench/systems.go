@@ -244,18 +244,24 @@ func allAccepted(reg *prometheus.Registry, want int) error {
 	return nil
 }
 
+// benchLogger is the logger of the systems under test: when ORDERBENCH_LOG
+// names a level, their logs on stderr (debug: every processor transaction's
+// phases, every projector batch); else nil, their default.
+func benchLogger() *slog.Logger {
+	var level slog.Level
+	if lv := os.Getenv("ORDERBENCH_LOG"); lv != "" && level.UnmarshalText([]byte(lv)) == nil {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
+	return nil
+}
+
 // startProcessor runs an in-process processor and waits until it is ready.
 func startProcessor(ctx context.Context, cfg config, names topics.Names, serdes processor.Serdes, group string, m *processor.Metrics) (*processor.Processor, func(), error) {
 	var opts []kgo.Opt
 	if os.Getenv("ORDERBENCH_KGO_DEBUG") != "" {
 		opts = append(opts, kgo.WithLogger(kgo.BasicLogger(os.Stderr, kgo.LogLevelDebug, nil)))
 	}
-	var logger *slog.Logger // the processor's logs, when ORDERBENCH_LOG names a level (debug: every transaction's phases)
-	var level slog.Level
-	if lv := os.Getenv("ORDERBENCH_LOG"); lv != "" && level.UnmarshalText([]byte(lv)) == nil {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	}
-	p, err := processor.New(processor.Config{Brokers: cfg.brokers, Group: group, TransactionalID: group + "-1", Logger: logger,
+	p, err := processor.New(processor.Config{Brokers: cfg.brokers, Group: group, TransactionalID: group + "-1", Logger: benchLogger(),
 		Topics: names, Serdes: serdes, ClientOpts: opts, MaxPollRecords: cfg.maxPoll, Gather: cfg.gather, Metrics: m, Threads: cfg.threads})
 	if err != nil {
 		return nil, nil, err

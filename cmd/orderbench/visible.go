@@ -44,7 +44,7 @@ func startPipeline(ctx context.Context, cfg config, target redisTarget, onApplie
 	}
 	rdb := target.client()
 	proj, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
-		Events: serdes.Events, Redis: rdb, Prefix: prefix, OnApplied: onApplied})
+		Events: serdes.Events, Redis: rdb, Prefix: prefix, Gather: cfg.gather, OnApplied: onApplied, Logger: benchLogger()})
 	if err != nil {
 		stopProc()
 		rdb.Close()

@@ -142,7 +142,7 @@ func flagSet(c *Config) *flag.FlagSet {
 	fs.DurationVar(&c.TransactionTimeout, "transaction-timeout", 10*time.Second, "how long a crashed processor's open transaction can block readers")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", stream.DefaultSessionTimeout, "how long the group waits for a silent member before moving its partitions; the broker's group.min.session.timeout.ms (default 6s) bounds it from below (docs/operations.md, Failover)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 5000, "most commands per transaction")
-	fs.DurationVar(&c.Gather, "gather", stream.DefaultGather, "how long a processor transaction that its poll did not fill waits for one more fetch, which brings the commands that came during the previous transaction (0: never)")
+	fs.DurationVar(&c.Gather, "gather", stream.DefaultGather, "how long a batch that its poll did not fill (a processor transaction, a projector batch) waits for one more fetch, which brings the records that came during the previous batch (0: never)")
 	fs.IntVar(&c.ProcessorThreads, "processor-threads", 2, "group members the processor role runs in this process, each with its own transactional producer (<transactional-id>-t<i>): one decides while another commits")
 	fs.IntVar(&c.DecodedStates, "processor-decoded-states", processor.DefaultDecodedStates, "order states each partition keeps decoded, those used last; every state is also kept encoded as on order.state (about a quarter of the memory) and decoded again when needed; -1 keeps every state decoded")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long roles may take to stop on SIGTERM")

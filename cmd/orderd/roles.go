@@ -261,6 +261,7 @@ func newProjector(ctx context.Context, d deps) (Role, error) {
 		Redis:      rdb,
 		Prefix:     d.cfg.Redis.Prefix,
 		PointerKey: d.cfg.Redis.PointerKey,
+		Gather:     gather(d.cfg.Gather),
 		ClientOpts: d.kafkaOpts,
 		Logger:     d.log.With("role", "projector"),
 		Metrics:    projections.NewMetrics(d.metrics),
@@ -293,8 +294,8 @@ func (f *funcRole) Run(ctx context.Context) error {
 
 func (f *funcRole) Ready() bool { return f.running.Load() }
 
-// gather is --gather as stream.Config.Gather takes it: 0 there is the
-// default, never is negative.
+// gather is --gather as stream.Config.Gather and projections.Config.Gather
+// take it: 0 there is the default, never is negative.
 func gather(d time.Duration) time.Duration {
 	if d == 0 {
 		return -1
