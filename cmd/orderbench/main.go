@@ -55,7 +55,7 @@ func parseConfig(args []string) (config, error) {
 	fs.DurationVar(&cfg.drain, "drain", 30*time.Second, "how long a fixed-rate run waits for its answers after its last send; the ones not in count as lower bounds")
 	fs.IntVar(&cfg.commands, "commands", 500_000, "measured commands per throughput run (after the warm-up)")
 	fs.IntVar(&cfg.warm, "warmup-commands", 50_000, "commands per throughput run before the clock starts")
-	fs.IntVar(&cfg.rounds, "rounds", 3, "throughput rounds, each system once per round")
+	fs.IntVar(&cfg.rounds, "rounds", 3, "throughput rounds, each system once per round; also how many times the projector runs project their log")
 	fs.BoolVar(&cfg.warmupRound, "warmup-round", false, "run each system once on a small input before the rounds (not reported)")
 	fs.DurationVar(&cfg.latWarm, "latency-warmup", 5*time.Second, "start of every fixed-rate run whose samples are dropped")
 	fs.DurationVar(&cfg.latMeasure, "latency-duration", 20*time.Second, "measured part of every fixed-rate run")

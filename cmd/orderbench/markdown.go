@@ -145,11 +145,12 @@ func (r report) latencyMarkdown(b *strings.Builder) {
 
 func (r report) readSideMarkdown(b *strings.Builder) {
 	b.WriteString("## Read side\n\n")
-	fmt.Fprintf(b, "Projector: the events of %s lifecycles (decided and written to order.events beforehand) applied to one redis-server: %s events/s after the first tenth (%s events timed); redis-benchmark -P 16 SET on the same server: %s/s.\n\n",
-		thousands(float64(r.cfg.projectorOrders)), thousands(r.projector.steady), thousands(float64(r.projector.events)), thousands(r.projector.redisSetRPS))
+	fmt.Fprintf(b, "Projector: the events of %s lifecycles (decided and written to order.events beforehand) applied to one redis-server, %d times (each by a group of its own into a key prefix of its own): %s events/s after the first tenth (%s events timed per run), the median [range] of the runs; CPU per event %s in this process, %s in Redis; redis-benchmark -P 16 SET on the same server: %s/s.\n\n",
+		thousands(float64(r.cfg.projectorOrders)), r.projector.rounds.n, r.projector.rounds, thousands(float64(r.projector.events)),
+		us(r.projector.goCPU), us(r.projector.redisCPU), thousands(r.projector.redisSetRPS))
 	if r.projectorCluster.events > 0 {
 		fmt.Fprintf(b, "On a Redis Cluster of three primaries and three replicas (on loopback, the same machine): %s events/s; redis-benchmark --cluster -P 16 SET: %s/s. Each event is two script calls there (its shard's, then its order's), each in one slot.\n\n",
-			thousands(r.projectorCluster.steady), thousands(r.projectorCluster.redisSetRPS))
+			r.projectorCluster.rounds, thousands(r.projectorCluster.redisSetRPS))
 	}
 	fmt.Fprintf(b, "The pipeline (processor and projector in one process) at full speed: %s commands/s steady over %s commands, timed on the events written to Redis. Command to visible is measured per event, from its command's produce timestamp to the projector having written it.\n\n",
 		thousands(r.visiblePeak.steady), thousands(float64(r.cfg.visiblePeak)))

@@ -24,9 +24,10 @@ type projectorRun struct {
 	name        string
 	events      int     // measured, after the warm-up
 	warm        int     // events of the warm-up
-	steady      float64 // events/s after the warm-up
+	steady      float64 // events/s after the warm-up, the median of the runs
+	rounds      spread  // the runs' events/s (cfg.rounds runs of the same log)
 	redisSetRPS float64 // redis-benchmark -P 16 SET on the same server (or cluster)
-	// CPU per event over the whole projection (warm-up included): this
+	// CPU per event over the whole projections (warm-ups included): this
 	// process's (the projector: poll, decode, fold, render, pipeline) and
 	// Redis's (INFO cpu, summed over the primaries; it includes any other
 	// client's work meanwhile). On a loaded machine these say more than
@@ -35,8 +36,8 @@ type projectorRun struct {
 }
 
 func (r projectorRun) String() string {
-	return fmt.Sprintf("%-44s %8d events (+%d warm-up) %9s events/s steady (redis-benchmark -P 16 SET: %s/s); CPU per event: projector %.2f µs, Redis %.2f µs",
-		r.name, r.events, r.warm, thousands(r.steady), thousands(r.redisSetRPS),
+	return fmt.Sprintf("%-44s %8d events (+%d warm-up) %s events/s steady, median [range] of %d runs (redis-benchmark -P 16 SET: %s/s); CPU per event: projector %.2f µs, Redis %.2f µs",
+		r.name, r.events, r.warm, r.rounds, r.rounds.n, thousands(r.redisSetRPS),
 		float64(r.goCPU.Nanoseconds())/1e3, float64(r.redisCPU.Nanoseconds())/1e3)
 }
 
@@ -77,7 +78,8 @@ func lifecycleEvents(prefix string, n int) []order.Event {
 }
 
 // runProjector writes the events of cfg.projectorOrders lifecycles to order.events,
-// then measures how fast a projector applies them all to Redis.
+// then measures how fast a projector applies them all to Redis, cfg.rounds
+// times.
 func runProjector(ctx context.Context, cfg config, target redisTarget) (projectorRun, error) {
 	prefix := fmt.Sprintf("proj-%d.", time.Now().UnixNano())
 	names, err := newTopics(ctx, cfg, prefix)
@@ -113,16 +115,41 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 	if err := projections.CheckRedis(ctx, rdb); err != nil {
 		return projectorRun{}, fmt.Errorf("%s at %s: %w", target.name, strings.Join(target.addrs, ","), err)
 	}
+	// The same log, projected cfg.rounds times, each time by a group of
+	// its own into a key prefix of its own: one run is one sample of a
+	// figure that swings on a shared machine.
 	warm := len(events) / 10
-	clock := newSteadyClock(warm, len(events), time.Now())
-	p, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: names.Events,
+	res := projectorRun{name: "projector into " + target.name, events: len(events) - warm, warm: warm}
+	cpu0, rcpu0 := cpuNow(0), redisCPU(ctx, rdb)
+	var rates []float64
+	for round := range max(cfg.rounds, 1) {
+		steady, err := projectOnce(ctx, cfg, names.Events, serde, rdb, fmt.Sprintf("%sr%d.", prefix, round), len(events), warm)
+		if err != nil {
+			return projectorRun{}, fmt.Errorf("projector into %s, run %d: %w", target.name, round+1, err)
+		}
+		rates = append(rates, steady)
+	}
+	all := len(events) * len(rates)
+	res.rounds = spreadOf(rates)
+	res.steady = res.rounds.median
+	res.goCPU, _ = perCommand(cpu0, cpuNow(0), all)
+	res.redisCPU = (redisCPU(ctx, rdb) - rcpu0) / time.Duration(all)
+	res.redisSetRPS, err = redisBenchmark(ctx, target)
+	return res, err
+}
+
+// projectOnce projects the whole log of n events into Redis under prefix
+// with a new group, and returns its events/s after the first warm.
+func projectOnce(ctx context.Context, cfg config, topic string, serde *schemas.Serde[order.Event], rdb redis.UniversalClient, prefix string, n, warm int) (float64, error) {
+	clock := newSteadyClock(warm, n, time.Now())
+	p, err := projections.New(projections.Config{Brokers: cfg.brokers, Group: prefix + "projector", Topic: topic,
 		Events: serde, Redis: rdb, Prefix: prefix, Gather: cfg.gather, OnApplied: func(_ order.Event, at time.Time) { clock.observe(1, at) }})
 	if err != nil {
-		return projectorRun{}, err
+		return 0, err
 	}
 	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	done := make(chan error, 1)
-	cpu0, rcpu0 := cpuNow(0), redisCPU(ctx, rdb)
 	go func() { done <- p.Run(pctx) }()
 	waited := make(chan error, 1)
 	go func() { waited <- waitDone(pctx, clock, cfg.stall) }()
@@ -135,13 +162,9 @@ func runProjector(ctx context.Context, cfg config, target redisTarget) (projecto
 		err = fmt.Errorf("projector stopped: %v", err)
 	}
 	if err != nil {
-		return projectorRun{}, fmt.Errorf("projector into %s: %w", target.name, err)
+		return 0, err
 	}
-	goCPU, _ := perCommand(cpu0, cpuNow(0), len(events))
-	res := projectorRun{name: "projector into " + target.name, events: len(events) - warm, warm: warm, steady: clock.steady(),
-		goCPU: goCPU, redisCPU: (redisCPU(ctx, rdb) - rcpu0) / time.Duration(len(events))}
-	res.redisSetRPS, err = redisBenchmark(ctx, target)
-	return res, err
+	return clock.steady(), nil
 }
 
 // redisCPU is used_cpu_sys+used_cpu_user of the redis-server, or the sum

@@ -40,7 +40,7 @@ func sampleReport() report {
 			{name: "txpipe at 10,000 cmd/s", rate: 10_000, lat: lat(time.Second)},
 			{name: "orderlog at half", rate: 75_000, lat: lat(10*time.Millisecond, 60*time.Millisecond)},
 		},
-		projector:   projectorRun{events: 1000, steady: 120_000, redisSetRPS: 800_000},
+		projector:   projectorRun{events: 1000, steady: 120_000, rounds: spreadOf([]float64{110_000, 120_000, 130_000}), redisSetRPS: 800_000},
 		visiblePeak: visibleRun{steady: 40_000},
 		visible:     visibleRun{rate: 20_000, lat: lat(50 * time.Millisecond)},
 		apiPost:     apiRun{rate: 500, lat: lat(20 * time.Millisecond)},
