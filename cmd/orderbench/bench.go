@@ -143,6 +143,14 @@ func benchReadSide(ctx context.Context, cfg config, r *report) error {
 		return err
 	}
 	fmt.Println(r.visible)
+	// And at the command->result run's rate, when that is below half the
+	// peak: the read side's latency where it is not near saturation.
+	if cfg.fixedRate < half {
+		if r.visibleFixed, err = runVisible(ctx, cfg, single, fr(cfg.fixedRate)); err != nil {
+			return err
+		}
+		fmt.Println(r.visibleFixed)
+	}
 	if r.apiPost, err = runAPIPost(ctx, cfg, single, fr(cfg.postRate)); err != nil {
 		return err
 	}

@@ -155,7 +155,7 @@ func (r report) readSideMarkdown(b *strings.Builder) {
 	fmt.Fprintf(b, "The pipeline (processor and projector in one process) at full speed: %s commands/s steady over %s commands, timed on the events written to Redis. Command to visible is measured per event, from its command's produce timestamp to the projector having written it.\n\n",
 		thousands(r.visiblePeak.steady), thousands(float64(r.cfg.visiblePeak)))
 	b.WriteString("| run | offered/s | samples | p50 | p99 | max |\n|---|---|---|---|---|---|\n")
-	for _, x := range []visibleRun{r.visible, r.visibleCluster} {
+	for _, x := range []visibleRun{r.visible, r.visibleFixed, r.visibleCluster} {
 		if x.lat.count() > 0 {
 			fmt.Fprintf(b, "| %s | %s | %d | %s | %s | %s |\n", x.name, thousands(x.rate), x.lat.count(), x.lat.show(0.5), x.lat.show(0.99), x.lat.show(1))
 		}

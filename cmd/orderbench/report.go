@@ -34,6 +34,7 @@ type report struct {
 	projector, projectorCluster projectorRun
 	visiblePeak                 visibleRun // processor and projector together at full speed
 	visible, visibleCluster     visibleRun // at half of visiblePeak
+	visibleFixed                visibleRun // at cfg.fixedRate (the command->result run's), when below half
 	apiPost, apiGet             apiRun
 	restore                     restoreRun
 }
