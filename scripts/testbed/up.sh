@@ -73,8 +73,14 @@ PROPS
 }
 
 # kafka_jvm sets KAFKA_JVM, the java command line with the bed's settings.
+# The heap (ORDERLOG_BED_KAFKA_HEAP, default 3g) is ZGC's headroom: Java
+# 17's ZGC is not generational, so each cycle marks the whole heap, and at
+# 1g the broker of a bed that had run the benchmark's throughput part
+# collected every second and stalled its threads' allocations up to 325 ms
+# (logs/gc.log: "Allocation Stall"); at 3g it collects a few times a
+# minute (docs/performance-analysis.md, "The broker's heap").
 kafka_jvm() {
-	KAFKA_JVM=(java -Xms1g -Xmx1g "${KAFKA_GC_OPTS[@]}" -Xlog:gc:file="$KAFKA_DIR/logs/gc.log" -Djava.awt.headless=true
+	KAFKA_JVM=(java -Xms"${ORDERLOG_BED_KAFKA_HEAP:-3g}" -Xmx"${ORDERLOG_BED_KAFKA_HEAP:-3g}" "${KAFKA_GC_OPTS[@]}" -Xlog:gc:file="$KAFKA_DIR/logs/gc.log" -Djava.awt.headless=true
 		-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
 		-Dkafka.logs.dir="$KAFKA_DIR/logs"
 		-cp "$KAFKA_LIBS/*")
