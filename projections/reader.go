@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,6 +45,9 @@ type ReaderConfig struct {
 // is safe for concurrent use.
 type Reader struct {
 	cfg ReaderConfig
+	// seen is the active prefix the last call found: Order and Version
+	// read under it in the same round trip as the pointer (orderField).
+	seen atomic.Pointer[string]
 }
 
 // NewReader checks cfg and returns a Reader.
@@ -60,7 +64,48 @@ func NewReader(cfg ReaderConfig) (*Reader, error) {
 	if err := ValidatePrefix(cfg.Prefix); err != nil {
 		return nil, fmt.Errorf("reader: %w", err)
 	}
-	return &Reader{cfg: cfg}, nil
+	r := &Reader{cfg: cfg}
+	r.seen.Store(&cfg.Prefix)
+	return r, nil
+}
+
+// orderField reads one field of an order's hash under the active prefix.
+// The pointer's GET and the HGET under the prefix last seen go in one
+// pipeline: one round trip while the prefix stays (always, but for a
+// rebuild's switch). If the pointer names another prefix, the HGET is made
+// again under that one. On one redis-server a pipeline runs in order, so
+// this reads exactly as a GET and then an HGET would. A Redis Cluster may
+// run the two on different nodes in either order; a reader then can read
+// under a new prefix an instant before the pointer names it, which is
+// harmless since a rebuild switches only once the new prefix has caught
+// up. ok is false when the order has no such field.
+func (r *Reader) orderField(ctx context.Context, id, field string) (val string, ok bool, err error) {
+	guess := *r.seen.Load()
+	pipe := r.cfg.Redis.Pipeline()
+	ptr := pipe.Get(ctx, r.cfg.PointerKey)
+	hget := pipe.HGet(ctx, keys{guess}.order(id), field)
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return "", false, fmt.Errorf("read %s of order %s: %w", field, id, err)
+	}
+	active, err := ptr.Result()
+	switch {
+	case errors.Is(err, redis.Nil):
+		active = r.cfg.Prefix
+	case err != nil:
+		return "", false, fmt.Errorf("get %s: %w", r.cfg.PointerKey, err)
+	}
+	if active != guess {
+		r.seen.Store(&active)
+		hget = r.cfg.Redis.HGet(ctx, keys{active}.order(id), field)
+	}
+	val, err = hget.Result()
+	if errors.Is(err, redis.Nil) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read %s of order %s: %w", field, id, err)
+	}
+	return val, true, nil
 }
 
 func (r *Reader) keys(ctx context.Context) (keys, error) {
@@ -76,16 +121,12 @@ func (r *Reader) Prefix(ctx context.Context) (string, error) {
 
 // Order returns the current view of an order.
 func (r *Reader) Order(ctx context.Context, id string) (View, error) {
-	k, err := r.keys(ctx)
+	s, ok, err := r.orderField(ctx, id, fieldView)
 	if err != nil {
 		return View{}, err
 	}
-	s, err := r.cfg.Redis.HGet(ctx, k.order(id), fieldView).Result()
-	if errors.Is(err, redis.Nil) {
+	if !ok {
 		return View{}, fmt.Errorf("order %s: %w", id, ErrNotFound)
-	}
-	if err != nil {
-		return View{}, fmt.Errorf("read order %s: %w", id, err)
 	}
 	return decodeView(id, s)
 }
@@ -100,39 +141,29 @@ func decodeView(id, s string) (View, error) {
 
 // Version returns the projected version of an order (0: not projected).
 func (r *Reader) Version(ctx context.Context, id string) (int64, error) {
-	k, err := r.keys(ctx)
-	if err != nil {
+	s, ok, err := r.orderField(ctx, id, fieldVersion)
+	if err != nil || !ok {
 		return 0, err
 	}
-	return r.version(ctx, k, id)
-}
-
-func (r *Reader) version(ctx context.Context, k keys, id string) (int64, error) {
-	v, err := r.cfg.Redis.HGet(ctx, k.order(id), fieldVersion).Int64()
-	if errors.Is(err, redis.Nil) {
-		return 0, nil
-	}
+	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("read version of order %s: %w", id, err)
+		return 0, fmt.Errorf("version of order %s: %w", id, err)
 	}
 	return v, nil
 }
 
 // WaitForVersion waits until the order's projection reaches version (read
 // your writes: the API knows the version a command produced) and returns
-// the version reached. It polls, every 2 ms at first, backing off to 50 ms;
-// after timeout it returns the version reached with an error wrapping
+// the version reached. It polls (one round trip each, see orderField),
+// every 2 ms at first, backing off to 10 ms: a reply waits at most 10 ms
+// longer than the projection took; after timeout it returns the version reached with an error wrapping
 // context.DeadlineExceeded.
 func (r *Reader) WaitForVersion(ctx context.Context, id string, version int64, timeout time.Duration) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	wait := 2 * time.Millisecond
 	for {
-		k, err := r.keys(ctx)
-		if err != nil {
-			return 0, err
-		}
-		v, err := r.version(ctx, k, id)
+		v, err := r.Version(ctx, id)
 		if err != nil || v >= version {
 			return v, err
 		}
@@ -141,7 +172,7 @@ func (r *Reader) WaitForVersion(ctx context.Context, id string, version int64, t
 			return v, fmt.Errorf("order %s is at version %d, waited %s for %d: %w", id, v, timeout, version, ctx.Err())
 		case <-time.After(wait):
 		}
-		wait = min(wait*2, 50*time.Millisecond)
+		wait = min(wait*2, 10*time.Millisecond)
 	}
 }
 
