@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/orderlog/orderlog/internal/gather"
 	"github.com/orderlog/orderlog/order"
 )
 
@@ -30,7 +30,7 @@ const (
 // at such a record is held (paused and rewound to it) and retried later.
 func (p *Projector) handle(ctx context.Context, cl *kgo.Client, fs kgo.Fetches) {
 	start := time.Now()
-	parts := partitions(fs)
+	parts := gather.Partitions(fs)
 	events, refs := p.decode(parts)
 	decoded := time.Now()
 	results, err := p.ap.apply(ctx, events)
@@ -91,30 +91,6 @@ func (p *Projector) handle(ctx context.Context, cl *kgo.Client, fs kgo.Fetches) 
 	p.log.Debug("batch projected", "events", len(events), "partitions", len(parts), "took", took.Round(time.Microsecond),
 		"decode", decoded.Sub(start).Round(time.Microsecond), "apply", applied.Sub(decoded).Round(time.Microsecond),
 		"commit", time.Since(committing).Round(time.Microsecond))
-}
-
-// partitions is fs's records by partition, each partition once with its
-// records in log order. A gathered poll (internal/gather) holds two
-// fetches, so a partition can come twice; a hold or a commit judged on
-// one of its halves alone would be wrong (a gap in the first half
-// released by the second). The later fetch's watermarks are the ones kept.
-func partitions(fs kgo.Fetches) []kgo.FetchTopicPartition {
-	var parts []kgo.FetchTopicPartition
-	at := map[int32]int{}
-	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
-		if len(fp.Records) == 0 {
-			return
-		}
-		i, ok := at[fp.Partition]
-		if !ok {
-			at[fp.Partition] = len(parts)
-			parts = append(parts, fp)
-			return
-		}
-		fp.Records = append(slices.Clip(parts[i].Records), fp.Records...)
-		parts[i] = fp
-	})
-	return parts
 }
 
 // decode decodes the partitions' records in parallel and returns the events

@@ -12,5 +12,7 @@
 //	                              └─ More: + one fetch, what came during N
 //
 // More waits at most a short bound for that fetch, and only when the poll
-// did not fill the batch (a full batch has nothing to gain).
+// did not fill the batch (a full batch has nothing to gain). A topped-up
+// poll holds a partition's records in two fetches; Partitions gives each
+// partition once.
 package gather

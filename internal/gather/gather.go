@@ -2,6 +2,7 @@ package gather
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -24,4 +25,34 @@ func More(ctx context.Context, fs kgo.Fetches, limit int, wait time.Duration, po
 	gctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	return append(fs, poll(gctx, limit-n)...)
+}
+
+// Partitions is fs's records by partition, each partition once with its
+// records in log order, the empty ones left out. A poll More topped up
+// holds two fetches, so a partition can come twice; a consumer that judges
+// a partition by one of its halves alone (where it stops, what it
+// commits) must take them from here. The later fetch's watermarks are the
+// ones kept; fs is left as it was.
+func Partitions(fs kgo.Fetches) []kgo.FetchTopicPartition {
+	var parts []kgo.FetchTopicPartition
+	type tp struct {
+		topic string
+		part  int32
+	}
+	at := map[tp]int{}
+	fs.EachPartition(func(fp kgo.FetchTopicPartition) {
+		if len(fp.Records) == 0 {
+			return
+		}
+		k := tp{fp.Topic, fp.Partition}
+		i, ok := at[k]
+		if !ok {
+			at[k] = len(parts)
+			parts = append(parts, fp)
+			return
+		}
+		fp.Records = append(slices.Clip(parts[i].Records), fp.Records...)
+		parts[i] = fp
+	})
+	return parts
 }

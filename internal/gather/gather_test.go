@@ -9,7 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// fetches is n records of one partition.
+// fetches is n records of one partition of topic "t".
 func fetches(n int) kgo.Fetches {
 	recs := make([]*kgo.Record, n)
 	for i := range recs {

@@ -1,4 +1,4 @@
-package projections
+package gather
 
 import (
 	"testing"
@@ -35,14 +35,14 @@ func offsets(fp kgo.FetchTopicPartition) []int64 {
 }
 
 // A gathered poll holds two fetches; each partition must come once, its
-// records in log order, or a gap found in the first half would be released
-// (and committed past) by the second.
+// records in log order, or the projector would release (and commit past)
+// a gap found in the first half on the strength of the second.
 func TestPartitionsMergesAGatheredPollsFetches(t *testing.T) {
 	fs := kgo.Fetches{
 		fetch(map[int32][]int64{0: {10, 11}, 1: {5}, 2: {}}, 20),
 		fetch(map[int32][]int64{0: {12, 13}, 2: {7}}, 30),
 	}
-	parts := partitions(fs)
+	parts := Partitions(fs)
 	require.Len(t, parts, 3, "partition 2's empty half is no part; each partition once")
 	byPart := map[int32]kgo.FetchTopicPartition{}
 	for _, fp := range parts {
