@@ -156,8 +156,8 @@ func (r *Reader) Version(ctx context.Context, id string) (int64, error) {
 // your writes: the API knows the version a command produced) and returns
 // the version reached. It polls (one round trip each, see orderField),
 // every 2 ms at first, backing off to 10 ms: a reply waits at most 10 ms
-// longer than the projection took; after timeout it returns the version reached with an error wrapping
-// context.DeadlineExceeded.
+// longer than the projection took. After timeout it returns the version
+// reached with an error wrapping context.DeadlineExceeded.
 func (r *Reader) WaitForVersion(ctx context.Context, id string, version int64, timeout time.Duration) (int64, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -75,10 +75,11 @@ PROPS
 # kafka_jvm sets KAFKA_JVM, the java command line with the bed's settings.
 # The heap (ORDERLOG_BED_KAFKA_HEAP, default 3g) is ZGC's headroom: Java
 # 17's ZGC is not generational, so each cycle marks the whole heap, and at
-# 1g the broker of a bed that had run the benchmark's throughput part
-# collected every second and stalled its threads' allocations up to 325 ms
-# (logs/gc.log: "Allocation Stall"); at 3g it collects a few times a
-# minute (docs/performance-analysis.md, "The broker's heap").
+# 1g the broker of a bed that had run sidebyside.py and the benchmark's
+# read side collected every second and stalled its threads' allocations up
+# to 325 ms (logs/gc.log: "Allocation Stall"); at 3g it collects a few
+# times a minute (docs/performance-analysis.md, "Changes of 2026-12-02,
+# third session").
 kafka_jvm() {
 	KAFKA_JVM=(java -Xms"${ORDERLOG_BED_KAFKA_HEAP:-3g}" -Xmx"${ORDERLOG_BED_KAFKA_HEAP:-3g}" "${KAFKA_GC_OPTS[@]}" -Xlog:gc:file="$KAFKA_DIR/logs/gc.log" -Djava.awt.headless=true
 		-Dlog4j2.configurationFile="$KAFKA_DIR/log4j2.properties"
